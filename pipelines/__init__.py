@@ -1,0 +1,1 @@
+"""Item pipelines (validation, deduplication, storage) and the storage back-ends."""
