@@ -1,31 +1,71 @@
-"""The storage interface every back-end implements, and the scheme table.
+"""The storage interface every back-end implements, key checks, and the scheme table.
 
 Keys are POSIX-style relative paths built by `harvester.keys` (e.g.
 "records/wilson/114921.json"). A back-end never accepts a key that would
-leave its root (local) or prefix (S3).
+leave its root (local) or prefix (S3): every key goes through `check_key`.
+
+Back-ends:
+
+    open_store("s3://bucket/prefix")   -> S3Store       (pipelines/storage/s3.py)
+    open_store("file:///data/harvest") -> LocalStore    (pipelines/storage/local.py)
+    open_store("./harvest-data")       -> LocalStore
+    SpoolingStore(inner, spool_dir)    -> a Store that spools writes the inner one refused
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Protocol, runtime_checkable
+
+from harvester.exceptions import UnsafeKey
+
+# S3's limit on key length (UTF-8 bytes); the local store uses the same one.
+MAX_KEY_BYTES = 1024
+
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+# Content types by key suffix, longest suffix first; used when a caller gives none.
+_CONTENT_TYPES: tuple[tuple[str, str], ...] = (
+    (".changes.jsonl", "application/x-ndjson"),
+    (".warc.gz", "application/warc"),
+    (".jsonl", "application/x-ndjson"),
+    (".json", "application/json"),
+    (".pdf", "application/pdf"),
+    (".warc", "application/warc"),
+    (".html", "text/html"),
+    (".htm", "text/html"),
+    (".xml", "application/xml"),
+    (".txt", "text/plain"),
+    (".jpg", "image/jpeg"),
+    (".jpeg", "image/jpeg"),
+    (".png", "image/png"),
+    (".tif", "image/tiff"),
+    (".tiff", "image/tiff"),
+)
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 
 @runtime_checkable
 class Store(Protocol):
-    """Object storage with the five operations the harvester needs."""
+    """Object storage with the five operations the harvester needs.
+
+    Implementations are safe to call from several threads at once.
+    """
 
     uri: str
 
     def put(
-        self, key: str, data: bytes, *, content_type: str = "application/octet-stream",
+        self, key: str, data: bytes, *, content_type: str | None = None,
         if_absent: bool = False,
     ) -> bool:
         """Write `data` at `key` atomically (no half-written object is ever visible).
 
+        `content_type` defaults to the one `content_type_for(key)` gives.
         With `if_absent=True` the write is create-only: returns False, writing
         nothing, when the key already exists (If-None-Match on S3). Returns True
-        when written.
+        when written. Raises UnsafeKey for a bad key, StoreError when the store
+        could not be written (after retries).
         """
         ...
 
@@ -42,6 +82,65 @@ class Store(Protocol):
     def delete(self, key: str) -> None:
         """Remove the object; no error when it is missing."""
         ...
+
+
+def check_key(key: str) -> str:
+    """Return `key` when it is a safe relative object key, else raise UnsafeKey.
+
+    Safe: non-empty "/"-separated segments, none of them "." or "..", no
+    leading "/", no backslash, no NUL or other control character, at most
+    MAX_KEY_BYTES bytes of UTF-8.
+    """
+    if not isinstance(key, str) or not key:
+        raise UnsafeKey(f"unsafe storage key: {key!r}")
+    _check_chars(key)
+    if key.startswith("/"):
+        raise UnsafeKey(f"unsafe storage key (absolute): {key!r}")
+    for segment in key.split("/"):
+        _check_segment(key, segment)
+    return key
+
+
+def check_prefix(prefix: str) -> str:
+    """Return `prefix` when it is a safe listing prefix ("" or the start of a safe key)."""
+    if not isinstance(prefix, str):
+        raise UnsafeKey(f"unsafe storage prefix: {prefix!r}")
+    if not prefix:
+        return prefix
+    _check_chars(prefix)
+    if prefix.startswith("/"):
+        raise UnsafeKey(f"unsafe storage prefix (absolute): {prefix!r}")
+    segments = prefix.split("/")
+    for segment in segments[:-1]:
+        _check_segment(prefix, segment)
+    if segments[-1] in {".", ".."}:  # a partial last segment may be empty ("records/")
+        raise UnsafeKey(f"unsafe storage prefix: {prefix!r}")
+    return prefix
+
+
+def content_type_for(key: str) -> str:
+    """The content type the stores use for `key` when the caller gives none."""
+    lowered = key.lower()
+    for suffix, content_type in _CONTENT_TYPES:
+        if lowered.endswith(suffix):
+            return content_type
+    return DEFAULT_CONTENT_TYPE
+
+
+def _check_chars(value: str) -> None:
+    if _CONTROL_RE.search(value) or "\\" in value:
+        raise UnsafeKey(f"unsafe storage key (control character or backslash): {value!r}")
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:  # lone surrogates
+        raise UnsafeKey(f"unsafe storage key (not UTF-8): {value!r}") from None
+    if size > MAX_KEY_BYTES:
+        raise UnsafeKey(f"unsafe storage key (over {MAX_KEY_BYTES} bytes): {value[:60]!r}...")
+
+
+def _check_segment(value: str, segment: str) -> None:
+    if segment in {"", ".", ".."}:
+        raise UnsafeKey(f"unsafe storage key (empty, '.' or '..' segment): {value!r}")
 
 
 def open_store(uri: str) -> Store:

@@ -1,0 +1,191 @@
+"""`LocalStore`: the store layout in a local directory.
+
+Writes are atomic: the bytes go to a temporary file in `<root>/.tmp/` (same
+filesystem), are fsynced, then renamed over the key's path (`os.replace`), so a
+reader sees the old object or the new one, never a half-written file. A
+create-only write (`if_absent=True`) publishes the temporary file with
+`os.link`, which fails when the path exists, so two processes never overwrite
+each other. Files left in `.tmp/` by a crashed process are never listed or
+read; `remove_stale_temp_files()` clears them.
+
+The local store keeps no content type (the file name's suffix says it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from harvester.exceptions import StoreError, UnsafeKey
+from pipelines.storage.base import check_key, check_prefix
+
+TMP_DIR = ".tmp"
+
+
+class LocalStore:
+    """A Store over the directory `root` (created when missing)."""
+
+    def __init__(self, root: Path | str, *, fsync: bool = True) -> None:
+        self.root = Path(root).expanduser().resolve()
+        self.uri = self.root.as_uri()
+        self._fsync = fsync
+        self._tmp = self.root / TMP_DIR
+        try:
+            self._tmp.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create local store at {self.root}: {_reason(exc)}") from exc
+
+    @classmethod
+    def from_uri(cls, uri: str) -> LocalStore:
+        """A store for a plain path or a `file://` URI (host empty or localhost)."""
+        if uri.startswith("file:"):
+            parts = urlsplit(uri)
+            if parts.netloc not in {"", "localhost"}:
+                raise StoreError(f"file URI with a remote host is not supported: {uri}")
+            return cls(Path(unquote(parts.path)))
+        return cls(Path(uri))
+
+    def __repr__(self) -> str:
+        return f"LocalStore({str(self.root)!r})"
+
+    def put(
+        self, key: str, data: bytes, *, content_type: str | None = None,
+        if_absent: bool = False,
+    ) -> bool:
+        path = self._path(key)
+        if if_absent and os.path.lexists(path):
+            return False
+        tmp_name: str | None = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp_name = self._write_temp(data)
+            if if_absent:
+                try:
+                    os.link(tmp_name, path)
+                except FileExistsError:
+                    return False
+            else:
+                os.replace(tmp_name, path)
+                tmp_name = None
+            self._sync_dir(path.parent)
+            return True
+        except OSError as exc:
+            raise StoreError(f"local put {key} failed: {_reason(exc)}") from exc
+        finally:
+            if tmp_name is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp_name)
+
+    def get(self, key: str) -> bytes | None:
+        path = self._path(key)
+        try:
+            return path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        except OSError as exc:
+            raise StoreError(f"local get {key} failed: {_reason(exc)}") from exc
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        check_prefix(prefix)
+        base, _, partial = prefix.rpartition("/")
+        directory = self.root.joinpath(*base.split("/")) if base else self.root
+        if not _inside(directory, self.root):
+            raise UnsafeKey(f"storage prefix leaves the store: {prefix!r}")
+        key_base = base + "/" if base else ""
+        yield from self._walk(directory, key_base, partial, top_level=not base)
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        try:
+            path.unlink()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return
+        except OSError as exc:
+            raise StoreError(f"local delete {key} failed: {_reason(exc)}") from exc
+
+    def close(self) -> None:
+        """Nothing to release; here so every store can be closed alike."""
+
+    def remove_stale_temp_files(self, older_than: float = 3600.0) -> int:
+        """Delete temporary files older than `older_than` seconds; returns how many."""
+        removed = 0
+        cutoff = time.time() - older_than
+        with os.scandir(self._tmp) as entries:
+            for entry in entries:
+                with contextlib.suppress(OSError):
+                    if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                        os.unlink(entry.path)
+                        removed += 1
+        return removed
+
+    def _path(self, key: str) -> Path:
+        check_key(key)
+        if key.split("/", 1)[0] == TMP_DIR:
+            raise UnsafeKey(f"storage key in the store's temporary folder: {key!r}")
+        path = self.root.joinpath(*key.split("/"))
+        if not _inside(path, self.root):
+            raise UnsafeKey(f"storage key leaves the store: {key!r}")
+        return path
+
+    def _write_temp(self, data: bytes) -> str:
+        fd, name = tempfile.mkstemp(dir=self._tmp, prefix="put-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                if self._fsync:
+                    os.fsync(handle.fileno())
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+            raise
+        return name
+
+    def _sync_dir(self, directory: Path) -> None:
+        if not self._fsync:
+            return
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _walk(self, directory: Path, key_base: str, partial: str, top_level: bool) -> Iterator[str]:
+        """Keys below `directory` in lexical order, names filtered by `partial`.
+
+        Sorting a folder's entries by name (files) and name + "/" (folders)
+        yields the keys in the order a full sort of the key strings would.
+        """
+        try:
+            with os.scandir(directory) as scan:
+                entries = [
+                    (entry.name + "/" if entry.is_dir(follow_symlinks=False) else entry.name, entry)
+                    for entry in scan
+                    if entry.name.startswith(partial)
+                    and not (top_level and entry.name == TMP_DIR)
+                ]
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as exc:
+            raise StoreError(f"local list {key_base} failed: {_reason(exc)}") from exc
+        for sort_name, entry in sorted(entries, key=lambda pair: pair[0]):
+            if sort_name.endswith("/"):
+                yield from self._walk(Path(entry.path), key_base + sort_name, "", top_level=False)
+            elif entry.is_file(follow_symlinks=False):
+                yield key_base + entry.name
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path.resolve().is_relative_to(root)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
