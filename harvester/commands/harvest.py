@@ -1,0 +1,69 @@
+"""`harvester harvest SITE`: one harvest run (see the README for modes and exit statuses)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from harvester.exceptions import ConfigError
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("harvest", help="harvest an archive into the store",
+                       description="Harvest an archive (wilson) into a local directory or S3.")
+    p.add_argument("site", help="archive to harvest (wilson)")
+    p.add_argument("--mode", choices=["auto", "incremental", "backfill"], default=None,
+                   help="incremental (default once the store holds records) or backfill")
+    p.add_argument("--store", default=None, help="store URI: a path (default ./harvest-data) "
+                   "or s3://bucket/prefix")
+    p.add_argument("--base-url", default=None, help="crawl a mirror or the sample archive")
+    p.add_argument("--limit", type=int, default=None, help="stop after N documents")
+    p.add_argument("--redis", default=None, metavar="URL",
+                   help="share the crawl frontier in Redis (redis://HOST:PORT/DB)")
+    p.add_argument("--workers", type=int, default=None, help="local worker processes (with --redis)")
+    p.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a Scrapy setting (repeatable)")
+    p.set_defaults(run=run)
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"-s expects NAME=VALUE, got {pair!r}")
+        out[name.strip()] = value
+    return out
+
+
+def build_settings(args: argparse.Namespace) -> Any:
+    from scrapy.settings import Settings
+
+    from harvester import settings as defaults
+    from harvester.config import settings_from_env, user_agent
+
+    settings = Settings()
+    settings.setmodule(defaults, priority="project")
+    settings.setdict(settings_from_env(), priority="project")
+    cli = {"HARVESTER_STORE": args.store, "HARVESTER_MODE": args.mode,
+           "HARVESTER_BASE_URL": args.base_url, "HARVESTER_LIMIT": args.limit,
+           "HARVESTER_REDIS_URL": args.redis, "HARVESTER_WORKERS": args.workers}
+    settings.setdict({k: v for k, v in cli.items() if v is not None}, priority="cmdline")
+    overrides = parse_overrides(args.settings)
+    if not sys.stderr.isatty() or str(settings.get("HARVESTER_PROGRESS")).lower() == "off":
+        pass
+    elif "LOG_LEVEL" not in overrides and "LOG_LEVEL" not in settings_from_env():
+        settings.set("LOG_LEVEL", "WARNING", priority="cmdline")  # the progress line speaks
+    settings.setdict(overrides, priority="cmdline")
+    if not settings.get("USER_AGENT"):
+        settings.set("USER_AGENT", user_agent(settings.get("HARVESTER_CONTACT_URL")),
+                     priority="cmdline")
+    return settings
+
+
+def run(args: argparse.Namespace) -> int:
+    from harvester.runner import run_harvest
+
+    settings = build_settings(args)
+    return run_harvest(args.site, settings)

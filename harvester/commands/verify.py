@@ -1,0 +1,97 @@
+"""`harvester verify [--store URI]`: an integrity check of a store.
+
+Every record parses, validates against the schema, sits under its own Record ID and has the
+content hash of its content; every stored file exists with the recorded sha256 and size;
+every superseded version is named by its hash. Exit status 1 when anything is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from typing import Any
+
+from harvester.exceptions import InvalidRecord
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("verify", help="check a store's integrity (schema, checksums, files)")
+    p.add_argument("--store", default="./harvest-data", help="store URI (default ./harvest-data)")
+    p.add_argument("--site", default=None, help="only this site")
+    p.add_argument("--no-files", action="store_true", help="skip reading the files back")
+    p.set_defaults(run=run)
+
+
+def verify_record(store: Any, site: str, key: str, check_files: bool) -> tuple[list[str], int]:
+    """Problems found with one record (and its files); and the number of files checked."""
+    from harvester.record import content_sha256, validate
+
+    problems: list[str] = []
+    data = store.get(key)
+    if data is None:
+        return [f"{key}: listed but unreadable"], 0
+    try:
+        record = json.loads(data)
+        validate(record)
+    except (ValueError, InvalidRecord) as exc:
+        return [f"{key}: invalid record: {exc}"], 0
+    if key != f"records/{site}/{record['record_id']}.json":
+        problems.append(f"{key}: holds record {record['record_id']!r}")
+    if content_sha256(record) != record["content_sha256"]:
+        problems.append(f"{key}: content_sha256 does not match the content")
+    checked = 0
+    for entry in record.get("files") or []:
+        if not entry.get("key") or not check_files:
+            continue
+        body = store.get(entry["key"])
+        checked += 1
+        if body is None:
+            problems.append(f"{key}: file {entry['key']} is missing")
+        elif hashlib.sha256(body).hexdigest() != entry.get("sha256") or len(body) != entry.get("size"):
+            problems.append(f"{key}: file {entry['key']} does not match its sha256/size")
+    return problems, checked
+
+
+def verify_versions(store: Any, site: str) -> tuple[list[str], int]:
+    from harvester.record import content_sha256
+
+    problems, n = [], 0
+    for key in store.list(f"versions/{site}/"):
+        n += 1
+        data = store.get(key)
+        try:
+            record = json.loads(data or b"")
+        except ValueError:
+            problems.append(f"{key}: not JSON")
+            continue
+        if not key.endswith(f"/{content_sha256(record)}.json"):
+            problems.append(f"{key}: name does not match the version's content hash")
+    return problems, n
+
+
+def run(args: argparse.Namespace) -> int:
+    from harvester.commands.status import sites_in
+    from pipelines.storage import open_store
+
+    store = open_store(args.store)
+    sites = [args.site] if args.site else sites_in(store)
+    problems: list[str] = []
+    records = files = versions = 0
+    for site in sites:
+        for key in store.list(f"records/{site}/"):
+            if not key.endswith(".json"):
+                continue
+            records += 1
+            found, checked = verify_record(store, site, key, not args.no_files)
+            problems += found
+            files += checked
+        found, n = verify_versions(store, site)
+        problems += found
+        versions += n
+    for problem in problems:
+        print(f"PROBLEM {problem}")
+    verdict = "OK" if not problems else f"{len(problems)} problems"
+    print(f"verified {records} records, {files} files, {versions} earlier versions "
+          f"in {args.store}: {verdict}")
+    return 0 if not problems else 1

@@ -1,0 +1,41 @@
+"""Settings from the environment, for containers, cron and Kubernetes.
+
+Precedence, lowest first: harvester/settings.py defaults < environment < CLI flags < -s.
+AWS settings are not listed: boto3 reads the standard AWS_* variables itself
+(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, AWS_REGION /
+AWS_DEFAULT_REGION, AWS_ENDPOINT_URL for MinIO, Ceph or R2).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from harvester import __version__
+
+# environment variable -> (Scrapy setting, documented default)
+ENVIRONMENT: dict[str, tuple[str, str]] = {
+    "HARVESTER_STORE": ("HARVESTER_STORE", "./harvest-data"),
+    "HARVESTER_MODE": ("HARVESTER_MODE", "auto"),
+    "HARVESTER_BASE_URL": ("HARVESTER_BASE_URL", "(the live site)"),
+    "HARVESTER_LIMIT": ("HARVESTER_LIMIT", "0 (no limit)"),
+    "HARVESTER_CONTACT_URL": ("HARVESTER_CONTACT_URL", "the project's URL"),
+    "HARVESTER_DOWNLOAD_DELAY": ("DOWNLOAD_DELAY", "1.0"),
+    "HARVESTER_CONCURRENCY": ("CONCURRENT_REQUESTS_PER_DOMAIN", "1"),
+    "HARVESTER_AUTOTHROTTLE": ("AUTOTHROTTLE_ENABLED", "true"),
+    "HARVESTER_SPOOL_DIR": ("HARVESTER_SPOOL_DIR", "~/.cache/archive-harvester/spool/<store>"),
+    "HARVESTER_PROGRESS": ("HARVESTER_PROGRESS", "auto"),
+    "HARVESTER_LOG_LEVEL": ("LOG_LEVEL", "INFO"),
+    "HARVESTER_REDIS_URL": ("HARVESTER_REDIS_URL", "(none: a single process)"),
+    "HARVESTER_WORKERS": ("HARVESTER_WORKERS", "1"),
+}
+
+
+def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    environ = os.environ if environ is None else environ
+    return {setting: environ[name] for name, (setting, _) in ENVIRONMENT.items()
+            if environ.get(name, "") != ""}
+
+
+def user_agent(contact_url: str) -> str:
+    return f"archive-harvester/{__version__} (+{contact_url})"

@@ -1,0 +1,91 @@
+"""The run's shared context: one per crawler, built from its settings.
+
+Pipelines, extensions and the spider reach the store, the run id and the
+state through `RunContext.of(crawler)` instead of each opening its own.
+"""
+
+from __future__ import annotations
+
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from harvester.state import HarvestState
+from pipelines.storage import Store, open_store
+from pipelines.storage.spool import SpoolingStore
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def default_spool_dir(store_uri: str) -> Path:
+    import hashlib
+
+    digest = hashlib.sha256(store_uri.encode()).hexdigest()[:16]
+    return Path.home() / ".cache" / "archive-harvester" / "spool" / digest
+
+
+@dataclass
+class RunContext:
+    site: str
+    store_uri: str
+    store: SpoolingStore
+    state: HarvestState
+    run_id: str
+    started_at: str
+    executor: ThreadPoolExecutor = field(repr=False)
+    mode: str = ""  # resolved by the spider at start
+    campaign_id: str | None = None  # the running backfill campaign, if any
+    exit_code: int = 0  # set by the run report at close
+    exit_reason: str = ""  # one line, shown by the CLI when exit_code != 0
+
+    _ATTR = "_harvester_run_context"
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> RunContext:
+        """The crawler's context, created on first use."""
+        ctx = getattr(crawler, cls._ATTR, None)
+        if ctx is None:
+            ctx = cls.from_settings(crawler.settings, site=crawler.spidercls.name)
+            setattr(crawler, cls._ATTR, ctx)
+        return ctx
+
+    @classmethod
+    def from_settings(cls, settings, site: str) -> RunContext:  # type: ignore[no-untyped-def]
+        uri = settings.get("HARVESTER_STORE") or "./harvest-data"
+        spool_dir = settings.get("HARVESTER_SPOOL_DIR") or ""
+        inner: Store = open_store(uri)
+        store = SpoolingStore(inner, Path(spool_dir) if spool_dir else default_spool_dir(uri))
+        run_id = settings.get("HARVESTER_RUN_ID") or new_run_id()
+        return cls(
+            site=site,
+            store_uri=uri,
+            store=store,
+            state=HarvestState(store, site),
+            run_id=run_id,
+            started_at=utc_now(),
+            executor=ThreadPoolExecutor(
+                max_workers=settings.getint("HARVESTER_STORE_THREADS", 16),
+                thread_name_prefix="store",
+            ),
+        )
+
+    async def io(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        """Run blocking store I/O on the context's thread pool, off the reactor thread."""
+        import asyncio
+        import functools
+
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))

@@ -1,0 +1,1 @@
+"""Extensions: politeness (Crawl-delay), run report, terminal progress."""

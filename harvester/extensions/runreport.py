@@ -1,0 +1,203 @@
+"""RunReport: the run's report in the store (runs/<site>/<run_id>.json) and its exit status.
+
+At start: flushes writes spooled by an earlier run whose store was down, finishes the books
+of killed runs, writes a "running" report and keeps its heartbeat fresh. During the run:
+counts requests by kind and the field coverage of the records. At the end: writes the
+changes feed and the final report, flags fields whose coverage fell sharply against earlier
+runs (the site changed its markup), and sets the exit status the CLI returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from scrapy import signals
+from scrapy.http import Request
+
+from harvester import __version__
+from harvester.context import RunContext, utc_now
+from harvester.items import DocumentItem
+from harvester.middlewares.challenge import CLOSE_REASON as CHALLENGE_CLOSE
+from harvester.runs import (
+    Coverage,
+    compose_changes,
+    coverage_alerts,
+    iter_reports,
+    recover_interrupted,
+    write_report,
+)
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_STOPPED = 1  # the run did not finish (shutdown, error)
+EXIT_SPOOLED = 3  # the store was unreachable: writes wait in the local spool
+EXIT_SITE_CHANGED = 4  # field coverage fell sharply: the site's markup probably changed
+EXIT_CHALLENGED = 5  # the bot manager kept answering with challenge pages
+
+
+def redact_uri(uri: str) -> str:
+    """A store URI without any user:password part."""
+    if "://" in uri and "@" in uri.split("://", 1)[1].split("/", 1)[0]:
+        scheme, rest = uri.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return uri
+
+
+class RunReport:
+    def __init__(self, crawler: Any, ctx: RunContext) -> None:
+        self.crawler = crawler
+        self.ctx = ctx
+        s = crawler.settings
+        self.heartbeat_seconds = s.getfloat("HARVESTER_HEARTBEAT_SECONDS", 30)
+        self.stale_seconds = s.getfloat("HARVESTER_STALE_RUN_SECONDS", 600)
+        self.min_records = s.getint("HARVESTER_COVERAGE_MIN_RECORDS", 20)
+        self.drop = s.getfloat("HARVESTER_COVERAGE_DROP", 0.5)
+        self.coverage = Coverage()
+        self.changes: list[dict[str, Any]] = []
+        self._heartbeat: asyncio.Task[None] | None = None
+        self.report: dict[str, Any] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):  # type: ignore[no-untyped-def]
+        ext = cls(crawler, RunContext.of(crawler))
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(ext.request_reached, signal=signals.request_reached_downloader)
+        return ext
+
+    # --- signals ------------------------------------------------------------------------
+    async def spider_opened(self, spider: Any) -> None:
+        ctx = self.ctx
+        flushed, pending = await ctx.io(ctx.store.flush)
+        if flushed:
+            logger.info("wrote %d objects spooled by an earlier run", flushed)
+        self.crawler.stats.set_value("spool/flushed_at_start", flushed)
+        recovered = await ctx.io(recover_interrupted, ctx.store, ctx.state, ctx.site, ctx.run_id,
+                                 self.stale_seconds)
+        if recovered:
+            logger.info("finished the books of interrupted runs: %s", ", ".join(recovered))
+        self.report = {
+            "site": ctx.site, "run_id": ctx.run_id, "status": "running",
+            "harvester_version": __version__, "store": redact_uri(ctx.store_uri),
+            "base_url": getattr(spider, "base_url", None), "started_at": ctx.started_at,
+            "heartbeat_at": utc_now(), "pid": _pid(),
+        }
+        await ctx.io(write_report, ctx.store, self.report)
+        self._heartbeat = asyncio.ensure_future(self._beat())
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_seconds)
+            self.report.update(self._snapshot())
+            self.report["heartbeat_at"] = utc_now()
+            try:
+                await self.ctx.io(write_report, self.ctx.store, dict(self.report))
+            except Exception as exc:  # noqa: BLE001 - a missed heartbeat is not fatal
+                logger.warning("could not update the run report: %s", exc)
+
+    def item_scraped(self, item: Any, **kwargs: Any) -> None:
+        if isinstance(item, DocumentItem):
+            self.coverage.add(item.record)
+            if item.status in {"new", "changed"}:
+                rid = item.record["record_id"]
+                self.changes.append({
+                    "record_id": rid, "change": item.status,
+                    "content_sha256": item.record["content_sha256"],
+                    "key": f"records/{self.ctx.site}/{rid}.json", "url": item.record["url"],
+                    "title": item.record["title"], "run_id": self.ctx.run_id,
+                    "harvested_at": item.record["harvested_at"],
+                })
+
+    def request_reached(self, request: Request, spider: Any = None) -> None:
+        kind = request.meta.get("kind") or ("robots" if request.url.endswith("/robots.txt")
+                                            else "other")
+        self.crawler.stats.inc_value(f"requests/{kind}")
+
+    async def spider_closed(self, spider: Any, reason: str) -> None:
+        ctx = self.ctx
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+        await ctx.io(self._finish, spider, reason)
+        ctx.executor.shutdown(wait=True)
+
+    # --- the final report ---------------------------------------------------------------
+    def _snapshot(self) -> dict[str, Any]:
+        st = self.crawler.stats.get_stats()
+
+        def g(key: str) -> int:
+            return int(st.get(key, 0) or 0)
+
+        return {
+            "mode": self.ctx.mode,
+            "campaign": self.ctx.campaign_id,
+            "counts": {
+                "new": g("records/new"), "changed": g("records/changed"),
+                "unchanged": g("records/unchanged"), "repaired": g("records/repaired"),
+                "failed": g("documents/failed"), "quarantined": g("documents/quarantined"),
+                "records": self.coverage.records, "known_in_listing": g("listing/known"),
+                "files_stored": g("files/stored"), "files_failed": g("files/failed"),
+            },
+            "requests": {
+                "total": g("downloader/request_count"), "listing": g("requests/listing"),
+                "document": g("requests/document"), "file": g("requests/file"),
+                "robots": g("requests/robots"), "retries": g("retry/count"),
+                "challenges": g("challenge/seen"),
+            },
+            "bytes": g("downloader/response_bytes"),
+            "listing_total": getattr(self.crawler.spider, "listing_total", None),
+        }
+
+    def _finish(self, spider: Any, reason: str) -> None:
+        ctx = self.ctx
+        store = ctx.store
+        lines = self.changes
+        compose_changes(store, ctx.state, ctx.site, ctx.run_id, lines=lines)
+        ctx.state.drop_changes(ctx.run_id)
+        previous = [r for r in iter_reports(store, ctx.site)
+                    if r.get("run_id") != ctx.run_id and r.get("status") == "finished"][-5:]
+        shares = self.coverage.shares()
+        alerts = coverage_alerts(shares, self.coverage.records, previous,
+                                 min_records=self.min_records, drop=self.drop)
+        for alert in alerts:
+            logger.error("field %r: coverage %.0f%% against %.0f%% in earlier runs: the site's "
+                         "markup may have changed", alert["field"], 100 * alert["coverage"],
+                         100 * alert["previous"])
+        pending = store.pending()
+        status, code, why = "finished", EXIT_OK, ""
+        if reason == CHALLENGE_CLOSE:
+            status, code = "stopped", EXIT_CHALLENGED
+            why = "the site kept answering with bot-challenge pages; try again later"
+        elif reason != "finished":
+            status, code, why = "stopped", EXIT_STOPPED, f"the run stopped early ({reason})"
+        elif pending:
+            code = EXIT_SPOOLED
+            why = (f"the store could not be written: {pending} objects wait in the local spool "
+                   f"{store.spool_dir} and are written by the next run")
+        elif alerts:
+            code = EXIT_SITE_CHANGED
+            why = "field coverage fell sharply: " + ", ".join(a["field"] for a in alerts)
+        report = dict(self.report)
+        report.update(self._snapshot())
+        report.update({
+            "status": status, "finish_reason": reason, "finished_at": utc_now(),
+            "heartbeat_at": utc_now(), "coverage": shares, "coverage_alerts": alerts,
+            "changes": len(lines), "spool": {"spooled": store.spooled, "pending": pending},
+            "exit_code": code, "exit_reason": why,
+        })
+        self.report = report
+        write_report(store, report)
+        ctx.exit_code, ctx.exit_reason = code, why
+        logger.info("run %s %s: %s", ctx.run_id, status, report["counts"])
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()

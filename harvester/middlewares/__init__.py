@@ -1,0 +1,1 @@
+"""Downloader middlewares: backoff retries, challenge pages, crawl scope."""

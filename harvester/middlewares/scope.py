@@ -1,0 +1,48 @@
+"""ScopeMiddleware: the crawl never leaves the configured host.
+
+Requests to other hosts are dropped (Scrapy's offsite middleware does that too); a redirect
+to another host is refused here, before the redirect middleware sees it, and counted."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request, Response
+
+logger = logging.getLogger(__name__)
+
+
+def same_host(url: str, allowed: set[str]) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host in allowed
+
+
+class ScopeMiddleware:
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):  # type: ignore[no-untyped-def]
+        return cls(crawler)
+
+    def _allowed(self) -> set[str]:
+        return {d.lower() for d in getattr(self.crawler.spider, "allowed_domains", None) or []}
+
+    def process_request(self, request: Request) -> None:
+        allowed = self._allowed()
+        if allowed and not same_host(request.url, allowed):
+            self.crawler.stats.inc_value("scope/offsite_request")
+            raise IgnoreRequest(f"outside the crawl scope: {request.url}")
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if 300 <= response.status < 400 and b"Location" in response.headers:
+            location = urljoin(request.url, response.headers[b"Location"].decode("latin-1"))
+            allowed = self._allowed()
+            if allowed and not same_host(location, allowed):
+                self.crawler.stats.inc_value("scope/offsite_redirect")
+                logger.warning("refused redirect from %s to another host: %s", request.url, location)
+                raise IgnoreRequest(f"redirect to another host refused: {location}")
+        return response

@@ -1,0 +1,62 @@
+"""Runs one harvest in this process (Scrapy's CrawlerProcess) and returns its exit status."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from harvester.exceptions import ConfigError
+
+
+def spider_class(site: str) -> Any:
+    from scrapy.spiderloader import SpiderLoader
+
+    from harvester import settings as defaults
+
+    loader = SpiderLoader.from_settings(_module_settings(defaults))
+    if site not in loader.list():
+        raise ConfigError(f"unknown site {site!r}: known sites are {', '.join(loader.list())}")
+    return loader.load(site)
+
+
+def _module_settings(module: Any) -> Any:
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule(module, priority="project")
+    return settings
+
+
+def check_settings(settings: Any) -> None:
+    from urllib.parse import urlsplit
+
+    mode = settings.get("HARVESTER_MODE", "auto")
+    if mode not in ("auto", "incremental", "backfill"):
+        raise ConfigError(f"unknown mode {mode!r}")
+    base = settings.get("HARVESTER_BASE_URL") or ""
+    if base and (urlsplit(base).scheme not in ("http", "https") or not urlsplit(base).hostname):
+        raise ConfigError(f"--base-url must be an http(s) URL, got {base!r}")
+    store = settings.get("HARVESTER_STORE") or ""
+    if store.startswith("s3://") and not store[5:].split("/", 1)[0]:
+        raise ConfigError(f"--store s3:// needs a bucket name, got {store!r}")
+
+
+def run_harvest(site: str, settings: Any) -> int:
+    """Run the harvest to its end; returns the exit status (see README "Exit status")."""
+    from scrapy.crawler import CrawlerProcess
+
+    from harvester.context import RunContext
+
+    spidercls = spider_class(site)
+    check_settings(settings)
+    process = CrawlerProcess(settings, install_root_handler=True)
+    crawler = process.create_crawler(spidercls)
+    process.crawl(crawler)
+    process.start()
+    ctx = getattr(crawler, RunContext._ATTR, None)
+    if ctx is None or not crawler.stats or crawler.stats.get_value("finish_reason") is None:
+        print(f"harvester harvest: the run could not start (see the log above)", file=sys.stderr)
+        return 1
+    if ctx.exit_code:
+        print(f"harvester harvest: {ctx.exit_reason}", file=sys.stderr)
+    return int(ctx.exit_code)

@@ -1,0 +1,143 @@
+"""Run reports and changes feeds: reading, field coverage, site-change detection, recovery.
+
+runs/<site>/<run_id>.json            one report per run
+runs/<site>/<run_id>.changes.jsonl   what the run added or changed, one JSON line per record
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from harvester.keys import changes_key, run_report_key
+from harvester.state import HarvestState
+from pipelines.storage import Store
+
+# Record fields whose coverage (share of records with a value) a run report shows.
+COVERAGE_FIELDS = (
+    "node_id", "title", "date", "date_text", "summary", "texts", "authors", "places",
+    "subjects", "people", "source", "original_archive", "rights", "uploaded", "type",
+    "languages", "classification", "donors", "credits", "files",
+)
+
+
+def has_value(value: Any) -> bool:
+    return value not in (None, "", [], {})
+
+
+class Coverage:
+    """Counts, per field, the records that have a value."""
+
+    def __init__(self) -> None:
+        self.records = 0
+        self.present = dict.fromkeys(COVERAGE_FIELDS, 0)
+
+    def add(self, record: dict[str, Any]) -> None:
+        self.records += 1
+        for name in COVERAGE_FIELDS:
+            if has_value(record.get(name)):
+                self.present[name] += 1
+
+    def shares(self) -> dict[str, float]:
+        if not self.records:
+            return {}
+        return {name: round(count / self.records, 4) for name, count in self.present.items()}
+
+
+def coverage_alerts(current: dict[str, float], records: int, previous: Iterable[dict[str, Any]],
+                    *, min_records: int, drop: float) -> list[dict[str, Any]]:
+    """Fields whose coverage fell below `drop` x their average over previous runs."""
+    if records < min_records:
+        return []
+    history = [r["coverage"] for r in previous
+               if r.get("coverage") and r.get("counts", {}).get("records", 0) >= min_records]
+    if not history:
+        return []
+    alerts = []
+    for name, share in current.items():
+        past = [h.get(name) for h in history if h.get(name) is not None]
+        if not past:
+            continue
+        level = sum(past) / len(past)
+        if level >= 0.2 and share < level * drop:
+            alerts.append({"field": name, "coverage": share, "previous": round(level, 4)})
+    return alerts
+
+
+def iter_reports(store: Store, site: str) -> Iterator[dict[str, Any]]:
+    """Every run report of the site, oldest first (run ids sort by start time)."""
+    prefix = f"runs/{site}/"
+    for key in store.list(prefix):
+        if not key.endswith(".json"):
+            continue
+        data = store.get(key)
+        if data is None:
+            continue
+        try:
+            report = json.loads(data)
+        except ValueError:
+            continue
+        if isinstance(report, dict):
+            yield report
+
+
+def write_report(store: Store, report: dict[str, Any]) -> None:
+    key = run_report_key(report["site"], report["run_id"])
+    store.put(key, json.dumps(report, ensure_ascii=False, indent=1).encode(),
+              content_type="application/json")
+
+
+def compose_changes(store: Store, state: HarvestState, site: str, run_id: str,
+                    lines: Iterable[dict[str, Any]] | None = None) -> int:
+    """Write runs/<site>/<run_id>.changes.jsonl from the run's journal (or given lines),
+    sorted by record id; returns the number of lines."""
+    items = list(lines) if lines is not None else list(state.iter_changes(run_id))
+    items.sort(key=lambda line: str(line.get("record_id")))
+    body = "".join(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n" for line in items)
+    store.put(changes_key(site, run_id), body.encode("utf-8"), content_type="application/x-ndjson")
+    return len(items)
+
+
+def _age_seconds(stamp: str | None) -> float:
+    if not stamp:
+        return float("inf")
+    try:
+        when = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return float("inf")
+    return (datetime.now(UTC) - when).total_seconds()
+
+
+def recover_interrupted(store: Store, state: HarvestState, site: str, current_run: str,
+                        stale_seconds: float) -> list[str]:
+    """Finish the books of runs that were killed: their changes feed is composed from the
+    journal and their report marked "interrupted". Returns the recovered run ids."""
+    recovered = []
+    reports = {r.get("run_id"): r for r in iter_reports(store, site)}
+    for run_id in state.journal_run_ids():
+        if run_id == current_run:
+            continue
+        report = reports.get(run_id)
+        if report and report.get("status") == "running" and \
+                _age_seconds(report.get("heartbeat_at")) < stale_seconds:
+            continue  # another worker's live run
+        compose_changes(store, state, site, run_id)
+        state.drop_changes(run_id)
+        if report is None:
+            report = {"site": site, "run_id": run_id}
+        if report.get("status") in (None, "running"):
+            report["status"] = "interrupted"
+            write_report(store, report)
+        recovered.append(run_id)
+    for run_id, report in reports.items():
+        if run_id in recovered or run_id == current_run or report.get("status") != "running":
+            continue
+        if _age_seconds(report.get("heartbeat_at")) >= stale_seconds:
+            report["status"] = "interrupted"
+            write_report(store, report)
+            if store.get(changes_key(site, run_id)) is None:
+                compose_changes(store, state, site, run_id, lines=[])
+            recovered.append(run_id)
+    return recovered

@@ -1,0 +1,90 @@
+"""Scrapy settings of the harvester, every one with its default and a one-line comment.
+
+Grouped by component prefix. Any of them can be overridden with `-s NAME=VALUE`
+(`harvester harvest ... -s DOWNLOAD_DELAY=0`) or `scrapy crawl ... -s`.
+The harvester's own settings start with HARVESTER_; environment variables that
+map to them are listed in harvester/config.py and the README.
+"""
+
+from __future__ import annotations
+
+BOT_NAME = "archive-harvester"
+SPIDER_MODULES = ["harvester.spiders"]
+NEWSPIDER_MODULE = "harvester.spiders"
+LOG_LEVEL = "INFO"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"  # Scrapy's default, explicit
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"  # the current fingerprinter, explicit
+TELNETCONSOLE_ENABLED = False  # no listening port in unattended runs
+
+# --- Who we are (the live site sees this) -------------------------------------------------
+HARVESTER_CONTACT_URL = "https://github.com/archive-harvester/archive-harvester"  # named in the User-Agent
+USER_AGENT = None  # None: built from BOT_NAME, version and HARVESTER_CONTACT_URL at start
+
+# --- Politeness (defaults are for the live site; tests and mirrors use -s DOWNLOAD_DELAY=0) --
+ROBOTSTXT_OBEY = True  # obey robots.txt; its Crawl-delay is honoured by PoliteThrottle
+CONCURRENT_REQUESTS = 8  # total in flight
+CONCURRENT_REQUESTS_PER_DOMAIN = 1  # one request at a time per host unless configured
+DOWNLOAD_DELAY = 1.0  # seconds between requests to one host (a floor for AutoThrottle)
+RANDOMIZE_DOWNLOAD_DELAY = True  # 0.5x-1.5x jitter on the delay
+AUTOTHROTTLE_ENABLED = True  # adapt the delay to the server's latency
+AUTOTHROTTLE_START_DELAY = 2.0  # first delay before latencies are known
+AUTOTHROTTLE_MAX_DELAY = 60.0  # never wait longer than this between requests
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0  # requests in parallel the throttle aims at
+HARVESTER_CRAWL_DELAY_MAX = 60.0  # cap on a robots.txt Crawl-delay we honour (seconds)
+
+# --- Retries: Retry-After honoured, exponential backoff with jitter -----------------------
+RETRY_ENABLED = True
+RETRY_TIMES = 4  # retries after the first attempt (429/5xx/timeouts/resets/data loss)
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+HARVESTER_BACKOFF_BASE = 1.0  # first backoff in seconds, doubled each retry, +-50% jitter
+HARVESTER_BACKOFF_MAX = 120.0  # cap on one backoff, and on a Retry-After we honour
+DOWNLOAD_TIMEOUT = 60  # seconds for one response
+DOWNLOAD_FAIL_ON_DATALOSS = True  # truncated bodies (Content-Length mismatch) are errors, retried
+
+# --- Bot-manager challenge pages ------------------------------------------------------------
+HARVESTER_CHALLENGE_PAUSE = 30.0  # seconds to pause after a challenge page, doubled each time
+HARVESTER_CHALLENGE_RETRIES = 3  # retries of one URL that answered with a challenge
+HARVESTER_CHALLENGE_LIMIT = 10  # consecutive challenges that stop the run cleanly
+
+# --- Crawl scope and size limits ------------------------------------------------------------
+REDIRECT_ENABLED = True  # same-host redirects (old numeric URLs) are followed
+REDIRECT_MAX_TIMES = 5
+DOWNLOAD_MAXSIZE = 200 * 1024 * 1024  # hard cap for any response (PDF scans can be large)
+DOWNLOAD_WARNSIZE = 50 * 1024 * 1024
+HARVESTER_HTML_MAXSIZE = 8 * 1024 * 1024  # HTML pages beyond this are refused (live pages: tens of KB)
+HARVESTER_FILE_MAXSIZE = 200 * 1024 * 1024  # PDFs/scans beyond this are refused
+COMPRESSION_ENABLED = True  # gzip/deflate/br decoded, bombs stopped by the size caps above
+
+# --- The run ---------------------------------------------------------------------------------
+HARVESTER_STORE = "./harvest-data"  # store URI: a local path, file://..., or s3://bucket/prefix
+HARVESTER_MODE = "auto"  # auto | incremental | backfill (auto: see README "Harvest modes")
+HARVESTER_BASE_URL = ""  # crawl a mirror or the sample archive instead of the live site
+HARVESTER_LIMIT = 0  # stop after this many documents (0: no limit)
+HARVESTER_DOWNLOAD_FILES = True  # download each document's PDF/scan
+HARVESTER_SPOOL_DIR = ""  # local spool for writes the store refused ("" = ~/.cache/archive-harvester/spool)
+HARVESTER_STALE_RUN_SECONDS = 600  # a run whose heartbeat is older is taken as interrupted
+HARVESTER_HEARTBEAT_SECONDS = 30  # how often a running run updates its report
+HARVESTER_PROGRESS = "auto"  # auto (on a terminal) | on | off
+HARVESTER_COVERAGE_MIN_RECORDS = 20  # runs with fewer records are not checked for site changes
+HARVESTER_COVERAGE_DROP = 0.5  # a field whose coverage falls below this share of its past level is flagged
+HARVESTER_STORE_THREADS = 16  # threads for store I/O (kept off the reactor thread)
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "harvester.middlewares.retry_after.BackoffRetryMiddleware": 550,
+    "harvester.middlewares.challenge.ChallengeMiddleware": 560,
+    "harvester.middlewares.scope.ScopeMiddleware": 650,
+}
+SPIDER_MIDDLEWARES: dict[str, int] = {}
+EXTENSIONS = {
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "harvester.extensions.politeness.PoliteThrottle": 0,
+    "harvester.extensions.runreport.RunReport": 100,
+    "harvester.extensions.progress.Progress": 200,
+}
+ITEM_PIPELINES = {
+    "pipelines.validate.ValidatePipeline": 100,
+    "pipelines.dedup.DedupPipeline": 200,
+    "pipelines.files.FilesPipeline": 300,
+    "pipelines.store.StorePipeline": 400,
+}

@@ -1,0 +1,275 @@
+"""ArchiveSpider: walks a paged listing, fetches new documents, hands records to the pipelines.
+
+Modes (see README "Harvest modes"):
+- backfill: walks the whole listing in a *campaign* kept in state/<site>/backfill.json;
+  documents already stored or confirmed in the campaign are not fetched again, so an
+  interrupted backfill resumes where it stopped (also from a fresh container).
+  A backfill started after the last one completed begins a new campaign that revisits
+  every document, which is how edited documents are picked up.
+- incremental: reads the listing from the newest uploads and stops at the first page
+  holding a document already harvested.
+- auto: backfill while a campaign is unfinished or the store is empty, else incremental.
+Documents that failed in earlier runs (state/<site>/failed/) are retried first in every mode.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from harvester.context import RunContext, utc_now
+from harvester.exceptions import ChallengePage, ConfigError, ExtractionError
+from harvester.items import DocumentItem
+from harvester.quarantine import quarantine
+from harvester.sites import get_site
+
+logger = logging.getLogger(__name__)
+
+MODES = ("auto", "incremental", "backfill")
+
+
+class ArchiveSpider(scrapy.Spider):
+    """Base of the archive spiders; a subclass names its site and its listing URL shape."""
+
+    name = "archive"
+    listing_path = "/search?page={page}"
+
+    def __init__(self, *args: Any, mode: str = "", base_url: str = "", limit: str | int = 0,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.site = get_site(self.name)
+        self.mode_arg = mode
+        self.base_url_arg = base_url
+        self.limit_arg = int(limit or 0)
+        self.mode = ""
+        self.campaign: dict[str, Any] | None = None
+        self.listing_total: int | None = None
+        self.listing_exhausted = False
+        self.scheduled_docs = 0
+        self.done_docs = 0
+        self._page_pending: dict[int, int] = {}
+        self._pages_listed: set[int] = set()
+        self._campaign_saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="campaign")
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def,override]
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        mode = spider.mode_arg or settings.get("HARVESTER_MODE", "auto")
+        if mode not in MODES:
+            raise ConfigError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+        spider.mode_arg = mode
+        base = spider.base_url_arg or settings.get("HARVESTER_BASE_URL") or spider.site.live_base_url
+        spider.base_url = base.rstrip("/")
+        host = urlsplit(spider.base_url).hostname
+        if not host:
+            raise ConfigError(f"bad base URL: {base!r}")
+        spider.allowed_domains = [host]
+        spider.limit = spider.limit_arg or settings.getint("HARVESTER_LIMIT", 0)
+        spider.html_maxsize = settings.getint("HARVESTER_HTML_MAXSIZE")
+        spider.ctx = RunContext.of(crawler)
+        crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
+        crawler.signals.connect(spider._item_done, signal=signals.item_dropped)
+        crawler.signals.connect(spider._item_done, signal=signals.item_error)
+        return spider
+
+    # --- URLs ---------------------------------------------------------------------------
+    def crawl_url(self, url: str) -> str:
+        """The same path on the crawl host (a mirror or the sample archive may serve the site)."""
+        parts = urlsplit(url)
+        base = urlsplit(self.base_url)
+        return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
+
+    def listing_url(self, page: int) -> str:
+        return self.base_url + self.listing_path.format(page=page)
+
+    # --- start --------------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[Any]:
+        ctx = self.ctx
+        self.mode, self.campaign = await ctx.io(self._resolve_mode)
+        ctx.mode = self.mode
+        ctx.campaign_id = self.campaign["id"] if self.campaign else None
+        logger.info("harvest %s: mode %s, run %s, store %s", self.name, self.mode, ctx.run_id,
+                    ctx.store_uri)
+        failed = await ctx.io(lambda: list(ctx.state.iter_failed()))
+        for entry in failed:
+            if self.limit and self.scheduled_docs >= self.limit:
+                break
+            self.crawler.stats.inc_value("documents/retry_failed")
+            yield self._document_request(self.crawl_url(entry["url"]), None, from_failed=True)
+        first = 0
+        if self.mode == "backfill" and self.campaign:
+            first = max(0, int(self.campaign.get("cursor", -1)))
+        yield self._listing_request(first)
+
+    def _resolve_mode(self) -> tuple[str, dict[str, Any] | None]:
+        state = self.ctx.state
+        campaign = state.load_backfill()
+        running = campaign if campaign and campaign.get("status") == "running" else None
+        mode = self.mode_arg
+        if mode == "auto":
+            if running:
+                mode = "backfill"
+            else:
+                prefix = f"records/{self.name}/"
+                mode = "incremental" if next(iter(self.ctx.store.list(prefix)), None) else "backfill"
+        if mode == "backfill" and running is None:
+            running = {"id": self.ctx.run_id, "status": "running", "cursor": -1,
+                       "started_at": utc_now()}
+            state.save_backfill(running)
+        return mode, running
+
+    # --- requests -----------------------------------------------------------------------
+    def _listing_request(self, page: int) -> scrapy.Request:
+        return scrapy.Request(
+            self.listing_url(page), callback=self.parse_listing, errback=self.listing_failed,
+            priority=-page, meta={"page": page, "kind": "listing",
+                                  "download_maxsize": self.html_maxsize},
+        )
+
+    def _document_request(self, url: str, page: int | None, *, from_failed: bool = False
+                          ) -> scrapy.Request:
+        self.scheduled_docs += 1
+        if page is not None:
+            self._page_pending[page] = self._page_pending.get(page, 0) + 1
+        return scrapy.Request(
+            url, callback=self.parse_document, errback=self.document_failed, priority=100,
+            meta={"page": page, "kind": "document", "listing_url": url, "from_failed": from_failed,
+                  "download_maxsize": self.html_maxsize},
+        )
+
+    # --- listing ------------------------------------------------------------------------
+    async def parse_listing(self, response: Response) -> AsyncIterator[Any]:
+        page = int(response.meta["page"])
+        stats = self.crawler.stats
+        try:
+            listing = self.site.parse_listing(response.body, response.url)
+        except ExtractionError as exc:
+            stats.inc_value("listing/invalid")
+            logger.error("listing page %s is not a listing: %s", response.url, exc)
+            return
+        stats.inc_value("listing/pages")
+        if listing.total is not None and self.listing_total is None:
+            self.listing_total = listing.total
+        urls = [self.crawl_url(u) for u in listing.document_urls]
+        markers = await self.ctx.io(lambda: [self.ctx.state.get_seen(u) for u in urls])
+        self._pages_listed.add(page)
+        self._page_pending.setdefault(page, 0)
+        reached_known = False
+        limit_hit = False
+        for url, marker in zip(urls, markers, strict=True):
+            if marker is not None and self._is_done(marker):
+                reached_known = True
+                stats.inc_value("listing/known")
+                continue
+            if self.limit and self.scheduled_docs >= self.limit:
+                limit_hit = True
+                break
+            yield self._document_request(url, page)
+        self._maybe_advance_cursor()
+        if limit_hit or (self.mode == "incremental" and reached_known):
+            return
+        if listing.next_url and urls:
+            yield self._listing_request(page + 1)
+        else:
+            self.listing_exhausted = True
+
+    def _is_done(self, marker: dict[str, Any]) -> bool:
+        if self.mode == "incremental":
+            return True
+        return bool(self.campaign) and marker.get("campaign") == self.campaign["id"]  # type: ignore[index]
+
+    def listing_failed(self, failure: Failure) -> None:
+        self.crawler.stats.inc_value("listing/failed")
+        logger.error("listing page failed: %s", _failure_reason(failure))
+
+    # --- documents ----------------------------------------------------------------------
+    async def parse_document(self, response: Response) -> AsyncIterator[Any]:
+        meta = response.meta
+        try:
+            fields = self.site.parse_document(response.body, response.url,
+                                              encoding=_declared_encoding(response))
+        except ChallengePage as exc:
+            await self._fail(response.url, f"challenge page: {exc}", meta)
+            return
+        except ExtractionError as exc:
+            await self._quarantine(response, str(exc), type(exc).__name__)
+            return
+        yield DocumentItem(url=response.url, listing_url=meta.get("listing_url", response.url),
+                           record=fields, page=meta.get("page"),
+                           from_failed=bool(meta.get("from_failed")), body=response.body)
+
+    async def _quarantine(self, response: Response, reason: str, error: str) -> None:
+        ctx = self.ctx
+        self.crawler.stats.inc_value("documents/quarantined")
+        self.crawler.stats.inc_value(f"quarantine/{error}")
+        logger.warning("quarantined %s: %s", response.url, reason)
+        await ctx.io(quarantine, ctx.store, self.name, response.url, reason, error, response.body,
+                     ctx.run_id, utc_now())
+        self._doc_finished(response.meta.get("page"))
+
+    async def document_failed(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        await self._fail(request.url, _failure_reason(failure), request.meta)
+
+    async def _fail(self, url: str, reason: str, meta: dict[str, Any]) -> None:
+        self.crawler.stats.inc_value("documents/failed")
+        logger.warning("document failed, retried next run: %s (%s)", url, reason)
+        await self.ctx.io(self.ctx.state.mark_failed, meta.get("listing_url", url), reason,
+                          self.ctx.run_id)
+        self._doc_finished(meta.get("page"), failed=True)
+
+    # --- backfill cursor ----------------------------------------------------------------
+    def _item_done(self, item: Any, **kwargs: Any) -> None:
+        if isinstance(item, DocumentItem):
+            self._doc_finished(item.page)
+
+    def _doc_finished(self, page: int | None, failed: bool = False) -> None:
+        self.done_docs += 1
+        if page is None or page not in self._page_pending:
+            return
+        self._page_pending[page] -= 1
+        self._maybe_advance_cursor()
+
+    def _maybe_advance_cursor(self) -> None:
+        """Move the campaign's cursor past listing pages whose documents are all done."""
+        if self.mode != "backfill" or not self.campaign:
+            return
+        cursor = int(self.campaign.get("cursor", -1))
+        advanced = cursor
+        while (advanced + 1) in self._pages_listed and self._page_pending.get(advanced + 1) == 0:
+            advanced += 1
+            self._page_pending.pop(advanced, None)
+        if advanced != cursor:
+            self.campaign["cursor"] = advanced
+            self._campaign_saver.submit(self.ctx.state.save_backfill, dict(self.campaign))
+
+    def closed(self, reason: str) -> None:
+        if self.mode == "backfill" and self.campaign and reason == "finished" \
+                and self.listing_exhausted and not self.limit:
+            self.campaign.update(status="complete", finished_at=utc_now())
+            self._campaign_saver.submit(self.ctx.state.save_backfill, dict(self.campaign))
+        self._campaign_saver.shutdown(wait=True)
+
+
+def _declared_encoding(response: Response) -> str | None:
+    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+    if "charset=" in content_type:
+        return content_type.split("charset=", 1)[1].split(";")[0].strip().strip("\"'") or None
+    return None
+
+
+def _failure_reason(failure: Failure) -> str:
+    exc = failure.value
+    response = getattr(exc, "response", None)
+    if response is not None:
+        return f"HTTP {response.status}"
+    return f"{type(exc).__name__}: {exc}"[:300]

@@ -1,0 +1,10 @@
+"""The Wilson Center Digital Archive spider (digitalarchive.wilsoncenter.org)."""
+
+from __future__ import annotations
+
+from harvester.spiders.base import ArchiveSpider
+
+
+class WilsonSpider(ArchiveSpider):
+    name = "wilson"
+    listing_path = "/search?page={page}"

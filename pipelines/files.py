@@ -1,0 +1,99 @@
+"""FilesPipeline: downloads each new or changed record's PDFs/scans and stores them under
+files/<site>/<record_id>/<name>, filling in key, sha256, size and content_type.
+
+Downloads go through Scrapy's downloader (robots.txt, politeness, retries, size caps) via
+the engine; storage I/O runs on the run's thread pool. A file that cannot be fetched keeps
+key null; the next run sees the record as "repaired" and tries again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import scrapy
+from scrapy.exceptions import NotConfigured
+
+from harvester.context import RunContext
+from harvester.items import DocumentItem
+from harvester.keys import file_key, safe_file_name
+
+logger = logging.getLogger(__name__)
+
+_DISPOSITION_RE = re.compile(r"""filename\*?=(?:UTF-8'')?["']?([^"';]+)""", re.IGNORECASE)
+
+
+def file_name(url: str, headers_disposition: str, record_id: str, index: int) -> str:
+    """The stored file's name: from Content-Disposition, else the URL, else <record_id>.pdf."""
+    fallback = f"{record_id}.pdf" if index == 0 else f"{record_id}-{index}.pdf"
+    match = _DISPOSITION_RE.search(headers_disposition or "")
+    candidates = [unquote(match.group(1)) if match else "",
+                  unquote(urlsplit(url).path.rsplit("/", 1)[-1])]
+    for name in candidates:
+        if "." in name and not name.startswith("."):
+            return safe_file_name(name, fallback)
+    return fallback
+
+
+class FilesPipeline:
+    def __init__(self, ctx: RunContext, crawler: Any, maxsize: int) -> None:
+        self.ctx = ctx
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.maxsize = maxsize
+
+    @classmethod
+    def from_crawler(cls, crawler):  # type: ignore[no-untyped-def]
+        if not crawler.settings.getbool("HARVESTER_DOWNLOAD_FILES", True):
+            raise NotConfigured
+        return cls(RunContext.of(crawler), crawler, crawler.settings.getint("HARVESTER_FILE_MAXSIZE"))
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, DocumentItem) or item.status == "unchanged":
+            return item
+        record = item.record
+        used: set[str] = set()
+        previous = {f.get("url"): f for f in (item.previous or {}).get("files") or []}
+        for index, entry in enumerate(record["files"]):
+            old = previous.get(entry["url"])
+            if item.status == "repaired" and old and old.get("key"):
+                entry.update({k: old.get(k) for k in ("key", "sha256", "size", "content_type")})
+                used.add(old["key"])
+                continue
+            await self._fetch(record["record_id"], entry, index, used)
+        return item
+
+    async def _fetch(self, record_id: str, entry: dict[str, Any], index: int, used: set[str]) -> None:
+        spider = self.crawler.spider
+        url = spider.crawl_url(entry["url"]) if hasattr(spider, "crawl_url") else entry["url"]
+        request = scrapy.Request(url, meta={"kind": "file", "download_maxsize": self.maxsize},
+                                 dont_filter=True)
+        try:
+            response = await self.crawler.engine.download_async(request)
+        except Exception as exc:  # noqa: BLE001 - any download failure leaves the file for next run
+            self.stats.inc_value("files/failed")
+            logger.warning("file %s failed: %s", url, f"{type(exc).__name__}: {exc}"[:200])
+            return
+        if response.status != 200 or not response.body:
+            self.stats.inc_value("files/failed")
+            logger.warning("file %s failed: HTTP %s", url, response.status)
+            return
+        body = response.body
+        disposition = response.headers.get(b"Content-Disposition", b"").decode("latin-1")
+        name = file_name(url, disposition, record_id, index)
+        key = file_key(self.ctx.site, record_id, name)
+        n = 1
+        while key in used:
+            key = file_key(self.ctx.site, record_id, f"{n}-{name}")
+            n += 1
+        used.add(key)
+        content_type = (response.headers.get(b"Content-Type", b"application/octet-stream")
+                        .decode("latin-1").split(";")[0].strip() or "application/octet-stream")
+        await self.ctx.io(self.ctx.store.put, key, body, content_type=content_type)
+        entry.update(key=key, sha256=hashlib.sha256(body).hexdigest(), size=len(body),
+                      content_type=content_type)
+        self.stats.inc_value("files/stored")
+        self.stats.inc_value("files/bytes", len(body))

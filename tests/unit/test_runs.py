@@ -1,0 +1,43 @@
+from harvester.extensions.progress import format_eta, progress_line
+from harvester.runs import Coverage, coverage_alerts
+
+
+def _record(**over):
+    base = {"title": "T", "date": "1950", "texts": [{"kind": "translation", "language": "English",
+            "text": "x"}], "summary": "s", "authors": ["A"], "places": [], "files": []}
+    base.update(over)
+    return base
+
+
+def test_coverage_counts_fields_with_values():
+    cov = Coverage()
+    cov.add(_record())
+    cov.add(_record(summary=None, authors=[]))
+    shares = cov.shares()
+    assert shares["title"] == 1.0
+    assert shares["summary"] == 0.5
+    assert shares["authors"] == 0.5
+    assert shares["places"] == 0.0
+
+
+def test_sharp_drop_against_history_is_flagged():
+    history = [{"coverage": {"summary": 0.9, "title": 1.0}, "counts": {"records": 100}}] * 3
+    alerts = coverage_alerts({"summary": 0.05, "title": 1.0}, 50, history,
+                             min_records=20, drop=0.5)
+    assert alerts == [{"field": "summary", "coverage": 0.05, "previous": 0.9}]
+    # a small run or no history: nothing flagged
+    assert coverage_alerts({"summary": 0.0}, 5, history, min_records=20, drop=0.5) == []
+    assert coverage_alerts({"summary": 0.0}, 50, [], min_records=20, drop=0.5) == []
+    # a field that was rare before is not flagged
+    rare = [{"coverage": {"credits": 0.1}, "counts": {"records": 100}}]
+    assert coverage_alerts({"credits": 0.0}, 50, rare, min_records=20, drop=0.5) == []
+
+
+def test_progress_line_shows_done_total_rate_eta_failures():
+    line = progress_line(500, 2000, 100.0, 3, 1, "wilson backfill")
+    assert "500/2,000 docs (25.0%)" in line
+    assert "5.00/s" in line
+    assert "ETA 05:00" in line
+    assert "failed 3" in line and "quarantined 1" in line
+    assert format_eta(None) == "--:--"
+    assert format_eta(3725) == "1:02:05"
