@@ -23,6 +23,9 @@ from harvester.exceptions import UnsafeKey
 # S3's limit on key length (UTF-8 bytes); the local store uses the same one.
 MAX_KEY_BYTES = 1024
 
+# The local store's temporary folder; no back-end takes keys in it, so all agree.
+RESERVED_SEGMENT = ".tmp"
+
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 # Content types by key suffix, longest suffix first; used when a caller gives none.
@@ -89,13 +92,15 @@ def check_key(key: str) -> str:
 
     Safe: non-empty "/"-separated segments, none of them "." or "..", no
     leading "/", no backslash, no NUL or other control character, at most
-    MAX_KEY_BYTES bytes of UTF-8.
+    MAX_KEY_BYTES bytes of UTF-8, not in the reserved top folder ".tmp".
     """
     if not isinstance(key, str) or not key:
         raise UnsafeKey(f"unsafe storage key: {key!r}")
     _check_chars(key)
     if key.startswith("/"):
         raise UnsafeKey(f"unsafe storage key (absolute): {key!r}")
+    if key.split("/", 1)[0] == RESERVED_SEGMENT:
+        raise UnsafeKey(f"unsafe storage key (reserved folder {RESERVED_SEGMENT}): {key!r}")
     for segment in key.split("/"):
         _check_segment(key, segment)
     return key

@@ -22,9 +22,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from harvester.exceptions import StoreError, UnsafeKey
-from pipelines.storage.base import check_key, check_prefix
+from pipelines.storage.base import RESERVED_SEGMENT, check_key, check_prefix
 
-TMP_DIR = ".tmp"
+TMP_DIR = RESERVED_SEGMENT
 
 
 class LocalStore:
@@ -128,8 +128,6 @@ class LocalStore:
 
     def _path(self, key: str) -> Path:
         check_key(key)
-        if key.split("/", 1)[0] == TMP_DIR:
-            raise UnsafeKey(f"storage key in the store's temporary folder: {key!r}")
         path = self.root.joinpath(*key.split("/"))
         if not _inside(path, self.root):
             raise UnsafeKey(f"storage key leaves the store: {key!r}")

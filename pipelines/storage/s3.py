@@ -85,6 +85,7 @@ class S3Options:
     max_pool_connections: int = 32
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    list_page_size: int = 1000  # keys per ListObjectsV2 request (S3's maximum)
 
 
 class _ConditionalWriteUnsupported(Exception):
@@ -223,7 +224,10 @@ class S3Store:
         strip = len(self.prefix)
         token: str | None = None
         while True:
-            args: dict[str, Any] = {"Bucket": self.bucket, "Prefix": full_prefix}
+            args: dict[str, Any] = {
+                "Bucket": self.bucket, "Prefix": full_prefix,
+                "MaxKeys": self.options.list_page_size,
+            }
             if token:
                 args["ContinuationToken"] = token
             page = self._list_page(full_prefix, args)
