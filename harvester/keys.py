@@ -19,14 +19,16 @@ _RUN_ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6,12}$")
 
 
 def check_site(site: str) -> str:
-    if not isinstance(site, str) or not _SITE_RE.match(site):
+    if not isinstance(site, str) or not _SITE_RE.fullmatch(site):
         raise UnsafeKey(f"unsafe site name: {site!r}")
     return site
 
 
 def check_record_id(record_id: str) -> str:
     """Return the record id when it is safe as one key segment, else raise UnsafeKey."""
-    if not isinstance(record_id, str) or not _RECORD_ID_RE.match(record_id) or ".." in record_id:
+    if not isinstance(record_id, str) or not _RECORD_ID_RE.fullmatch(record_id):
+        raise UnsafeKey(f"unsafe record id: {record_id!r}")
+    if ".." in record_id:
         raise UnsafeKey(f"unsafe record id: {record_id!r}")
     return record_id
 
@@ -41,22 +43,22 @@ def is_safe_record_id(record_id: object) -> bool:
 
 def safe_file_name(name: str, fallback: str) -> str:
     """A file name usable as the last key segment: the given one when safe, else `fallback`."""
-    name = name.rsplit("/", 1)[-1]
-    if _FILE_NAME_RE.match(name) and ".." not in name:
+    name = name.rsplit("/", 1)[-1] if isinstance(name, str) else ""
+    if _FILE_NAME_RE.fullmatch(name) and ".." not in name:
         return name
     check_record_id(fallback)
     return fallback
 
 
 def check_run_id(run_id: str) -> str:
-    if not isinstance(run_id, str) or not _RUN_ID_RE.match(run_id):
+    if not isinstance(run_id, str) or not _RUN_ID_RE.fullmatch(run_id):
         raise UnsafeKey(f"unsafe run id: {run_id!r}")
     return run_id
 
 
 def url_digest(url: str) -> str:
     """A short stable digest of a URL, used for per-URL state keys."""
-    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(url.encode("utf-8", errors="surrogatepass")).hexdigest()[:32]
 
 
 def record_key(site: str, record_id: str) -> str:
@@ -89,18 +91,18 @@ def quarantine_key(site: str, url: str, suffix: str) -> str:
 
 
 def raw_key(site: str, name: str) -> str:
-    if not _FILE_NAME_RE.match(name) or ".." in name:
+    if not isinstance(name, str) or not _FILE_NAME_RE.fullmatch(name) or ".." in name:
         raise UnsafeKey(f"unsafe raw capture name: {name!r}")
     return f"raw/{check_site(site)}/{name}"
 
 
 def state_key(site: str, *parts: str) -> str:
     for part in parts:
-        if not _FILE_NAME_RE.match(part) or ".." in part:
+        if not isinstance(part, str) or not _FILE_NAME_RE.fullmatch(part) or ".." in part:
             raise UnsafeKey(f"unsafe state key part: {part!r}")
     return "/".join(("state", check_site(site), *parts))
 
 
 def _check_hex(value: str) -> None:
-    if not re.fullmatch(r"[0-9a-f]{64}", value or ""):
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
         raise UnsafeKey(f"not a sha256 hex digest: {value!r}")

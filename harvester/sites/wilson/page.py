@@ -1,0 +1,410 @@
+"""The Wilson Center Digital Archive document page: one method per record field.
+
+`parse_document(body, url)` checks that the bytes are a document page (not empty, binary,
+a challenge, a listing or an error page), then returns every record field except `site`,
+`content_sha256` and `harvested_at` (see harvester.record.finalize). Selectors live in
+selectors.py only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cached_property
+from typing import Any
+
+import lxml.etree as etree
+
+from harvester import cleaners
+from harvester.exceptions import ChallengePage, InvalidRecord, NotADocument, UnsafeKey
+from harvester.keys import check_record_id
+from harvester.sites.htmltext import element_lines, element_text, parse_html
+from harvester.sites.wilson import selectors as S
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_BINARY_MAGIC = (b"%PDF-", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x7fELF")
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+
+
+def is_challenge(body: bytes) -> bool:
+    """True for the bot manager's interstitial challenge (not for a document quoting it)."""
+    head = body[:262144].lower()
+    return any(m in head for m in S.CHALLENGE_MARKERS) and S.DOCUMENT_MARKER not in head
+
+
+def _check_bytes(body: bytes) -> None:
+    if not body or not body.strip():
+        raise NotADocument("empty body")
+    if is_challenge(body):
+        raise ChallengePage("bot-manager interstitial challenge page, not a document")
+    if body.startswith(_GZIP_MAGIC):
+        raise NotADocument("binary body (gzip-compressed bytes), not an HTML page")
+    if body.lstrip().startswith(_BINARY_MAGIC):
+        raise NotADocument("binary body (PDF/image/archive), not an HTML page")
+    head = body[:8192]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return  # UTF-16 with a BOM: NUL bytes are expected
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    if controls > 0.05 * len(head):
+        raise NotADocument(f"binary body ({controls} control bytes in the first {len(head)})")
+
+
+def parse_document(
+    body: bytes, url: str, *, encoding: str | None = None, prefer_canonical: bool = True
+) -> dict[str, Any]:
+    """Record fields of a document page; NotADocument / ChallengePage / InvalidRecord else."""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    _check_bytes(body)
+    text = cleaners.decode_body(body, encoding)
+    root = parse_html(text) if text.strip() else None
+    if root is None:
+        raise NotADocument("empty body (no HTML content)")
+    page = WilsonDocumentPage(root, url, prefer_canonical=prefer_canonical)
+    page.check_document()
+    return page.fields()
+
+
+def _label(element: etree._Element) -> str:
+    return element_text(element).lower().translate(_APOSTROPHES).rstrip(": ").strip()
+
+
+def _is_chrome_line(line: str) -> bool:
+    low = line.lower().translate(_APOSTROPHES)
+    return low in S.CHROME_LINES or low.startswith(S.RIGHTS_PREFIXES)
+
+
+def _first(elements: list[Any]) -> Any:
+    return elements[0] if elements else None
+
+
+class WilsonDocumentPage:
+    """A parsed document page; each public method returns one record field."""
+
+    FIELDS = (
+        "record_id", "node_id", "url", "title", "date", "date_text", "summary", "texts",
+        "authors", "places", "subjects", "people", "source", "original_archive", "rights",
+        "uploaded", "type", "languages", "classification", "donors", "credits", "files",
+    )
+
+    def __init__(self, root: etree._Element, url: str, *, prefer_canonical: bool = True):
+        self.root = root
+        self.given_url = url
+        self.prefer_canonical = prefer_canonical
+        self._decode_emails()
+
+    # --- checks -------------------------------------------------------------------------
+
+    def check_document(self) -> None:
+        """Raise NotADocument unless this is a document page with a title and a Record ID."""
+        ids = self._record_ids
+        if not ids:
+            if S.SEARCH_RESULTS(self.root):
+                raise NotADocument("listing page (search results), not a document")
+            title = self.title()
+            if not title:
+                raise NotADocument("no title and no Record ID: not a document page")
+            raise NotADocument(f"no Record ID: not a document page (heading {title[:80]!r})")
+        if not self.title():
+            raise NotADocument("no title (h1) on the page")
+
+    def fields(self) -> dict[str, Any]:
+        return {name: getattr(self, name)() for name in self.FIELDS}
+
+    # --- identity ----------------------------------------------------------------------
+
+    @cached_property
+    def _record_ids(self) -> list[str]:
+        values = [element_text(_value(b)) for b in self._info_blocks.get("record_id", [])]
+        return list(dict.fromkeys(v for v in values if v))
+
+    def record_id(self) -> str:
+        ids = self._record_ids
+        if not ids:
+            raise NotADocument("no Record ID")
+        if len(ids) > 1:
+            shown = ", ".join(repr(i[:40]) for i in ids[:3])
+            raise InvalidRecord(f"record_id: the page has different Record IDs ({shown})")
+        try:
+            return check_record_id(ids[0])
+        except UnsafeKey as exc:
+            raise InvalidRecord(f"record_id: {exc}"[:200]) from None
+
+    def node_id(self) -> str | None:
+        for script in S.DRUPAL_SETTINGS(self.root):
+            try:
+                settings = json.loads(script.text or "")
+                path = settings["path"]["currentPath"]
+            except (ValueError, KeyError, TypeError):
+                continue
+            match = S.NODE_PATH.match(path) if isinstance(path, str) else None
+            if match:
+                return match.group(1)
+        for link in S.SHORTLINK(self.root):
+            match = S.NODE_URL.search(link.get("href") or "")
+            if match:
+                return match.group(1)
+        for element in S.FILE_SOURCES(self.root):
+            match = S.DOWNLOAD_NID.search(element.get("href") or "")
+            if match:
+                return match.group(1)
+        return None
+
+    @cached_property
+    def _url(self) -> str:
+        if self.prefer_canonical:
+            for link in S.CANONICAL(self.root):
+                url = cleaners.absolute_url(self.given_url, link.get("href"))
+                if url and url.startswith(("http://", "https://")):
+                    return url
+        return self.given_url
+
+    def url(self) -> str:
+        return self._url
+
+    # --- heading -----------------------------------------------------------------------
+
+    @cached_property
+    def _title(self) -> str:
+        for selector in (S.TITLE, S.TITLE_FALLBACK):
+            for element in selector(self.root):
+                text = element_text(element, S.SKIP_CLASSES)
+                if text:
+                    return text
+        return ""
+
+    def title(self) -> str:
+        return self._title
+
+    def date_text(self) -> str | None:
+        element = _first(S.DATE(self.root))
+        return (element_text(element) or None) if element is not None else None
+
+    def date(self) -> str | None:
+        return cleaners.parse_date(self.date_text())
+
+    def credits(self) -> str | None:
+        element = _first(S.CREDITS(self.root))
+        return (element_text(element, S.SKIP_CLASSES) or None) if element is not None else None
+
+    # --- texts -------------------------------------------------------------------------
+
+    def texts(self) -> list[dict[str, str | None]]:
+        container = _first(S.TABS(self.root))
+        if container is None:
+            body = _first(S.BODY_FALLBACK(self.root))
+            text = self._body_text(body) if body is not None else ""
+            return [_text_entry(None, text)] if text else []
+        panes = S.TAB_PANES(container)
+        labels = S.TAB_LABELS(container) or S.TAB_LABELS_FALLBACK(container)
+        entries = []
+        for label, pane in _pair_tabs(labels, panes):
+            text = self._body_text(pane)
+            if text:
+                entries.append(_text_entry(label, text))
+        return entries
+
+    def _body_text(self, element: etree._Element) -> str:
+        lines = element_lines(element, S.SKIP_CLASSES)
+        return "\n".join(line for line in lines if not _is_chrome_line(line))
+
+    def summary(self) -> str | None:
+        for element in S.SUMMARY(self.root):
+            if not S.INSIDE_TABS(element) and not S.INSIDE_INFO_BLOCK(element):
+                return self._body_text(element) or None
+        return None
+
+    # --- pills ---------------------------------------------------------------------------
+
+    @cached_property
+    def _pill_sections(self) -> dict[str, list[str]]:
+        sections: dict[str, list[str]] = {}
+        for heading in S.SECTION_HEADINGS(self.root):
+            field = S.PILL_LABELS.get(_label(heading))
+            sibling = _first(S.NEXT_SIBLING(heading))
+            if field and sibling is not None:
+                sections.setdefault(field, []).extend(_pill_names(sibling))
+        for block in S.PILL_BLOCKS(self.root):
+            label = _first(S.BLOCK_LABEL(block))
+            field = S.PILL_LABELS.get(_label(label)) if label is not None else None
+            if field:
+                sections.setdefault(field, []).extend(_pill_names(block))
+        return sections
+
+    def authors(self) -> list[str]:
+        return self._pill_sections.get("authors", [])
+
+    def places(self) -> list[str]:
+        return self._pill_sections.get("places", [])
+
+    def subjects(self) -> list[str]:
+        return self._pill_sections.get("subjects", [])
+
+    def people(self) -> list[str]:
+        return self._pill_sections.get("people", [])
+
+    # --- "Document Information" ----------------------------------------------------------
+
+    @cached_property
+    def _info_blocks(self) -> dict[str, list[etree._Element]]:
+        blocks: dict[str, list[etree._Element]] = {}
+        for block in S.INFO_BLOCKS(self.root):
+            label = _first(S.INFO_LABEL(block))
+            field = S.INFO_LABELS.get(_label(label)) if label is not None else None
+            if field:
+                blocks.setdefault(field, []).append(block)
+        return blocks
+
+    def _info_lines(self, field: str) -> str | None:
+        lines = [ln for b in self._info_blocks.get(field, []) for ln in element_lines(_value(b))]
+        return "\n".join(lines) or None
+
+    def _info_line(self, field: str) -> str | None:
+        for block in self._info_blocks.get(field, []):
+            text = element_text(_value(block))
+            if text:
+                return text
+        return None
+
+    def _info_pills(self, field: str) -> list[str]:
+        names: list[str] = []
+        for block in self._info_blocks.get(field, []):
+            value = _value(block)
+            names.extend(_pill_names(value) if S.PILLS(value) else element_lines(value))
+        return names
+
+    def source(self) -> str | None:
+        return self._info_lines("source")
+
+    def original_archive(self) -> list[str]:
+        return self._info_pills("original_archive")
+
+    def rights(self) -> str | None:
+        return self._info_lines("rights")
+
+    def uploaded(self) -> str | None:
+        return cleaners.parse_iso_date(self._info_line("uploaded"))
+
+    def type(self) -> str | None:
+        return self._info_line("type")
+
+    def languages(self) -> list[str]:
+        return self._info_pills("languages")
+
+    def classification(self) -> str | None:
+        value = self._info_line("classification")
+        if value:
+            return value
+        for element in S.CLASSIFICATION_LINE(self.root):
+            if not S.INSIDE_TABS(element):
+                text = element_text(element, S.SKIP_CLASSES)
+                if text:
+                    return text
+        return None
+
+    def donors(self) -> list[str]:
+        return self._info_pills("donors")
+
+    # --- files and e-mails ---------------------------------------------------------------
+
+    def files(self) -> list[dict[str, Any]]:
+        urls: list[str] = []
+        for element in S.FILE_SOURCES(self.root):
+            for attribute in S.FILE_SOURCE_ATTRIBUTES:
+                value = element.get(attribute)
+                if not value:
+                    continue
+                if attribute == "href" and not S.DOWNLOAD_LINK.search(value):
+                    continue
+                url = cleaners.absolute_url(self._url, value)
+                if url:
+                    urls.append(cleaners.strip_fragment(url))
+                break
+        return [
+            {"url": u, "key": None, "sha256": None, "size": None, "content_type": None}
+            for u in dict.fromkeys(urls)
+        ]
+
+    def _decode_emails(self) -> None:
+        """Replace Cloudflare-obfuscated addresses ("[email protected]") by the address."""
+        for element in S.CFEMAIL(self.root):
+            _replace_text(element, cleaners.decode_cfemail(element.get("data-cfemail")))
+        for link in S.CFEMAIL_LINKS(self.root):
+            if S.CFEMAIL_PLACEHOLDER in cleaners.normalize_space(link.text_content()).lower():
+                fragment = (link.get("href") or "").rsplit("#", 1)[-1]
+                _replace_text(link, cleaners.decode_cfemail(fragment))
+
+
+def _value(block: etree._Element) -> etree._Element:
+    """The `.text` value of an information block (the block itself, label removed, when the
+    value element is missing)."""
+    value = _first(S.INFO_VALUE(block))
+    if value is not None:
+        return value
+    for label in S.INFO_LABEL(block):
+        parent = label.getparent()
+        if parent is not None:
+            parent.remove(label)
+    return block
+
+
+def _replace_text(element: etree._Element, text: str | None) -> None:
+    if not text:
+        return
+    for child in list(element):
+        element.remove(child)
+    element.text = text
+
+
+def _pill_names(container: etree._Element) -> list[str]:
+    names = []
+    for pill in S.PILLS(container):
+        name = _first(S.PILL_NAME(pill))
+        if name is None:
+            text = element_text(pill, S.SKIP_CLASSES)
+        else:
+            spans = S.PILL_NAME_SPANS(name)
+            parts = [element_text(s) for s in spans if s is not name]
+            text = cleaners.normalize_space(" ".join(parts)) or element_text(name)
+        if text:
+            names.append(text)
+    return names
+
+
+def _target_id(label: etree._Element) -> str | None:
+    for element in (label, *label.iterdescendants("a", "button")):
+        for attribute in S.TAB_TARGET_ATTRIBUTES:
+            value = (element.get(attribute) or "").strip()
+            if value:
+                return value.rsplit("#", 1)[-1] or None
+    return None
+
+
+def _pair_tabs(
+    labels: list[etree._Element], panes: list[etree._Element]
+) -> list[tuple[str | None, etree._Element]]:
+    """(label text, pane) pairs: by target id when every label names a pane, else by position."""
+    texts = [element_text(label) for label in labels]
+    by_id = {pane.get("id"): pane for pane in panes if pane.get("id")}
+    targets = [_target_id(label) for label in labels]
+    if labels and all(t in by_id for t in targets):
+        paired = [(text, by_id[t]) for text, t in zip(texts, targets, strict=True) if t]
+        seen = {id(p) for _, p in paired}
+        return paired + [(None, pane) for pane in panes if id(pane) not in seen]
+    return [(texts[i] if i < len(texts) else None, pane) for i, pane in enumerate(panes)]
+
+
+def _text_entry(label: str | None, text: str) -> dict[str, str | None]:
+    kind, language = S.DEFAULT_KIND, None
+    if label:
+        parts = S.LABEL_LANGUAGE_SEPARATOR.split(label, maxsplit=1)
+        for word in parts[0].lower().split():
+            word = re.sub(r"[^\w]", "", word)
+            word = S.KIND_ALIASES.get(word, word)
+            if word in S.TEXT_KINDS:
+                kind = word
+                break
+        if len(parts) > 1 and parts[1].strip():
+            language = parts[1].strip()
+    return {"kind": kind, "language": language, "text": text}

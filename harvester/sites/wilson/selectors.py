@@ -1,0 +1,151 @@
+"""Every selector and label string the Wilson Center Digital Archive extractor reads.
+
+A change on the live site is a change here only. CSS selectors are compiled once to XPath
+(lxml.etree.XPath) at import; that is pure computation, no I/O. See docs/wilson-dom.md.
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.etree as etree
+from cssselect import GenericTranslator
+
+_translator = GenericTranslator()
+
+
+def css(selector: str) -> etree.XPath:
+    """A compiled XPath for a CSS selector, evaluated relative to the element it is called on."""
+    return etree.XPath(_translator.css_to_xpath(selector, prefix="descendant-or-self::"))
+
+
+# --- document page: head ----------------------------------------------------------------
+CANONICAL = css("link[rel~=canonical]")
+SHORTLINK = css("link[rel~=shortlink]")
+DRUPAL_SETTINGS = css('script[data-drupal-selector="drupal-settings-json"]')
+NODE_PATH = re.compile(r"^/?node/(\d+)$")
+NODE_URL = re.compile(r"/node/(\d+)(?:[/?#]|$)")
+DOWNLOAD_NID = re.compile(r"/document/(\d+)/download(?:[/?#]|$)")
+
+# --- document page: heading, credits ----------------------------------------------------
+TITLE = css(".content-block h1.title")
+TITLE_FALLBACK = css("h1")
+DATE = css(".content-block .date")
+CREDITS = css(".donated")
+
+# --- body texts -------------------------------------------------------------------------
+TABS = css("#documentTabs, .document-tabs")
+TAB_LABELS = css(".nav-tabs .nav-link")
+TAB_LABELS_FALLBACK = css(".nav-tabs li")
+TAB_PANES = css(".tab-pane")
+TAB_TARGET_ATTRIBUTES = ("data-bs-target", "data-target", "href", "aria-controls")
+# Body text of a page without a tab container (none seen yet; lenient guesses).
+BODY_FALLBACK = css(".tab-content, .document-body, .field--name-body")
+TEXT_KINDS = ("translation", "transcript", "original")
+# First word of a tab label that means a kind not spelled out ("Scan", "Original Scan").
+KIND_ALIASES = {"scan": "original", "scanned": "original", "transcription": "transcript"}
+LABEL_LANGUAGE_SEPARATOR = re.compile(r"\s+[-\u2013\u2014:]\s+|\s*:\s+")
+# Kind given to a body text whose tab carries no label (or a page without tabs).
+DEFAULT_KIND = "translation"
+
+# --- summary, classification line -------------------------------------------------------
+SUMMARY = css(".text-block")
+CLASSIFICATION_LINE = css(".classification")
+INSIDE_TABS = etree.XPath(
+    "ancestor::*[@id='documentTabs' or contains(concat(' ', normalize-space(@class), ' '),"
+    " ' document-tabs ')]"
+)
+INSIDE_INFO_BLOCK = etree.XPath(
+    "ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' information-block ')]"
+)
+
+# --- pills: authors and the pill-block sections -----------------------------------------
+SECTION_HEADINGS = css("h2.title")
+PILL_BLOCKS = css(".pill-block")
+BLOCK_LABEL = css("h2, h3, h4, h5, .title")
+NEXT_SIBLING = etree.XPath("following-sibling::*[1]")
+PILLS = css(".pill")
+PILL_NAME = css(".name")
+PILL_NAME_SPANS = css("span")
+# section label (lower-cased, trailing colon dropped) -> record field; others are ignored
+PILL_LABELS = {
+    "author(s)": "authors",
+    "authors": "authors",
+    "author": "authors",
+    "associated places": "places",
+    "places": "places",
+    "subjects discussed": "subjects",
+    "subjects": "subjects",
+    "associated people & organizations": "people",
+    "associated people and organizations": "people",
+    "associated people & organisations": "people",
+    "associated people": "people",
+}
+
+# --- "Document Information" blocks ------------------------------------------------------
+INFO_BLOCKS = css(".information-block")
+INFO_LABEL = css(".sub-title")
+INFO_VALUE = css(".text")
+INFO_LABELS = {
+    "source": "source",
+    "original archive": "original_archive",
+    "rights": "rights",
+    "original uploaded date": "uploaded",
+    "uploaded date": "uploaded",
+    "uploaded": "uploaded",
+    "type": "type",
+    "document type": "type",
+    "language": "languages",
+    "languages": "languages",
+    "original language": "languages",
+    "record id": "record_id",
+    "original classification": "classification",
+    "classification": "classification",
+    "donors": "donors",
+    "donor": "donors",
+}
+
+# --- files ------------------------------------------------------------------------------
+FILE_SOURCES = css("a[href*='/download'], .pdf-preview")
+FILE_SOURCE_ATTRIBUTES = ("data", "src", "href")
+DOWNLOAD_LINK = re.compile(r"/document/[^/?#]+/download/?(?:[?#]|$)")
+
+# --- Cloudflare e-mail obfuscation ------------------------------------------------------
+CFEMAIL = css("[data-cfemail]")
+CFEMAIL_LINKS = css("a[href*='/cdn-cgi/l/email-protection#']")
+CFEMAIL_PLACEHOLDER = "email protected"
+
+# --- chrome that must never reach a text field ------------------------------------------
+# Elements skipped when reading any text (prompts, previews, screen-reader chrome).
+SKIP_CLASSES = frozenset(
+    {"download", "pdf-preview", "skip-link", "visually-hidden", "sr-only", "share",
+     "share-links", "social-share", "cookie-banner", "eu-cookie-compliance-banner"}
+)
+# Whole lines dropped from texts and the summary (compared lower-cased).
+CHROME_LINES = frozenset(
+    {"download pdf", "download", "skip to content", "document information", "author(s):",
+     "author(s)", "original scan", "share", "print"}
+)
+# Lines starting so are the rights statement: rights field only (compared lower-cased,
+# typographic apostrophes folded).
+RIGHTS_PREFIXES = (
+    "the history and public policy program welcomes reuse",
+    "to enquire about this document's rights status",
+    "to inquire about this document's rights status",
+)
+
+# --- not a document ---------------------------------------------------------------------
+CHALLENGE_MARKERS = (b"triggerinterstitialchallenge", b"/_sec/verify")
+DOCUMENT_MARKER = b"information-block"
+SEARCH_RESULTS = css(".search-results")
+
+# --- listing page -----------------------------------------------------------------------
+LISTING_LINKS = css(".search-results a[href*='/document/']")
+LISTING_LINKS_FALLBACK = css(
+    ".search-result a[href*='/document/'], .views-row a[href*='/document/']"
+)
+LISTING_EXCLUDE = re.compile(r"/download/?(?:[?#]|$)")
+NEXT_PAGE = css(".pager a[rel~=next], .pager__item--next a, nav a[rel~=next], link[rel~=next]")
+RESULTS_COUNT = css(".search-results-count")
+TOTAL_OF = re.compile(r"\bof\s+([\d][\d,.\u00a0 ]*)\s+results?\b", re.IGNORECASE)
+TOTAL_ANY = re.compile(r"([\d][\d,.]*)\s+results?\b", re.IGNORECASE)

@@ -1,0 +1,119 @@
+"""Fixture-driven tests of the document page: each case's output.json, field by field."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from wilson_fixtures import case_names, load_case
+
+from harvester import exceptions
+from harvester.record import FIELDS, finalize
+from harvester.sites.wilson import parse_document
+
+RECORD_CASES = case_names("record")
+COMPARED = [f for f in FIELDS if f != "harvested_at"]
+
+
+def extract(name: str) -> tuple[dict, dict]:
+    body, url, expected = load_case(name)
+    fields = parse_document(body, url)
+    record = finalize(fields, site="wilson", harvested_at="2025-01-01T00:00:00Z")
+    return record, expected
+
+
+def test_there_are_enough_fixture_cases():
+    assert len(RECORD_CASES) >= 8
+
+
+@pytest.mark.parametrize("name", RECORD_CASES)
+@pytest.mark.parametrize("field", COMPARED)
+def test_field_matches_fixture(name, field):
+    record, expected = extract(name)
+    assert record[field] == expected[field]
+
+
+@pytest.mark.parametrize("name", RECORD_CASES)
+def test_record_has_exactly_the_contract_fields_in_order(name):
+    record, _ = extract(name)
+    assert list(record) == list(FIELDS)
+
+
+@pytest.mark.parametrize("name", RECORD_CASES)
+def test_no_chrome_in_any_text_field(name):
+    record, _ = extract(name)
+    chrome = ["Skip to content", "Main navigation", "cookies", "Subscribe", "newsletter",
+              "Terms of Use", "Twitter", "Download PDF", "Document Information", "Author(s)",
+              "welcomes reuse", "rights status", "INJECTED", "alert(", "<"]
+    values = [record["title"], record["summary"] or "", *[t["text"] for t in record["texts"]]]
+    for value in values:
+        for phrase in chrome:
+            assert phrase not in value, (phrase, value[:200])
+
+
+@pytest.mark.parametrize("name", case_names("error"))
+def test_not_a_document_cases_raise_the_expected_error(name):
+    body, url, expected = load_case(name)
+    error = getattr(exceptions, expected["error"])
+    with pytest.raises(error) as info:
+        parse_document(body, url)
+    assert str(info.value)
+
+
+def test_given_url_is_used_when_canonical_is_not_preferred():
+    body, _, _ = load_case("full-all-fields")
+    fields = parse_document(body, "http://127.0.0.1:8000/node/88123", prefer_canonical=False)
+    assert fields["url"] == "http://127.0.0.1:8000/node/88123"
+    assert [f["url"] for f in fields["files"]][0] == "http://127.0.0.1:8000/document/88123/download"
+
+
+def test_declared_encoding_overrides_nothing_when_body_is_utf8():
+    body, url, expected = load_case("chinese-month-date")
+    fields = parse_document(body, url, encoding="iso-8859-1")
+    assert fields["texts"] == expected["texts"]
+
+
+def test_windows_1251_page_without_any_declaration_is_detected():
+    body, url, expected = load_case("cyrillic-windows-1251")
+    body = body.replace(b'<meta charset="windows-1251">', b"")
+    assert b"charset" not in body
+    fields = parse_document(body, url)
+    assert fields["title"] == expected["title"]
+    assert fields["texts"] == expected["texts"]
+
+
+def test_page_without_tab_container_gives_one_text_entry():
+    body, url, _ = load_case("seed-feng-xi-telegram")
+    body = body.replace(b'id="documentTabs" class="document-tabs"', b'class="document"')
+    body = body.replace(b'<ul class="nav nav-tabs" role="tablist">', b'<ul class="x">')
+    fields = parse_document(body, url)
+    assert len(fields["texts"]) == 1
+    assert fields["texts"][0]["kind"] == "translation"
+    assert fields["texts"][0]["text"].startswith("8th Department")
+
+
+def test_node_id_falls_back_to_the_download_link():
+    body, url, _ = load_case("scan-only-year-date")
+    body = body.replace(b"currentPath", b"otherPath").replace(b'rel="shortlink"', b'rel="x"')
+    assert parse_document(body, url)["node_id"] == "5521"
+
+
+def test_listing_page_is_not_a_document():
+    body, url, _ = load_case("listing-page")
+    with pytest.raises(exceptions.NotADocument, match="listing"):
+        parse_document(body, url)
+
+
+def test_extraction_of_a_40kb_page_takes_a_few_milliseconds():
+    body, url, _ = load_case("full-all-fields")
+    script = b"<script>" + b"var settings = {a: 1, b: [2, 3]};\n" * 400 + b"</script></head>"
+    paragraph = b"<p>The delegation discussed the <em>question</em> of supplies [...] (p. 2).</p>\n"
+    body = body.replace(b"</head>", script, 1).replace(b"<p>[1] A", paragraph * 200 + b"<p>[1] A")
+    assert 35_000 < len(body) < 60_000
+    parse_document(body, url)
+    runs = 50
+    start = time.perf_counter()
+    for _ in range(runs):
+        parse_document(body, url)
+    per_page = (time.perf_counter() - start) / runs
+    assert per_page < 0.05, per_page
