@@ -103,7 +103,10 @@ class S3Store:
             raise StoreError(f"bad S3 bucket name: {bucket!r}")
         prefix = prefix.strip("/")
         if prefix:
-            check_key(prefix)
+            try:
+                check_key(prefix)
+            except UnsafeKey as exc:
+                raise StoreError(f"bad S3 prefix {prefix!r}: {exc}") from None
         self.bucket = bucket
         self.prefix = prefix + "/" if prefix else ""
         self.uri = f"s3://{bucket}/{prefix}"

@@ -41,6 +41,8 @@ class FaultyFront:
         front = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # answers "Expect: 100-continue" at once
+
             def do_GET(self) -> None:
                 front.handle(self)
 
