@@ -1,0 +1,84 @@
+"""SampleControl: a client of the sample server's /_sample/ control endpoints (loopback only)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from harvester.sample.corpus import SampleArchive
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+class ControlError(RuntimeError):
+    """A control request failed (the server's message is in the text)."""
+
+
+class SampleControl:
+    """Drives a sample server in this or another process over HTTP."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        host = urlsplit(base_url).hostname
+        if host not in _LOOPBACK:
+            raise ValueError(f"the sample server must be on loopback, not {host!r}")
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        # no proxies: control traffic never leaves the machine
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def _call(self, method: str, name: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"{self.base_url}/_sample/{name}", data=data, method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with self._opener.open(request, timeout=self.timeout) as resp:
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            with exc:
+                detail = exc.read().decode("utf-8", "replace").strip()
+            raise ControlError(f"{method} /_sample/{name}: {exc.code} {detail}") from None
+
+    def health(self) -> dict[str, Any]:
+        return dict(self._call("GET", "health"))
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self._call("GET", "stats"))
+
+    def reset_stats(self) -> None:
+        self._call("POST", "reset-stats", {})
+
+    def set_faults(self, config: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        return dict(self._call("POST", "faults", dict(config)))
+
+    def clear_faults(self) -> None:
+        self._call("POST", "faults", {})
+
+    def faults(self) -> dict[str, Any]:
+        return dict(self._call("GET", "faults"))
+
+    def publish(self, k: int = 1) -> list[str]:
+        return list(self._call("POST", f"publish?k={int(k)}", {})["record_ids"])
+
+    def edit(self, record_id: int | str) -> int:
+        return int(self._call("POST", f"edit?record_id={quote(str(record_id))}", {})["version"])
+
+    def set_crawl_delay(self, delay: float | None) -> None:
+        value = "" if delay is None else repr(float(delay))
+        self._call("POST", f"crawl-delay?value={value}", {})
+
+    def state(self) -> dict[str, Any]:
+        return dict(self._call("GET", "state"))
+
+    def archive(self) -> SampleArchive:
+        """A local copy of the served archive's content (for ground truth)."""
+        return SampleArchive.from_state(self.state())
+
+    def expected(self, record_id: int | str, files_base: str | None = None) -> dict[str, Any]:
+        query = f"?files_base={quote(files_base, safe='')}" if files_base else ""
+        return dict(self._call("GET", f"expected/{quote(str(record_id))}{query}"))

@@ -1,0 +1,75 @@
+"""Control endpoints of the sample server, under /_sample/ (JSON in, JSON out).
+
+    GET  /_sample/health                 {"ok": true, "size": N}
+    GET  /_sample/stats                  request and fault counts (see stats.RequestStats)
+    POST /_sample/reset-stats            zero the counts
+    GET  /_sample/faults                 the fault rules in force
+    POST /_sample/faults                 body: fault config (see faults); {} clears faults
+    POST /_sample/publish?k=N            N new uploads -> {"record_ids": [...]}
+    POST /_sample/edit?record_id=R       edit a record -> {"record_id": R, "version": n}
+    POST /_sample/crawl-delay?value=D    robots.txt Crawl-delay (empty value: none)
+    GET  /_sample/state                  archive state (SampleArchive.from_state) + crawl_delay
+    GET  /_sample/expected/R[?files_base=URL]   ground-truth record of Record ID R
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+if TYPE_CHECKING:
+    from harvester.sample.server import SampleServer
+
+_MUTATING = {"reset-stats", "publish", "edit", "crawl-delay"}
+
+
+def handle_control(server: SampleServer, method: str, url: str, body: bytes) -> tuple[int, bytes]:
+    parts = urlsplit(url)
+    name = parts.path[len("/_sample/"):].strip("/")
+    query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+    try:
+        status, payload = _dispatch(server, method, name, query, body)
+    except (ValueError, KeyError, TypeError) as exc:
+        status, payload = 400, {"error": str(exc)}
+    return status, (json.dumps(payload, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _dispatch(
+    server: SampleServer, method: str, name: str, query: dict[str, str], body: bytes
+) -> tuple[int, Any]:
+    if (name in _MUTATING or (name == "faults" and method == "POST")) and method != "POST":
+        return 405, {"error": f"use POST for /_sample/{name}"}
+    if name == "health":
+        return 200, {"ok": True, "size": server.archive.size}
+    if name == "stats":
+        return 200, server.stats.snapshot()
+    if name == "reset-stats":
+        server.reset_stats()
+        return 200, {"ok": True}
+    if name == "faults":
+        if method == "POST":
+            config = json.loads(body or b"{}")
+            if not isinstance(config, dict):
+                raise ValueError("fault config must be a JSON object")
+            server.set_faults(config)
+        return 200, server.faults.config()
+    if name == "publish":
+        return 200, {"record_ids": server.publish(int(query.get("k", "1")))}
+    if name == "edit":
+        record_id = query["record_id"]
+        return 200, {"record_id": record_id, "version": server.edit(record_id)}
+    if name == "crawl-delay":
+        value = query.get("value", "")
+        server.crawl_delay = float(value) if value else None
+        server.archive.generation += 1  # robots.txt changes
+        return 200, {"crawl_delay": server.crawl_delay}
+    if name == "state":
+        return 200, {**server.archive.state(), "crawl_delay": server.crawl_delay}
+    if name.startswith("expected/"):
+        record_id = name.split("/", 1)[1]
+        files_base = query.get("files_base")
+        if files_base:
+            return 200, server.archive.expected_for(record_id, files_base)
+        return 200, server.archive.expected_for(record_id)
+    return 404, {"error": f"unknown control endpoint /_sample/{name}"}

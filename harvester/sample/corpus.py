@@ -1,0 +1,179 @@
+"""SampleArchive: a deterministic, lazily generated look-alike of the Wilson Center Digital Archive.
+
+Document i depends only on (seed, i, edits of i): the same in a 50- and a
+20,000-document archive. Only small metadata (ids, titles, slugs) is held for
+every document; full documents are generated on demand and kept in a small LRU.
+The listing is newest upload first, which is the highest index first.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
+
+from harvester.sample.expected import expected_record
+from harvester.sample.generate import Meta, generate, meta_for
+from harvester.sample.model import LIVE_BASE, Document
+from harvester.sample.slugs import base_slug, with_suffix
+
+PAGE_SIZE = 10
+MAX_SIZE = 1_000_000
+_DOC_CACHE = 512
+
+
+class SampleArchive:
+    """The sample archive's content and its switches (publish, edit)."""
+
+    def __init__(self, size: int = 50, seed: int = 0) -> None:
+        if not 0 <= size <= MAX_SIZE:
+            raise ValueError(f"size must be within 0..{MAX_SIZE}: {size}")
+        self.seed = seed
+        self.initial_size = size
+        self.generation = 0  # bumped by every change, so caches of rendered pages can follow
+        self._lock = threading.RLock()
+        self._metas: list[Meta] = []
+        self._slugs: list[str] = []
+        self._slug_clashes: dict[str, int] = {}
+        self._by_slug: dict[str, int] = {}
+        self._by_record: dict[int, int] = {}
+        self._by_nid: dict[int, int] = {}
+        self._edits: dict[int, int] = {}  # index -> number of edits
+        self._docs: OrderedDict[tuple[int, int], Document] = OrderedDict()
+        self._grow(size)
+
+    # -- lookup ---------------------------------------------------------------------------
+    @property
+    def size(self) -> int:
+        return len(self._metas)
+
+    @property
+    def total_pages(self) -> int:
+        return (self.size + PAGE_SIZE - 1) // PAGE_SIZE
+
+    def meta(self, i: int) -> Meta:
+        return self._metas[i]
+
+    def slug(self, i: int) -> str:
+        return self._slugs[i]
+
+    def index_of_record(self, record_id: int | str) -> int | None:
+        return self._by_record.get(_as_int(record_id))
+
+    def index_of_nid(self, nid: int | str) -> int | None:
+        return self._by_nid.get(_as_int(nid))
+
+    def index_of_slug(self, slug: str) -> int | None:
+        return self._by_slug.get(slug)
+
+    def record_ids(self) -> list[str]:
+        """Every Record ID, oldest upload first (index order)."""
+        return [str(m.record_id) for m in self._metas]
+
+    def listing(self, page: int) -> list[int]:
+        """Indices shown on listing page `page` (from 0), newest upload first."""
+        top = self.size - 1 - page * PAGE_SIZE
+        if page < 0 or top < 0:
+            return []
+        return list(range(top, max(top - PAGE_SIZE, -1), -1))
+
+    def version(self, i: int) -> int:
+        return self._edits.get(i, 0)
+
+    def document(self, i: int) -> Document:
+        """The full document at index i (after its edits)."""
+        if not 0 <= i < self.size:
+            raise IndexError(i)
+        key = (i, self._edits.get(i, 0))
+        with self._lock:
+            doc = self._docs.get(key)
+            if doc is not None:
+                self._docs.move_to_end(key)
+                return doc
+        doc = generate(self.seed, self._metas[i], self._slugs[i], key[1])
+        with self._lock:
+            self._docs[key] = doc
+            if len(self._docs) > _DOC_CACHE:
+                self._docs.popitem(last=False)
+        return doc
+
+    # -- ground truth -----------------------------------------------------------------------
+    def expected_record(self, i: int, files_base: str = LIVE_BASE) -> dict[str, Any]:
+        """The record the extractor must output for document i (files on `files_base`)."""
+        return expected_record(self.document(i), files_base)
+
+    def expected_for(self, record_id: int | str, files_base: str = LIVE_BASE) -> dict[str, Any]:
+        i = self.index_of_record(record_id)
+        if i is None:
+            raise KeyError(record_id)
+        return self.expected_record(i, files_base)
+
+    def expected_records(self, files_base: str = LIVE_BASE) -> Iterator[dict[str, Any]]:
+        for i in range(self.size):
+            yield self.expected_record(i, files_base)
+
+    # -- switches ---------------------------------------------------------------------------
+    def publish(self, k: int = 1) -> list[str]:
+        """Add k new uploads (newest, at the top of the listing); returns their Record IDs."""
+        if k < 0:
+            raise ValueError("k must be >= 0")
+        with self._lock:
+            start = self.size
+            self._grow(start + k)
+            self.generation += 1
+            return [str(m.record_id) for m in self._metas[start:]]
+
+    def edit(self, record_id: int | str) -> int:
+        """Change a document's summary and first text; returns its new edit count."""
+        i = self.index_of_record(record_id)
+        if i is None:
+            raise KeyError(f"no record {record_id}")
+        with self._lock:
+            self._edits[i] = self._edits.get(i, 0) + 1
+            self.generation += 1
+            return self._edits[i]
+
+    def state(self) -> dict[str, Any]:
+        """What a copy needs to hold the same content: see from_state."""
+        with self._lock:
+            return {
+                "seed": self.seed,
+                "initial_size": self.initial_size,
+                "size": self.size,
+                "edits": {str(self._metas[i].record_id): n for i, n in self._edits.items()},
+            }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> SampleArchive:
+        archive = cls(int(state["initial_size"]), int(state["seed"]))
+        archive.publish(int(state["size"]) - archive.size)
+        for record_id, n in state.get("edits", {}).items():
+            for _ in range(int(n)):
+                archive.edit(record_id)
+        return archive
+
+    # -- internals --------------------------------------------------------------------------
+    def _grow(self, size: int) -> None:
+        for i in range(len(self._metas), size):
+            meta = meta_for(self.seed, i)
+            base = base_slug(meta.title)
+            clash = self._slug_clashes.get(base, 0)
+            self._slug_clashes[base] = clash + 1
+            slug = with_suffix(base, clash)
+            while slug in self._by_slug:  # a suffixed slug that equals another title's slug
+                clash += 1
+                self._slug_clashes[base] = clash + 1
+                slug = with_suffix(base, clash)
+            self._metas.append(meta)
+            self._slugs.append(slug)
+            self._by_slug[slug] = i
+            self._by_record[meta.record_id] = i
+            self._by_nid[meta.nid] = i
+
+
+def _as_int(value: int | str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
