@@ -35,7 +35,7 @@ CELL_SEPARATOR = " | "
 _EMPTY_ROW = re.compile(r"^[|\s]*$")
 _SOURCE_BREAKS = re.compile("[\r\n\u2028\u2029\x0b\x0c\x85]+")  # layout of the HTML source
 # A run of this many opening tags with nothing between them is hostile nesting, not a page.
-_TAG_RUN = re.compile(rb"(?:<[A-Za-z][^<>]{0,200}>\s*){200,}")
+_TAG_RUN = re.compile(rb"(?:<[A-Za-z][^<>]{0,200}>\s*){200,}|(?:</[A-Za-z][^<>]{0,50}>\s*){200,}")
 
 
 def _parser() -> lxml.html.HTMLParser:
@@ -50,8 +50,8 @@ def parse_html(text: str) -> etree._Element | None:
     parser = _parser()
     root = etree.fromstring(data, parser)
     if any(entry.type_name == "ERR_RESOURCE_LIMIT" for entry in parser.error_log):
-        # libxml2 stops at its depth limit and drops the rest of the page: flatten runs
-        # of opening tags (the usual shape of such pages) and parse again.
+        # libxml2 stops at its depth limit and drops the rest of the page: drop runs of
+        # opening tags and runs of closing tags (the usual shape of such pages), parse again.
         parser = _parser()
         root = etree.fromstring(_TAG_RUN.sub(b"", data), parser)
     return root

@@ -24,6 +24,7 @@ from harvester.sites.wilson import selectors as S
 _GZIP_MAGIC = b"\x1f\x8b"
 _BINARY_MAGIC = (b"%PDF-", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x7fELF")
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
+_UNSAFE_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd\u200b-\u200d\ufeff]")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 
 
@@ -67,7 +68,10 @@ def parse_document(
 
 
 def _label(element: etree._Element) -> str:
-    return element_text(element).lower().translate(_APOSTROPHES).rstrip(": ").strip()
+    """A section or block label, lower-cased, trailing colon dropped; only its first line
+    counts (unclosed label elements swallow what follows)."""
+    lines = element_lines(element)
+    return lines[0].lower().translate(_APOSTROPHES).rstrip(": ").strip() if lines else ""
 
 
 def _is_chrome_line(line: str) -> bool:
@@ -116,7 +120,14 @@ class WilsonDocumentPage:
 
     @cached_property
     def _record_ids(self) -> list[str]:
-        values = [element_text(_value(b)) for b in self._info_blocks.get("record_id", [])]
+        """Distinct Record ID values (first line of each block; a value holding control
+        characters is kept raw so that the key check refuses it)."""
+        values = []
+        for block in self._info_blocks.get("record_id", []):
+            value = _value(block)
+            raw = "".join(value.itertext()).strip()
+            lines = element_lines(value)
+            values.append(raw if _UNSAFE_CHARS.search(raw) else lines[0] if lines else "")
         return list(dict.fromkeys(v for v in values if v))
 
     def record_id(self) -> str:
