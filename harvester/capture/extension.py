@@ -1,0 +1,188 @@
+"""`WarcCapture`: every fetched document page and file captured in WARC 1.1 under raw/<site>/.
+
+Hook: Scrapy's `response_downloaded` signal, sent by the downloader right after a
+download and *before* the downloader middlewares, so the body is still as the
+server sent it (HttpCompressionMiddleware has not decoded gzip/deflate/br yet) and
+redirect/retry responses are captured too. See `exchange.py` for what Scrapy
+does not keep (header case, reason phrase, chunking, Host).
+
+Nothing here blocks the reactor: the signal handler only copies the fetch into an
+`Exchange` and queues it for one writer thread, which looks up payload digests in
+the store, writes records to a local temporary WARC file and rolls it at
+HARVESTER_WARC_MAX_BYTES; rolled files are uploaded by an uploader thread as
+raw/<site>/<run_id>-<seq:05d>.warc.gz (create-only), the last one at spider close.
+A crash loses the file being written (it stays in the temporary folder) and the
+fetches still queued; uploaded files and their payload markers are unaffected.
+
+Stats: warc/records/response, warc/records/revisit, warc/records/request,
+warc/files, warc/bytes, warc/errors, warc/upload_failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shutil
+import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
+
+from harvester import __version__
+from harvester.capture.exchange import Exchange, exchange_from
+from harvester.capture.payloads import PayloadIndex
+from harvester.capture.records import (
+    Original,
+    PayloadDigest,
+    builder,
+    record_id,
+    request_record,
+    response_record,
+    revisit_record,
+    warc_date,
+)
+from harvester.capture.rolling import RollingWarcFile
+from harvester.exceptions import HarvesterError
+from harvester.keys import raw_key
+from pipelines.storage import Store
+
+log = logging.getLogger(__name__)
+
+DEFAULT_KINDS = ("document", "file")
+DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+FIDELITY_NOTE = (
+    "HTTP header names as normalised by Scrapy (title case); reason phrase is the standard"
+    " one for the status code; bodies as received (Content-Encoding kept, chunking removed:"
+    " Transfer-Encoding renamed X-Archive-Orig-Transfer-Encoding); request Host rebuilt from"
+    " the URL"
+)
+
+
+class WarcCapture:
+    def __init__(self, *, store: Store, site: str, run_id: str,
+                 kinds: frozenset[str] = frozenset(DEFAULT_KINDS),
+                 max_bytes: int = DEFAULT_MAX_BYTES, revisits: bool = True,
+                 tmp_dir: str | Path | None = None, stats: Any = None) -> None:
+        self.store = store
+        self.site = site
+        self.run_id = run_id
+        self.kinds = kinds
+        self.revisits = revisits
+        self.stats = stats
+        self.index = PayloadIndex(store, site)
+        base = Path(tmp_dir) if tmp_dir else Path(tempfile.gettempdir())
+        self.folder = base / "archive-harvester-warc" / f"{run_id}-{os.getpid()}"
+        self.file = RollingWarcFile(
+            self.folder, self._name, max_bytes, self._rolled,
+            info={"software": f"archive-harvester/{__version__} (warcio)",
+                  "format": "WARC File Format 1.1", "isPartOf": run_id, "site": site,
+                  "description": FIDELITY_NOTE},
+        )
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-writer")
+        self._uploader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-upload")
+        self._uploads: list[Future[None]] = []
+        self.stored_keys: list[str] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> WarcCapture:
+        from harvester.context import RunContext
+
+        s = crawler.settings
+        if not s.getbool("HARVESTER_WARC_ENABLED", True):
+            raise NotConfigured
+        ctx = RunContext.of(crawler)
+        ext = cls(
+            store=ctx.store, site=ctx.site, run_id=ctx.run_id,
+            kinds=frozenset(s.getlist("HARVESTER_WARC_KINDS", list(DEFAULT_KINDS))),
+            max_bytes=s.getint("HARVESTER_WARC_MAX_BYTES", DEFAULT_MAX_BYTES),
+            revisits=s.getbool("HARVESTER_WARC_REVISITS", True),
+            tmp_dir=s.get("HARVESTER_WARC_TMP_DIR") or None, stats=crawler.stats,
+        )
+        crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    # --- reactor thread -----------------------------------------------------------------
+    def response_downloaded(self, response: Any, request: Any, spider: Any = None) -> None:
+        if request.meta.get("kind") not in self.kinds:
+            return
+        self.capture(exchange_from(request, response, datetime.now(UTC)))
+
+    def capture(self, ex: Exchange) -> Future[None]:
+        """Queue one fetch for the writer thread."""
+        return self._writer.submit(self._write, ex)
+
+    async def spider_closed(self, spider: Any = None, reason: str = "") -> None:
+        await maybe_deferred_to_future(deferToThread(self.close))
+
+    # --- writer thread ------------------------------------------------------------------
+    def _write(self, ex: Exchange) -> None:
+        name = self.file.current_name
+        try:
+            b = builder()
+            digest = PayloadDigest.of(ex.body)
+            original = self.index.find(digest) if self.revisits and ex.body else None
+            if original is not None:
+                first, kind = revisit_record(b, ex, digest, original), "revisit"
+            else:
+                first, kind = response_record(b, ex, digest), "response"
+                if self.revisits and ex.body:
+                    self.index.add(digest, Original(ex.url, warc_date(ex.date), record_id(first)),
+                                   name)
+            self.file.write([first, request_record(b, ex, record_id(first))])
+        except (OSError, HarvesterError, ValueError) as exc:
+            log.error("WARC capture of %s failed: %s", ex.url, exc)
+            self._inc("warc/errors")
+            return
+        self._inc(f"warc/records/{kind}")
+        self._inc("warc/records/request")
+
+    def _name(self, seq: int) -> str:
+        return f"{self.run_id}-{seq:05d}.warc.gz"
+
+    def _rolled(self, path: Path, seq: int) -> None:
+        self._uploads.append(self._uploader.submit(self._upload, path))
+
+    # --- uploader thread ----------------------------------------------------------------
+    def _upload(self, path: Path) -> None:
+        try:
+            data = path.read_bytes()
+            key = raw_key(self.site, path.name)
+            if not self.store.put(key, data, content_type="application/warc", if_absent=True):
+                # another process of the same run id took the name
+                key = raw_key(self.site, path.name.replace(
+                    ".warc.gz", f"-{secrets.token_hex(3)}.warc.gz"))
+                self.store.put(key, data, content_type="application/warc")
+            self.index.publish(path.name, key)
+        except (OSError, HarvesterError) as exc:
+            log.error("WARC file %s could not be stored (kept at %s): %s", path.name, path, exc)
+            self.index.forget(path.name)
+            self._inc("warc/upload_failed")
+            return
+        path.unlink(missing_ok=True)
+        self.stored_keys.append(key)
+        self._inc("warc/files")
+        self._inc("warc/bytes", len(data))
+        log.info("stored WARC %s (%d bytes)", key, len(data))
+
+    # --- close --------------------------------------------------------------------------
+    def close(self) -> None:
+        """Finish: write what is queued, roll and upload the last file (blocking)."""
+        self._writer.submit(self.file.roll).result()
+        self._writer.shutdown(wait=True)
+        for upload in list(self._uploads):
+            upload.result()
+        self._uploader.shutdown(wait=True)
+        if self.folder.is_dir() and not any(self.folder.iterdir()):
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(key, count)
