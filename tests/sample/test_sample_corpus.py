@@ -1,0 +1,100 @@
+"""SampleArchive: determinism, identities, slugs, listing order, switches."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from harvester.sample import SampleArchive
+from harvester.sample.render import document_page
+
+
+def test_same_size_and_seed_give_identical_pages() -> None:
+    a, b = SampleArchive(40, seed=3), SampleArchive(40, seed=3)
+    for i in range(40):
+        assert document_page(a.document(i)) == document_page(b.document(i))
+        assert a.expected_record(i) == b.expected_record(i)
+
+
+def test_a_document_does_not_depend_on_archive_size() -> None:
+    small, large = SampleArchive(20), SampleArchive(2000)
+    for i in range(20):
+        assert document_page(small.document(i)) == document_page(large.document(i))
+        assert small.slug(i) == large.slug(i)
+
+
+def test_seed_changes_content() -> None:
+    assert SampleArchive(5, seed=0).meta(1) != SampleArchive(5, seed=1).meta(1)
+
+
+def test_identities_are_unique_and_in_range() -> None:
+    archive = SampleArchive(3000)
+    rids = [archive.meta(i).record_id for i in range(archive.size)]
+    nids = [archive.meta(i).nid for i in range(archive.size)]
+    assert len(set(rids)) == len(rids) and len(set(nids)) == len(nids)
+    assert all(100_000 <= r < 400_000 for r in rids)
+    assert all(archive.meta(i).nid != archive.meta(i).record_id for i in range(archive.size))
+    assert rids == sorted(rids)  # newer uploads have higher Record IDs
+
+
+def test_slugs_unique_clashes_suffixed_and_cut(archive60: SampleArchive) -> None:
+    slugs = [archive60.slug(i) for i in range(archive60.size)]
+    assert len(set(slugs)) == len(slugs)
+    assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", s) and len(s) <= 90 for s in slugs)
+    assert "memorandum-conversation" in slugs and "memorandum-conversation-0" in slugs
+    assert "memorandum-conversation-1" in slugs
+    assert any(len(s) > 80 for s in slugs)  # long titles are cut near 90
+    title = archive60.meta(slugs.index("memorandum-conversation-0")).title
+    assert title == "Memorandum of Conversation"
+
+
+def test_uploaded_dates_never_decrease_and_listing_is_newest_first(
+    archive60: SampleArchive,
+) -> None:
+    uploads = [archive60.meta(i).uploaded for i in range(archive60.size)]
+    assert uploads == sorted(uploads)
+    order = [i for page in range(archive60.total_pages) for i in archive60.listing(page)]
+    assert order == list(range(59, -1, -1))
+    assert archive60.listing(0)[0] == 59 and archive60.listing(6) == []
+
+
+def test_publish_adds_newest_documents_with_fresh_ids() -> None:
+    archive = SampleArchive(30)
+    before = set(archive.record_ids())
+    new = archive.publish(3)
+    assert len(new) == 3 and not before & set(new)
+    assert [archive.meta(i).record_id for i in archive.listing(0)[:3]] == [int(r) for r in new[::-1]]
+    assert archive.size == 33
+    # a published document is the same as that index in a bigger archive
+    assert document_page(archive.document(31)) == document_page(SampleArchive(40).document(31))
+
+
+def test_edit_changes_content_and_ground_truth() -> None:
+    archive = SampleArchive(30)
+    rid = archive.record_ids()[1]
+    before = archive.expected_for(rid)
+    page_before = document_page(archive.document(1))
+    assert archive.edit(rid) == 1
+    after = archive.expected_for(rid)
+    assert after["summary"] != before["summary"] and after["texts"] != before["texts"]
+    assert "edit 1" in after["summary"]
+    assert document_page(archive.document(1)) != page_before
+    assert archive.edit(int(rid)) == 2
+    with pytest.raises(KeyError):
+        archive.edit("999")
+
+
+def test_state_round_trip() -> None:
+    archive = SampleArchive(25, seed=2)
+    archive.publish(2)
+    archive.edit(archive.record_ids()[4])
+    copy = SampleArchive.from_state(archive.state())
+    assert copy.record_ids() == archive.record_ids()
+    assert list(copy.expected_records()) == list(archive.expected_records())
+
+
+def test_size_bounds() -> None:
+    assert SampleArchive(0).listing(0) == []
+    with pytest.raises(ValueError):
+        SampleArchive(-1)
