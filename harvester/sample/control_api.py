@@ -30,7 +30,9 @@ def handle_control(server: SampleServer, method: str, url: str, body: bytes) -> 
     query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
     try:
         status, payload = _dispatch(server, method, name, query, body)
-    except (ValueError, KeyError, TypeError) as exc:
+    except KeyError as exc:  # no such record
+        status, payload = 404, {"error": f"not found: {exc.args[0] if exc.args else exc}"}
+    except (ValueError, TypeError) as exc:
         status, payload = 400, {"error": str(exc)}
     return status, (json.dumps(payload, ensure_ascii=False) + "\n").encode("utf-8")
 
@@ -57,7 +59,9 @@ def _dispatch(
     if name == "publish":
         return 200, {"record_ids": server.publish(int(query.get("k", "1")))}
     if name == "edit":
-        record_id = query["record_id"]
+        record_id = query.get("record_id")
+        if not record_id:
+            raise ValueError("record_id is required")
         return 200, {"record_id": record_id, "version": server.edit(record_id)}
     if name == "crawl-delay":
         value = query.get("value", "")

@@ -37,7 +37,7 @@ def test_pages_carry_their_ground_truth(pages: list[str], records: list[dict[str
 
 def test_ground_truth_shape(records: list[dict[str, Any]]) -> None:
     for rec in records:
-        assert rec["url"] == f"https://digitalarchive.wilsoncenter.org/document/{rec['url'].rsplit('/', 1)[1]}"
+        assert rec["url"].startswith("https://digitalarchive.wilsoncenter.org/document/")
         for key, value in rec.items():
             if isinstance(value, str):
                 assert value == value.strip() and "  " not in value, key
