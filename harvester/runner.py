@@ -49,13 +49,28 @@ def run_harvest(site: str, settings: Any) -> int:
 
     spidercls = spider_class(site)
     check_settings(settings)
+    # --- Distributed (Redis): --workers N starts N local workers; --redis makes this one
+    redis_url = settings.get("HARVESTER_REDIS_URL") or ""
+    workers = settings.getint("HARVESTER_WORKERS", 1)
+    if workers > 1 or redis_url:
+        from harvester.distributed import setup
+        from harvester.distributed import workers as local_workers
+
+        if not redis_url:
+            raise ConfigError("--workers needs --redis URL: the workers share the crawl there")
+        setup.check_redis_url(redis_url)
+        if workers > 1:
+            return local_workers.run_workers(site, settings, workers)
+        setup.worker_settings(settings)
+        spidercls = setup.worker_spider(spidercls)
+    # --- end Distributed (Redis)
     process = CrawlerProcess(settings, install_root_handler=True)
     crawler = process.create_crawler(spidercls)
     process.crawl(crawler)
     process.start()
     ctx = getattr(crawler, RunContext._ATTR, None)
     if ctx is None or not crawler.stats or crawler.stats.get_value("finish_reason") is None:
-        print(f"harvester harvest: the run could not start (see the log above)", file=sys.stderr)
+        print("harvester harvest: the run could not start (see the log above)", file=sys.stderr)
         return 1
     if ctx.exit_code:
         print(f"harvester harvest: {ctx.exit_reason}", file=sys.stderr)

@@ -69,6 +69,16 @@ HARVESTER_COVERAGE_MIN_RECORDS = 20  # runs with fewer records are not checked f
 HARVESTER_COVERAGE_DROP = 0.5  # a field whose coverage falls below this share of its past level is flagged
 HARVESTER_STORE_THREADS = 16  # threads for store I/O (kept off the reactor thread)
 
+# --- Distributed (Redis) ------------------------------------------------------------------
+HARVESTER_REDIS_URL = ""  # redis://HOST:PORT/DB: be a worker of the crawl shared there ("" = alone)
+HARVESTER_WORKERS = 1  # local worker processes `harvester harvest --redis URL` starts
+HARVESTER_REDIS_PREFIX = "harvester"  # prefix of every Redis key (<prefix>:<site>:...)
+HARVESTER_REDIS_HEARTBEAT = 5.0  # seconds between a worker's heartbeats
+HARVESTER_REDIS_WORKER_TIMEOUT = 60.0  # a worker silent this long is dead: its in-flight work is lost
+HARVESTER_REDIS_IDLE_POLL = 1.0  # seconds between looks at the shared queue while this worker idles
+HARVESTER_REDIS_KEY_TTL = 7 * 86400  # an abandoned crawl's keys expire this long after its last heartbeat
+HARVESTER_REDIS_DONE_TTL = 3600  # a finished crawl's keys are kept this long (for inspection)
+
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "harvester.middlewares.retry_after.BackoffRetryMiddleware": 550,

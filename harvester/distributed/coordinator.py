@@ -1,0 +1,289 @@
+"""CrawlCoordinator: one worker's membership in its site's shared crawl.
+
+Termination without losing work rests on one invariant, kept by Lua scripts that run
+atomically in Redis: *every request popped from the frontier belongs to a worker in the
+busy set until that worker is idle*. A worker joins busy (before its spider seeds
+anything), a pop marks the popping worker busy in the same script, and a worker leaves
+busy only when its engine is idle: nothing downloading, scraping or in its pipelines, so
+the requests its callbacks produced are already in the frontier. The crawl is therefore
+done exactly when the frontier is empty and the busy set is empty; the worker whose idle
+check sees that first records `done` (and is the crawl's finalizer).
+
+A worker that stops heartbeating for `worker_timeout` seconds is dead. Its busy entry is
+reaped and counted in `lost`: the requests it had popped are gone from this crawl. A crawl
+with losses never completes its backfill campaign, so the next run resumes the campaign
+and fetches exactly what the store's seen markers do not show as done.
+Timestamps are Redis server time, so workers on different machines agree.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from harvester.distributed.keys import CrawlKeys
+
+logger = logging.getLogger(__name__)
+
+_NOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+"""
+
+# KEYS[1] current-crawl pointer; ARGV: base, new crawl id, worker, timeout, ttl
+_JOIN = _NOW + """
+local base, worker, timeout, ttl = ARGV[1], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local crawl = redis.call('GET', KEYS[1])
+local joined = 0
+if crawl then
+  local k = base .. ':' .. crawl
+  local alive = redis.call('ZCOUNT', k .. ':workers', now - timeout, '+inf')
+  if alive > 0 and redis.call('HEXISTS', k .. ':info', 'done') == 0 then joined = 1 end
+end
+if joined == 0 then
+  crawl = ARGV[2]
+  redis.call('SET', KEYS[1], crawl, 'EX', ttl)
+  redis.call('HSET', base .. ':' .. crawl .. ':info', 'created_at', now, 'lost', 0)
+end
+local k = base .. ':' .. crawl
+redis.call('ZADD', k .. ':workers', now, worker)
+redis.call('ZADD', k .. ':busy', now, worker)
+for _, part in ipairs({':requests', ':seen', ':workers', ':busy', ':info'}) do
+  redis.call('EXPIRE', k .. part, ttl)
+end
+return {crawl, joined}
+"""
+
+# KEYS: requests, busy; ARGV: worker. Pops the best request and marks the worker busy.
+_CLAIM = _NOW + """
+local top = redis.call('ZRANGE', KEYS[1], 0, 0)
+if #top == 0 then return false end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
+redis.call('ZADD', KEYS[2], now, ARGV[1])
+return top[1]
+"""
+
+# KEYS: current, requests, seen, workers, busy, info; ARGV: worker, ttl
+# Returns 1, or 0 when the worker had been reaped as dead (it is back, and busy: what it
+# holds is finished by itself; its loss was counted, so the campaign stays open anyway),
+# or -1 when the crawl is done.
+_HEARTBEAT = _NOW + """
+if redis.call('HEXISTS', KEYS[6], 'done') == 1 then return -1 end
+local member = redis.call('ZSCORE', KEYS[4], ARGV[1])
+redis.call('ZADD', KEYS[4], now, ARGV[1])
+local back = 1
+if member == false then
+  redis.call('ZADD', KEYS[5], now, ARGV[1])
+  back = 0
+else
+  redis.call('ZADD', KEYS[5], 'XX', now, ARGV[1])
+end
+for i = 1, 6 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
+return back
+"""
+
+# KEYS: current, requests, seen, workers, busy, info
+# ARGV: worker, timeout, crawl id, done ttl
+# Returns {state, reaped}: state 0 = work remains, 1 = done now (the caller finalizes),
+# 2 = done earlier (by another worker).
+_IDLE = _NOW + """
+local worker, limit = ARGV[1], now - tonumber(ARGV[2])
+redis.call('ZREM', KEYS[5], worker)
+if redis.call('HEXISTS', KEYS[6], 'done') == 1 then return {2, 0} end
+redis.call('ZADD', KEYS[4], now, worker)
+local dead = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', '(' .. limit)
+for _, w in ipairs(dead) do
+  redis.call('ZREM', KEYS[5], w)
+  redis.call('HINCRBY', KEYS[6], 'lost', 1)
+end
+local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', '(' .. limit)
+for _, w in ipairs(gone) do redis.call('ZREM', KEYS[4], w) end
+if redis.call('ZCARD', KEYS[2]) == 0 and redis.call('ZCARD', KEYS[5]) == 0 then
+  redis.call('HSET', KEYS[6], 'done', now, 'finalizer', worker)
+  if redis.call('GET', KEYS[1]) == ARGV[3] then redis.call('DEL', KEYS[1]) end
+  for i = 2, 6 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
+  return {1, #dead}
+end
+return {0, #dead}
+"""
+
+# KEYS: current, requests, seen, workers, busy, info; ARGV: worker, lost (0/1)
+_LEAVE = """
+local was_busy = redis.call('ZREM', KEYS[5], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
+if was_busy == 1 and ARGV[2] == '1' and redis.call('HEXISTS', KEYS[6], 'done') == 0 then
+  redis.call('HINCRBY', KEYS[6], 'lost', 1)
+  return 1
+end
+return 0
+"""
+
+IDLE_WORK_REMAINS, IDLE_DONE_HERE, IDLE_DONE_EARLIER = 0, 1, 2
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def new_crawl_id() -> str:
+    from harvester.context import new_run_id
+
+    return new_run_id()
+
+
+@dataclass(frozen=True)
+class CrawlInfo:
+    """What the workers of a crawl agreed on, and how it went (the crawl's `info` hash)."""
+
+    mode: str = ""
+    campaign: str = ""
+    listing_exhausted: bool = False
+    limited: bool = False
+    lost: int = 0
+    done: bool = False
+    finalizer: str = ""
+
+    @classmethod
+    def from_hash(cls, raw: dict[Any, Any]) -> CrawlInfo:
+        h = {_text(k): _text(v) for k, v in raw.items()}
+        return cls(mode=h.get("mode", ""), campaign=h.get("campaign", ""),
+                   listing_exhausted=h.get("listing_exhausted") == "1",
+                   limited=h.get("limited") == "1", lost=int(h.get("lost") or 0),
+                   done="done" in h, finalizer=h.get("finalizer", ""))
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+class CrawlCoordinator:
+    """Plain values in, so a test builds one on a bare Redis client without a crawler."""
+
+    _ATTR = "_harvester_crawl_coordinator"
+
+    def __init__(self, server: Any, keys: CrawlKeys, *, worker_id: str | None = None,
+                 worker_timeout: float = 60.0, key_ttl: int = 7 * 86400,
+                 done_ttl: int = 3600) -> None:
+        self.server = server
+        self.keys = keys
+        self.worker_id = worker_id or new_worker_id()
+        self.worker_timeout = worker_timeout
+        self.key_ttl = int(key_ttl)
+        self.done_ttl = int(done_ttl)
+        self.joined_existing = False
+        self.finalizer = False  # this worker saw the crawl done first
+        self._join = server.register_script(_JOIN)
+        self._claim = server.register_script(_CLAIM)
+        self._heartbeat = server.register_script(_HEARTBEAT)
+        self._idle = server.register_script(_IDLE)
+        self._leave = server.register_script(_LEAVE)
+
+    @classmethod
+    def of(cls, crawler: Any) -> CrawlCoordinator:
+        """The crawler's coordinator (shared by scheduler, extension and spider)."""
+        coordinator = getattr(crawler, cls._ATTR, None)
+        if coordinator is None:
+            coordinator = cls.from_settings(crawler.settings, crawler.spidercls.name)
+            setattr(crawler, cls._ATTR, coordinator)
+        return coordinator
+
+    @classmethod
+    def from_settings(cls, settings: Any, site: str) -> CrawlCoordinator:
+        return cls(
+            connect(settings.get("HARVESTER_REDIS_URL")),
+            CrawlKeys(settings.get("HARVESTER_REDIS_PREFIX") or "harvester", site),
+            worker_timeout=settings.getfloat("HARVESTER_REDIS_WORKER_TIMEOUT", 60.0),
+            key_ttl=settings.getint("HARVESTER_REDIS_KEY_TTL", 7 * 86400),
+            done_ttl=settings.getint("HARVESTER_REDIS_DONE_TTL", 3600),
+        )
+
+    @property
+    def crawl(self) -> str:
+        return self.keys.crawl
+
+    def _crawl_keys(self) -> list[str]:
+        return [self.keys.current, *self.keys.all()]
+
+    # --- membership ---------------------------------------------------------------------
+    def join(self) -> str:
+        """Join the site's running crawl, or start one; the worker starts out busy."""
+        crawl, joined = self._join(
+            keys=[self.keys.current],
+            args=[self.keys.base, new_crawl_id(), self.worker_id, self.worker_timeout,
+                  self.key_ttl],
+        )
+        self.keys = self.keys.of(_text(crawl))
+        self.joined_existing = bool(int(joined))
+        logger.info("worker %s %s crawl %s", self.worker_id,
+                    "joined" if self.joined_existing else "started", self.crawl)
+        return self.crawl
+
+    def claim(self) -> bytes | None:
+        """Pop the best request of the frontier, marking this worker busy atomically."""
+        data = self._claim(keys=[self.keys.requests, self.keys.busy], args=[self.worker_id])
+        return data if data else None
+
+    def heartbeat(self) -> int:
+        """Refresh this worker's liveness (and the crawl keys' expiry): 1, or 0 when this
+        worker had been reaped as dead (it is back now), or -1 when the crawl is done."""
+        state = int(self._heartbeat(keys=self._crawl_keys(), args=[self.worker_id,
+                                                                  self.key_ttl]))
+        if state == 0:
+            logger.warning("worker %s was taken for dead (no heartbeat for %ss) and is back",
+                           self.worker_id, self.worker_timeout)
+        return state
+
+    def idle(self) -> int:
+        """This worker has nothing in flight: leave busy, reap dead workers, and tell whether
+        the crawl is done (IDLE_DONE_HERE makes this worker the finalizer)."""
+        state, reaped = self._idle(
+            keys=self._crawl_keys(),
+            args=[self.worker_id, self.worker_timeout, self.crawl, self.done_ttl],
+        )
+        if int(reaped):
+            logger.warning("crawl %s: %d worker(s) stopped heartbeating with work in flight; "
+                           "their requests are left to the next run", self.crawl, int(reaped))
+        state = int(state)
+        if state == IDLE_DONE_HERE:
+            self.finalizer = True
+        return state
+
+    def leave(self, *, lost: bool) -> bool:
+        """Leave the crawl; `lost`: this worker stops with work in flight (counted if so)."""
+        counted = self._leave(keys=self._crawl_keys(), args=[self.worker_id, int(lost)])
+        return bool(int(counted))
+
+    # --- what the workers agree on ------------------------------------------------------
+    def info(self) -> CrawlInfo:
+        return CrawlInfo.from_hash(self.server.hgetall(self.keys.info))
+
+    def agree(self, **fields: str) -> None:
+        self.server.hset(self.keys.info, mapping=fields)
+
+    @contextmanager
+    def lock(self, name: str, timeout: float = 120.0) -> Iterator[None]:
+        """A crawl-wide lock (for the first worker's decisions, e.g. the harvest mode)."""
+        lock = self.server.lock(self.keys.lock(name), timeout=timeout, blocking_timeout=timeout)
+        if not lock.acquire():
+            raise TimeoutError(f"could not take the crawl lock {name!r} within {timeout}s")
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def pending(self) -> int:
+        return int(self.server.zcard(self.keys.requests))
+
+
+def connect(url: str) -> Any:
+    """A Redis client for the URL, with scrapy-redis's connection defaults (timeouts)."""
+    from scrapy_redis.connection import get_redis
+
+    return get_redis(url=url, socket_timeout=30, socket_connect_timeout=30,
+                     retry_on_timeout=True, health_check_interval=30)

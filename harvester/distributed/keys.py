@@ -1,0 +1,64 @@
+"""CrawlKeys: the names of a site's crawl keys in Redis (one place, so tests and tools agree)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+# per-crawl keys, in the order the Lua scripts of coordinator.py expect them
+CRAWL_PARTS = ("requests", "seen", "workers", "busy", "info")
+
+
+@dataclass(frozen=True)
+class CrawlKeys:
+    prefix: str
+    site: str
+    crawl: str = ""
+
+    @property
+    def base(self) -> str:
+        """`<prefix>:<site>`: every key of the site starts with it."""
+        return f"{self.prefix}:{self.site}"
+
+    @property
+    def current(self) -> str:
+        """String key: the id of the site's running crawl (absent when none runs)."""
+        return f"{self.base}:crawl"
+
+    def lock(self, name: str) -> str:
+        return f"{self.base}:{self.crawl}:lock:{name}"
+
+    def of(self, crawl: str) -> CrawlKeys:
+        return replace(self, crawl=crawl)
+
+    def part(self, name: str) -> str:
+        if not self.crawl:
+            raise ValueError("no crawl id: join a crawl first")
+        return f"{self.base}:{self.crawl}:{name}"
+
+    @property
+    def requests(self) -> str:
+        """Sorted set: the shared frontier (scrapy-redis PriorityQueue, score -priority)."""
+        return self.part("requests")
+
+    @property
+    def seen(self) -> str:
+        """Set: fingerprints of every request scheduled in this crawl (the dupefilter)."""
+        return self.part("seen")
+
+    @property
+    def workers(self) -> str:
+        """Sorted set: worker id -> its last heartbeat (Redis server time)."""
+        return self.part("workers")
+
+    @property
+    def busy(self) -> str:
+        """Sorted set: workers with work in flight -> last heartbeat."""
+        return self.part("busy")
+
+    @property
+    def info(self) -> str:
+        """Hash: mode, campaign, listing_exhausted, limited, lost, done, finalizer."""
+        return self.part("info")
+
+    def all(self) -> list[str]:
+        return [self.part(name) for name in CRAWL_PARTS]

@@ -1,0 +1,91 @@
+"""RedisScheduler: scrapy-redis's scheduler, priority queue and dupefilter on the crawl's keys.
+
+What differs from scrapy-redis 0.9.1 (released before Scrapy 2.16), and why:
+- keys are the crawl's (`<prefix>:<site>:<crawl>:requests|seen`), known only once the
+  worker joined the crawl in `open()`, not `<spider>:requests` shared by every run;
+- `close()` leaves the queue and the seen-set alone: the crawl outlives one worker
+  (scrapy-redis flushes both unless SCHEDULER_PERSIST, and its dupefilter deletes its key);
+- a pop also marks the worker busy, in one Lua script (see coordinator.py);
+- stats are counted without the `spider=` argument Scrapy 2.19 deprecates;
+- requests are queued as JSON (serializer.py), not pickle.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.queue import PriorityQueue
+from scrapy_redis.scheduler import Scheduler
+
+from harvester.distributed import serializer
+from harvester.distributed.coordinator import CrawlCoordinator
+
+logger = logging.getLogger(__name__)
+
+
+class CrawlQueue(PriorityQueue):
+    """The crawl's frontier; a pop claims the request for this worker (marks it busy)."""
+
+    def __init__(self, coordinator: CrawlCoordinator, spider: Spider) -> None:
+        super().__init__(coordinator.server, spider, coordinator.keys.requests,
+                         serializer=serializer)
+        self.coordinator = coordinator
+
+    def pop(self, timeout: int = 0) -> Request | None:
+        data = self.coordinator.claim()
+        return self._decode_request(data) if data else None
+
+
+class CrawlDupeFilter(RFPDupeFilter):
+    """The crawl's seen-set: a request scheduled by any worker is not scheduled again."""
+
+    def close(self, reason: str = "") -> None:
+        """Keep the fingerprints: other workers still use them (expiry handles them)."""
+
+
+class RedisScheduler(Scheduler):
+    def __init__(self, coordinator: CrawlCoordinator, stats: Any = None,
+                 debug: bool = False) -> None:
+        super().__init__(coordinator.server, persist=True, serializer=serializer)
+        self.coordinator = coordinator
+        self.stats = stats
+        self.debug = debug
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> RedisScheduler:
+        return cls(CrawlCoordinator.of(crawler), crawler.stats,
+                   crawler.settings.getbool("DUPEFILTER_DEBUG"))
+
+    def open(self, spider: Spider) -> None:
+        self.spider = spider
+        coordinator = self.coordinator
+        coordinator.join()
+        self.queue = CrawlQueue(coordinator, spider)
+        self.df = CrawlDupeFilter(coordinator.server, key=coordinator.keys.seen,
+                                  debug=self.debug)
+        if len(self.queue):
+            logger.info("crawl %s: %d requests queued by other workers", coordinator.crawl,
+                        len(self.queue))
+
+    def close(self, reason: str) -> None:
+        """The crawl's keys outlive this worker (CrawlIdle decides when the crawl is done)."""
+
+    def enqueue_request(self, request: Request) -> bool:
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            if self.stats:
+                self.stats.inc_value("scheduler/duplicate/redis")
+            return False
+        self.queue.push(request)
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        return True
+
+    def next_request(self) -> Request | None:
+        request = self.queue.pop()
+        if request is not None and self.stats:
+            self.stats.inc_value("scheduler/dequeued/redis")
+        return request

@@ -1,0 +1,40 @@
+"""What a Redis worker runs with: its scheduler and idle extension, its spider class."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from harvester.exceptions import ConfigError
+
+SCHEDULER = "harvester.distributed.scheduler.RedisScheduler"
+IDLE_EXTENSION = "harvester.distributed.idle.CrawlIdle"
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def check_redis_url(url: str) -> None:
+    """A one-line ConfigError when the URL is malformed or the server does not answer."""
+    from harvester.distributed.coordinator import connect
+
+    if urlsplit(url).scheme not in REDIS_SCHEMES:
+        raise ConfigError(f"--redis expects redis://HOST:PORT/DB, got {url!r}")
+    try:
+        server = connect(url)
+        server.ping()
+        server.close()
+    except Exception as exc:  # noqa: BLE001 - any failure is reported in one line
+        raise ConfigError(f"cannot reach Redis at {url}: {exc}") from exc
+
+
+def worker_settings(settings: Any) -> None:
+    """Turn the run's settings into a worker's of the crawl shared in HARVESTER_REDIS_URL."""
+    settings.set("SCHEDULER", SCHEDULER, priority="cmdline")
+    extensions = dict(settings.getdict("EXTENSIONS"))
+    extensions[IDLE_EXTENSION] = 50
+    settings.set("EXTENSIONS", extensions, priority="cmdline")
+
+
+def worker_spider(spidercls: type) -> type:
+    from harvester.distributed.spider import distributed
+
+    return distributed(spidercls)

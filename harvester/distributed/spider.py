@@ -1,0 +1,101 @@
+"""distributed(spidercls): an archive spider whose run-wide decisions are the crawl's.
+
+A single process keeps the harvest mode, the backfill campaign and the listing cursor to
+itself; the workers of a shared crawl must agree on them:
+- mode and campaign: the first worker resolves them (as one process would) under a
+  crawl-wide lock and writes them to the crawl's info; the others adopt them, so all
+  workers tag seen markers with one campaign id;
+- seeding: every worker's start() yields the failed-document retries and the first listing
+  page; the crawl's seen-set drops the copies, so each is queued once however many workers
+  start (and a worker joining later adds nothing);
+- listing cursor: not kept. Which listing pages are done is spread over the workers; a
+  resumed campaign walks the listing from its start again, and documents whose seen marker
+  carries the campaign are not fetched again (one listing fetch per ten documents);
+- campaign completion: only the worker that found the crawl done (the finalizer) completes
+  the campaign, and only if the listing was walked to its end, no worker was lost with work
+  in flight and no worker ran with a --limit. Otherwise the campaign stays open and the next
+  run fetches what is missing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from scrapy.http import Response
+
+from harvester.distributed.coordinator import CrawlCoordinator
+
+logger = logging.getLogger(__name__)
+
+
+class DistributedSpiderMixin:
+    """Mixed in before an ArchiveSpider subclass (see `distributed`)."""
+
+    coordinator: CrawlCoordinator
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
+        spider = super().from_crawler(crawler, *args, **kwargs)  # type: ignore[misc]
+        spider.coordinator = CrawlCoordinator.of(crawler)
+        return spider
+
+    # --- mode and campaign: the first worker decides --------------------------------------
+    def _resolve_mode(self) -> tuple[str, dict[str, Any] | None]:
+        """Blocking (runs on the store thread pool, like the base method)."""
+        coordinator = self.coordinator
+        with coordinator.lock("mode"):
+            agreed = coordinator.info()
+            if not agreed.mode:
+                mode, campaign = super()._resolve_mode()  # type: ignore[misc]
+                coordinator.agree(mode=mode, campaign=campaign["id"] if campaign else "",
+                                  limited="1" if self.limit else "0")  # type: ignore[attr-defined]
+                logger.info("crawl %s: mode %s decided by this worker", coordinator.crawl, mode)
+                return mode, campaign
+        if self.limit:  # type: ignore[attr-defined]
+            coordinator.agree(limited="1")
+        if self.mode_arg not in ("auto", agreed.mode):  # type: ignore[attr-defined]
+            logger.warning("crawl %s runs in mode %s: joining it in that mode, not %s",
+                           coordinator.crawl, agreed.mode, self.mode_arg)  # type: ignore[attr-defined]
+        campaign = None
+        if agreed.campaign:
+            campaign = self.ctx.state.load_backfill()  # type: ignore[attr-defined]
+            if not campaign or campaign.get("id") != agreed.campaign:
+                raise RuntimeError(f"crawl {coordinator.crawl} works on backfill campaign "
+                                   f"{agreed.campaign}, but the store holds "
+                                   f"{(campaign or {}).get('id')}: another crawl of the "
+                                   "same store is running with a different Redis")
+        return agreed.mode, campaign
+
+    # --- listing ------------------------------------------------------------------------
+    async def parse_listing(self, response: Response) -> AsyncIterator[Any]:
+        async for output in super().parse_listing(response):  # type: ignore[misc]
+            yield output
+        if self.listing_exhausted:
+            # before this worker can go idle, so before the crawl can be found done
+            self.coordinator.agree(listing_exhausted="1")
+
+    def _maybe_advance_cursor(self) -> None:
+        """No per-process cursor in a shared crawl (see the module docstring)."""
+
+    def closed(self, reason: str) -> None:
+        coordinator = self.coordinator
+        complete = False
+        if coordinator.finalizer:
+            info = coordinator.info()
+            complete = info.listing_exhausted and not info.lost and not info.limited
+            if info.lost:
+                logger.warning("crawl %s lost %d worker(s) with work in flight: the backfill "
+                               "campaign stays open for the next run", coordinator.crawl,
+                               info.lost)
+        # the base completes the campaign when its own walk reached the listing's end:
+        # here that is the whole crawl's, and only the finalizer's to record
+        self.listing_exhausted = complete
+        super().closed(reason)  # type: ignore[misc]
+
+
+def distributed(spidercls: type) -> type:
+    """The spider class a Redis worker runs: same name, crawl-wide decisions."""
+    return type(spidercls.__name__, (DistributedSpiderMixin, spidercls),
+                {"__module__": __name__, "__doc__": spidercls.__doc__})
