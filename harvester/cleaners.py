@@ -35,9 +35,8 @@ def normalize_lines(text: str | None) -> list[str]:
     """The non-empty lines of `text`, each whitespace-normalised."""
     if not text:
         return []
-    text = _LINE_BREAKS.sub("\n", _INVISIBLE.sub("", text))
-    lines = (_BLANKS.sub(" ", _CONTROL.sub("", line)).strip() for line in text.split("\n"))
-    return [line for line in lines if line]
+    text = _BLANKS.sub(" ", _CONTROL.sub("", _LINE_BREAKS.sub("\n", _INVISIBLE.sub("", text))))
+    return [line for line in (raw.strip() for raw in text.split("\n")) if line]
 
 
 def normalize_text(text: str | None) -> str:

@@ -18,7 +18,7 @@ import lxml.etree as etree
 from harvester import cleaners
 from harvester.exceptions import ChallengePage, InvalidRecord, NotADocument, UnsafeKey
 from harvester.keys import check_record_id
-from harvester.sites.htmltext import element_lines, element_text, parse_html
+from harvester.sites.htmltext import class_index, element_lines, element_text, parse_html
 from harvester.sites.wilson import selectors as S
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -75,8 +75,10 @@ def _label(element: etree._Element) -> str:
 
 
 def _is_chrome_line(line: str) -> bool:
-    low = line.lower().translate(_APOSTROPHES)
-    return low in S.CHROME_LINES or low.startswith(S.RIGHTS_PREFIXES)
+    low = line[:80].lower()
+    if not low.isascii():
+        low = low.translate(_APOSTROPHES)
+    return (len(line) <= 80 and low in S.CHROME_LINES) or low.startswith(S.RIGHTS_PREFIXES)
 
 
 def _first(elements: list[Any]) -> Any:
@@ -96,7 +98,18 @@ class WilsonDocumentPage:
         self.root = root
         self.given_url = url
         self.prefer_canonical = prefer_canonical
+        self._index = class_index(root)
         self._decode_emails()
+
+    def _by_class(self, tokens: tuple[str, ...]) -> list[etree._Element]:
+        """Elements carrying the first of `tokens` that the page uses (document order)."""
+        for token in tokens:
+            if token in self._index:
+                return self._index[token]
+        return []
+
+    def _in_content_block(self, selector: Any) -> list[etree._Element]:
+        return [el for block in self._by_class(S.CONTENT_BLOCK) for el in selector(block)]
 
     # --- checks -------------------------------------------------------------------------
 
@@ -178,8 +191,8 @@ class WilsonDocumentPage:
 
     @cached_property
     def _title(self) -> str:
-        for selector in (S.TITLE, S.TITLE_FALLBACK):
-            for element in selector(self.root):
+        for elements in (self._in_content_block(S.TITLE), S.TITLE_FALLBACK(self.root)):
+            for element in elements:
                 text = element_text(element, S.SKIP_CLASSES)
                 if text:
                     return text
@@ -188,27 +201,33 @@ class WilsonDocumentPage:
     def title(self) -> str:
         return self._title
 
-    def date_text(self) -> str | None:
-        element = _first(S.DATE(self.root))
+    @cached_property
+    def _date_text(self) -> str | None:
+        element = _first(self._in_content_block(S.DATE))
         return (element_text(element) or None) if element is not None else None
 
+    def date_text(self) -> str | None:
+        return self._date_text
+
     def date(self) -> str | None:
-        return cleaners.parse_date(self.date_text())
+        return cleaners.parse_date(self._date_text)
 
     def credits(self) -> str | None:
-        element = _first(S.CREDITS(self.root))
+        element = _first(self._by_class(S.CREDITS))
         return (element_text(element, S.SKIP_CLASSES) or None) if element is not None else None
 
     # --- texts -------------------------------------------------------------------------
 
     def texts(self) -> list[dict[str, str | None]]:
-        container = _first(S.TABS(self.root))
+        container = _first(self._by_class(S.TABS) or S.TABS_BY_ID(self.root))
         if container is None:
-            body = _first(S.BODY_FALLBACK(self.root))
+            body = _first(self._by_class(S.BODY_FALLBACK))
             text = self._body_text(body) if body is not None else ""
             return [_text_entry(None, text)] if text else []
-        panes = S.TAB_PANES(container)
-        labels = S.TAB_LABELS(container) or S.TAB_LABELS_FALLBACK(container)
+        panes = [p for p in self._by_class(S.TAB_PANES) if container in p.iterancestors()]
+        nav = [n for n in self._by_class(S.NAV_TABS) if container in n.iterancestors()]
+        labels = [el for n in nav for el in S.TAB_LABELS(n)]
+        labels = labels or [el for n in nav for el in S.TAB_LABELS_FALLBACK(n)]
         entries = []
         for label, pane in _pair_tabs(labels, panes):
             text = self._body_text(pane)
@@ -221,7 +240,7 @@ class WilsonDocumentPage:
         return "\n".join(line for line in lines if not _is_chrome_line(line))
 
     def summary(self) -> str | None:
-        for element in S.SUMMARY(self.root):
+        for element in self._by_class(S.SUMMARY):
             if not S.INSIDE_TABS(element) and not S.INSIDE_INFO_BLOCK(element):
                 return self._body_text(element) or None
         return None
@@ -236,7 +255,7 @@ class WilsonDocumentPage:
             sibling = _first(S.NEXT_SIBLING(heading))
             if field and sibling is not None:
                 sections.setdefault(field, []).extend(_pill_names(sibling))
-        for block in S.PILL_BLOCKS(self.root):
+        for block in self._by_class(S.PILL_BLOCKS):
             label = _first(S.BLOCK_LABEL(block))
             field = S.PILL_LABELS.get(_label(label)) if label is not None else None
             if field:
@@ -260,7 +279,7 @@ class WilsonDocumentPage:
     @cached_property
     def _info_blocks(self) -> dict[str, list[etree._Element]]:
         blocks: dict[str, list[etree._Element]] = {}
-        for block in S.INFO_BLOCKS(self.root):
+        for block in self._by_class(S.INFO_BLOCKS):
             label = _first(S.INFO_LABEL(block))
             field = S.INFO_LABELS.get(_label(label)) if label is not None else None
             if field:
@@ -307,7 +326,7 @@ class WilsonDocumentPage:
         value = self._info_line("classification")
         if value:
             return value
-        for element in S.CLASSIFICATION_LINE(self.root):
+        for element in self._by_class(S.CLASSIFICATION_LINE):
             if not S.INSIDE_TABS(element):
                 text = element_text(element, S.SKIP_CLASSES)
                 if text:
@@ -339,10 +358,13 @@ class WilsonDocumentPage:
 
     def _decode_emails(self) -> None:
         """Replace Cloudflare-obfuscated addresses ("[email protected]") by the address."""
-        for element in S.CFEMAIL(self.root):
+        links = S.CFEMAIL_LINKS(self.root)
+        spans = self._by_class(S.CFEMAIL) + [el for a in links for el in S.CFEMAIL_INSIDE(a)]
+        for element in spans:
             _replace_text(element, cleaners.decode_cfemail(element.get("data-cfemail")))
-        for link in S.CFEMAIL_LINKS(self.root):
-            if S.CFEMAIL_PLACEHOLDER in cleaners.normalize_space(link.text_content()).lower():
+        for link in links:
+            text = cleaners.normalize_space("".join(link.itertext())).lower()
+            if S.CFEMAIL_PLACEHOLDER in text:
                 fragment = (link.get("href") or "").rsplit("#", 1)[-1]
                 _replace_text(link, cleaners.decode_cfemail(fragment))
 

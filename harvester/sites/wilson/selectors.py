@@ -27,20 +27,27 @@ NODE_PATH = re.compile(r"^/?node/(\d+)$")
 NODE_URL = re.compile(r"/node/(\d+)(?:[/?#]|$)")
 DOWNLOAD_NID = re.compile(r"/document/(\d+)/download(?:[/?#]|$)")
 
+# Tuples of class tokens are looked up in the page's one-pass class index
+# (harvester.sites.htmltext.class_index), in the order given; CSS then selects inside
+# those small subtrees. Plain CSS on the whole page is kept for tag-first selectors.
+
 # --- document page: heading, credits ----------------------------------------------------
-TITLE = css(".content-block h1.title")
+CONTENT_BLOCK = ("content-block",)
+TITLE = css("h1.title")  # inside CONTENT_BLOCK
 TITLE_FALLBACK = css("h1")
-DATE = css(".content-block .date")
-CREDITS = css(".donated")
+DATE = css(".date")  # inside CONTENT_BLOCK
+CREDITS = ("donated",)
 
 # --- body texts -------------------------------------------------------------------------
-TABS = css("#documentTabs, .document-tabs")
-TAB_LABELS = css(".nav-tabs .nav-link")
-TAB_LABELS_FALLBACK = css(".nav-tabs li")
-TAB_PANES = css(".tab-pane")
+TABS = ("document-tabs",)
+TABS_BY_ID = etree.XPath("//*[@id='documentTabs']")
+NAV_TABS = ("nav-tabs",)
+TAB_LABELS = css(".nav-link")  # inside NAV_TABS
+TAB_LABELS_FALLBACK = css("li")  # inside NAV_TABS
+TAB_PANES = ("tab-pane",)
 TAB_TARGET_ATTRIBUTES = ("data-bs-target", "data-target", "href", "aria-controls")
 # Body text of a page without a tab container (none seen yet; lenient guesses).
-BODY_FALLBACK = css(".tab-content, .document-body, .field--name-body")
+BODY_FALLBACK = ("tab-content", "document-body", "field--name-body")
 TEXT_KINDS = ("translation", "transcript", "original")
 # First word of a tab label that means a kind not spelled out ("Scan", "Original Scan").
 KIND_ALIASES = {"scan": "original", "scanned": "original", "transcription": "transcript"}
@@ -49,8 +56,8 @@ LABEL_LANGUAGE_SEPARATOR = re.compile(r"\s+[-\u2013\u2014:]\s+|\s*:\s+")
 DEFAULT_KIND = "translation"
 
 # --- summary, classification line -------------------------------------------------------
-SUMMARY = css(".text-block")
-CLASSIFICATION_LINE = css(".classification")
+SUMMARY = ("text-block",)
+CLASSIFICATION_LINE = ("classification",)
 INSIDE_TABS = etree.XPath(
     "ancestor::*[@id='documentTabs' or contains(concat(' ', normalize-space(@class), ' '),"
     " ' document-tabs ')]"
@@ -61,7 +68,7 @@ INSIDE_INFO_BLOCK = etree.XPath(
 
 # --- pills: authors and the pill-block sections -----------------------------------------
 SECTION_HEADINGS = css("h2.title")
-PILL_BLOCKS = css(".pill-block")
+PILL_BLOCKS = ("pill-block",)
 BLOCK_LABEL = css("h2, h3, h4, h5, .title")
 NEXT_SIBLING = etree.XPath("following-sibling::*[1]")
 PILLS = css(".pill")
@@ -83,7 +90,7 @@ PILL_LABELS = {
 }
 
 # --- "Document Information" blocks ------------------------------------------------------
-INFO_BLOCKS = css(".information-block")
+INFO_BLOCKS = ("information-block",)
 INFO_LABEL = css(".sub-title")
 INFO_VALUE = css(".text")
 INFO_LABELS = {
@@ -106,12 +113,17 @@ INFO_LABELS = {
 }
 
 # --- files ------------------------------------------------------------------------------
-FILE_SOURCES = css("a[href*='/download'], .pdf-preview")
+# tag-first (cheap): download links and embedded previews, in page order
+FILE_SOURCES = etree.XPath(
+    "//a[contains(@href, '/download')] | //*[self::object or self::embed or self::iframe]"
+    "[contains(concat(' ', normalize-space(@class), ' '), ' pdf-preview ')]"
+)
 FILE_SOURCE_ATTRIBUTES = ("data", "src", "href")
 DOWNLOAD_LINK = re.compile(r"/document/[^/?#]+/download/?(?:[?#]|$)")
 
 # --- Cloudflare e-mail obfuscation ------------------------------------------------------
-CFEMAIL = css("[data-cfemail]")
+CFEMAIL = ("__cf_email__",)
+CFEMAIL_INSIDE = css("[data-cfemail]")  # inside CFEMAIL_LINKS
 CFEMAIL_LINKS = css("a[href*='/cdn-cgi/l/email-protection#']")
 CFEMAIL_PLACEHOLDER = "email protected"
 
