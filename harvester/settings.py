@@ -25,7 +25,7 @@ ROBOTSTXT_OBEY = True  # obey robots.txt; its Crawl-delay is honoured by PoliteT
 CONCURRENT_REQUESTS = 8  # total in flight
 CONCURRENT_REQUESTS_PER_DOMAIN = 1  # one request at a time per host unless configured
 DOWNLOAD_DELAY = 1.0  # seconds between requests to one host (a floor for AutoThrottle)
-RANDOMIZE_DOWNLOAD_DELAY = True  # 0.5x-1.5x jitter on the delay
+DOWNLOAD_DELAY_JITTER = 0.5  # +-50% random variation of the delay
 AUTOTHROTTLE_ENABLED = True  # adapt the delay to the server's latency
 AUTOTHROTTLE_START_DELAY = 2.0  # first delay before latencies are known
 AUTOTHROTTLE_MAX_DELAY = 60.0  # never wait longer than this between requests
@@ -69,6 +69,13 @@ HARVESTER_COVERAGE_MIN_RECORDS = 20  # runs with fewer records are not checked f
 HARVESTER_COVERAGE_DROP = 0.5  # a field whose coverage falls below this share of its past level is flagged
 HARVESTER_STORE_THREADS = 16  # threads for store I/O (kept off the reactor thread)
 
+# --- Raw captures (WARC) ----------------------------------------------------------------------
+HARVESTER_WARC_ENABLED = True  # capture fetched documents/files as WARC 1.1 in raw/<site>/
+HARVESTER_WARC_KINDS = ["document", "file"]  # request meta "kind"s captured (or add "listing")
+HARVESTER_WARC_MAX_BYTES = 100 * 1024 * 1024  # roll to a new WARC file once one reaches this size
+HARVESTER_WARC_REVISITS = True  # a payload captured before becomes a revisit record, not a copy
+HARVESTER_WARC_TMP_DIR = ""  # local folder for the WARC being written ("" = system temp folder)
+
 # --- Distributed (Redis) ------------------------------------------------------------------
 HARVESTER_REDIS_URL = ""  # redis://HOST:PORT/DB: be a worker of the crawl shared there ("" = alone)
 HARVESTER_WORKERS = 1  # local worker processes `harvester harvest --redis URL` starts
@@ -91,6 +98,7 @@ EXTENSIONS = {
     "harvester.extensions.politeness.PoliteThrottle": 0,
     "harvester.extensions.runreport.RunReport": 100,
     "harvester.extensions.progress.Progress": 200,
+    "harvester.capture.extension.WarcCapture": 300,  # raw captures (WARC), see HARVESTER_WARC_*
 }
 ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 100,

@@ -1,0 +1,137 @@
+"""Harvests of the sample archive into a local store, through the real CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from tests.crawl.support import (
+    assert_matches_ground_truth,
+    harvest,
+    latest_report,
+    local_records,
+    local_reports,
+    snapshot,
+)
+
+
+def _expected(control):
+    archive = control.archive()
+    return {r["record_id"]: r for r in archive.expected_records()}
+
+
+def test_backfill_stores_every_record_right_with_its_files(tmp_path: Path, sample) -> None:
+    base_url, control = sample
+    store = tmp_path / "store"
+    run = harvest(str(store), base_url)
+    assert run.code == 0, run.stderr[-2000:]
+    records = local_records(store)
+    assert_matches_ground_truth(records, _expected(control))
+    files = 0
+    for record in records.values():
+        for entry in record["files"]:
+            body = (store / entry["key"]).read_bytes()
+            assert body.startswith(b"%PDF-")
+            assert hashlib.sha256(body).hexdigest() == entry["sha256"]
+            assert len(body) == entry["size"]
+            assert entry["content_type"] == "application/pdf"
+            assert entry["key"].startswith(f"files/wilson/{record['record_id']}/")
+            files += 1
+    assert files > 0
+    report = latest_report(local_reports(store))
+    assert report["status"] == "finished" and report["mode"] == "backfill"
+    assert report["counts"]["new"] == len(records)
+    assert report["coverage"]["title"] == 1.0
+    feed = (store / "runs" / "wilson" / f"{report['run_id']}.changes.jsonl").read_text()
+    lines = [json.loads(line) for line in feed.splitlines()]
+    assert sorted(line["record_id"] for line in lines) == sorted(records)
+    assert {line["change"] for line in lines} == {"new"}
+    # no challenge page, error page or temp file ever became a record or an object
+    assert not [p for p in (store / ".tmp").rglob("*") if p.is_file()]
+
+
+def test_rerun_writes_nothing_and_costs_one_listing_request(tmp_path: Path, sample) -> None:
+    base_url, control = sample
+    store = tmp_path / "store"
+    assert harvest(str(store), base_url).code == 0
+    before = {k: v for k, v in snapshot(store).items() if not k.startswith(("runs/", "raw/"))}
+    control.reset_stats()
+    run = harvest(str(store), base_url)
+    assert run.code == 0, run.stderr[-2000:]
+    after = {k: v for k, v in snapshot(store).items() if not k.startswith(("runs/", "raw/"))}
+    assert after == before  # nothing written outside the run's own report
+    served = control.stats()["by_kind"]
+    assert served.get("listing", 0) == 1
+    assert sum(served.values()) <= 2  # the listing page and robots.txt
+    report = latest_report(local_reports(store))
+    assert report["mode"] == "incremental" and report["counts"]["new"] == 0
+
+
+def test_new_uploads_cost_about_one_request_each(tmp_path: Path, sample) -> None:
+    base_url, control = sample
+    store = tmp_path / "store"
+    assert harvest(str(store), base_url).code == 0
+    old = local_records(store)
+    new_ids = control.publish(7)
+    control.reset_stats()
+    run = harvest(str(store), base_url)
+    assert run.code == 0, run.stderr[-2000:]
+    served = control.stats()["by_kind"]
+    assert served.get("document", 0) == 7
+    assert served.get("listing", 0) == 1
+    records = local_records(store)
+    assert sorted(set(records) - set(old)) == sorted(new_ids)
+    assert_matches_ground_truth(records, _expected(control))
+    for rid, record in old.items():  # no old record rewritten
+        assert records[rid]["harvested_at"] == record["harvested_at"]
+    # 12 more: the listing's first page is all new, so the second page is read too
+    control.publish(12)
+    control.reset_stats()
+    assert harvest(str(store), base_url).code == 0
+    served = control.stats()["by_kind"]
+    assert served.get("document", 0) == 12
+    assert served.get("listing", 0) == 2
+
+
+def test_edited_document_becomes_new_version_and_feed_line(tmp_path: Path, sample) -> None:
+    base_url, control = sample
+    store = tmp_path / "store"
+    assert harvest(str(store), base_url).code == 0
+    target = sorted(local_records(store))[3]
+    before = local_records(store)[target]
+    control.edit(target)
+    run = harvest(str(store), base_url, "--mode", "backfill")
+    assert run.code == 0, run.stderr[-2000:]
+    after = local_records(store)[target]
+    assert after["content_sha256"] != before["content_sha256"]
+    assert after == {**after, **{k: v for k, v in control.expected(target).items()
+                                 if k != "files"}}
+    kept = store / "versions" / "wilson" / target / f"{before['content_sha256']}.json"
+    assert json.loads(kept.read_text()) == before
+    report = latest_report(local_reports(store))
+    assert report["counts"]["changed"] == 1
+    assert report["counts"]["unchanged"] == len(local_records(store)) - 1
+    feed = (store / "runs" / "wilson" / f"{report['run_id']}.changes.jsonl").read_text()
+    lines = [json.loads(line) for line in feed.splitlines()]
+    assert [(x["record_id"], x["change"], x["content_sha256"]) for x in lines] == [
+        (target, "changed", after["content_sha256"])]
+
+
+def test_interrupted_backfill_resumes_without_refetching(tmp_path: Path, sample) -> None:
+    base_url, control = sample
+    store = tmp_path / "store"
+    first = harvest(str(store), base_url, "--mode", "backfill", "--limit", "15")
+    assert first.code == 0, first.stderr[-2000:]
+    assert len(local_records(store)) == 15
+    second = harvest(str(store), base_url)  # auto: the unfinished campaign resumes
+    assert second.code == 0, second.stderr[-2000:]
+    assert_matches_ground_truth(local_records(store), _expected(control))
+    by_path = control.stats()["by_path"]
+    docs = {p: n for p, n in by_path.items() if p.startswith("/document/") and "/download" not in p}
+    assert len(docs) == 36
+    assert max(docs.values()) == 1  # no document fetched twice
+    report = latest_report(local_reports(store))
+    assert report["mode"] == "backfill" and report["counts"]["new"] == 21
+    campaign = json.loads((store / "state" / "wilson" / "backfill.json").read_text())
+    assert campaign["status"] == "complete"
