@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from harvester.sample.expected import expected_record
-from harvester.sample.generate import Meta, generate, meta_for
+from harvester.sample.generate import Head, Meta, generate, head_for, meta_for
 from harvester.sample.model import LIVE_BASE, Document
 from harvester.sample.slugs import base_slug, with_suffix
 
@@ -97,6 +97,10 @@ class SampleArchive:
             if len(self._docs) > _DOC_CACHE:
                 self._docs.popitem(last=False)
         return doc
+
+    def head(self, i: int) -> Head:
+        """What the listing shows of document i, without generating the document."""
+        return head_for(self.seed, self._metas[i], self._edits.get(i, 0))
 
     # -- ground truth -----------------------------------------------------------------------
     def expected_record(self, i: int, files_base: str = LIVE_BASE) -> dict[str, Any]:

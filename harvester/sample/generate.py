@@ -112,6 +112,34 @@ def title_for(rng: random.Random, i: int) -> str:
     return f"Telegram from {a} to {b} regarding {topic}"
 
 
+@dataclass(frozen=True)
+class Head:
+    """What a listing shows of a document: cheap to generate (its own random stream)."""
+
+    date_text: str | None
+    date_iso: str | None
+    summary: str | None
+    has_download: bool
+
+
+def head_for(seed: int, meta: Meta, version: int = 0) -> Head:
+    i = meta.index
+    rng = random.Random(f"head:{seed}:{i}")
+    date_text, date_iso = _date(rng, cyc(i, 10, 3, 2))
+    summary = _summary(rng) if cyc(i, 5, 7, 3) else None
+    if i % 23 == 7:  # a bare document (see generate)
+        date_text = date_iso = summary = None
+    if version:
+        summary = edited_summary(summary, version)
+    has_download = any(download for *_, download in TAB_LAYOUTS[i % len(TAB_LAYOUTS)])
+    return Head(date_text, date_iso, summary, has_download)
+
+
+def edited_summary(summary: str | None, version: int) -> str:
+    note = f"Revised summary, edit {version}."
+    return f"{summary} {note}" if summary else note
+
+
 def generate(seed: int, meta: Meta, slug: str, version: int = 0) -> Document:
     """The full document `meta.index` of the archive with this seed, after `version` edits."""
     i = meta.index
@@ -121,8 +149,8 @@ def generate(seed: int, meta: Meta, slug: str, version: int = 0) -> Document:
     if langs is None:
         langs = (rng.choice(("Russian", "Chinese", "Korean", "German", "Polish")),)
 
-    date_text, date_iso = _date(rng, cyc(i, 10, 3, 2))
-    summary = _summary(rng) if cyc(i, 5, 7, 3) else None
+    head = head_for(seed, meta)
+    date_text, date_iso, summary = head.date_text, head.date_iso, head.summary
     credits = rng.choice(W.CREDIT_LINES) if cyc(i, 4, 3, 4) == 0 else None
     cls_mode = cyc(i, 6, 5, 5)
     cls_block = rng.choice(W.CLASSIFICATIONS) if cls_mode in (0, 2, 3) else None
@@ -156,7 +184,7 @@ def generate(seed: int, meta: Meta, slug: str, version: int = 0) -> Document:
     )
     if i % 23 == 7:  # a bare document: every optional field missing
         doc = replace(
-            doc, date_text=None, date_iso=None, summary=None, credits=None,
+            doc, credits=None,
             classification_line=None, authors=(), sections=(),
             info=tuple(b for b in info if b.label == "Record ID"),
         )
@@ -165,8 +193,7 @@ def generate(seed: int, meta: Meta, slug: str, version: int = 0) -> Document:
 
 def apply_edits(doc: Document, version: int) -> Document:
     """The document after `version` edits: a changed summary and an added note in the first text."""
-    note = f"Revised summary, edit {version}."
-    summary = f"{doc.summary} {note}" if doc.summary else note
+    summary = edited_summary(doc.summary, version)
     tabs = list(doc.tabs)
     for n, tab in enumerate(tabs):
         if tab.blocks:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 
 from harvester.sample import chrome
 from harvester.sample import words as W
+from harvester.sample.generate import Head
 from harvester.sample.model import LIVE_BASE, Block, Document, Pill, Tab
 
 
@@ -217,16 +219,25 @@ def _pager(page: int, last: int) -> str:
     )
 
 
-def _result(doc: Document, style: int) -> str:
-    date = f'<div class="date">{esc(doc.date_text)}</div>' if doc.date_text else ""
-    summary = f'<div class="summary">{esc(doc.summary)}</div>' if doc.summary else ""
+@dataclass(frozen=True)
+class ListingEntry:
+    slug: str
+    title: str
+    nid: int
+    head: Head
+
+
+def _result(entry: ListingEntry, style: int) -> str:
+    head = entry.head
+    date = f'<div class="date">{esc(head.date_text)}</div>' if head.date_text else ""
+    summary = f'<div class="summary">{esc(head.summary)}</div>' if head.summary else ""
     download = (
-        f'<a class="download-link" href="{doc.download_path}">Download</a>'
-        if doc.has_download else ""
+        f'<a class="download-link" href="/document/{entry.nid}/download">Download</a>'
+        if head.has_download else ""
     )
     inner = (
-        f'{date}<h3 class="title"><a href="/document/{attr(doc.slug)}">{esc(doc.title)}</a></h3>'
-        f"{summary}{download}"
+        f'{date}<h3 class="title"><a href="/document/{attr(entry.slug)}">{esc(entry.title)}</a>'
+        f"</h3>{summary}{download}"
     )
     if style == 1:
         return f'      <article class="search-result">{inner}</article>\n'
@@ -235,7 +246,7 @@ def _result(doc: Document, style: int) -> str:
     return f'      <div class="search-result">{inner}</div>\n'
 
 
-def listing_page(docs: list[Document], page: int, total: int, last: int) -> str:
+def listing_page(docs: list[ListingEntry], page: int, total: int, last: int) -> str:
     if docs:
         first = page * 10 + 1
         count = (

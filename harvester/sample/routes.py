@@ -73,7 +73,11 @@ def route(archive: SampleArchive, method: str, url: str, crawl_delay: float | No
                         kind=kind)
     if kind == "listing":
         page = _page_number(parse_qs(parts.query).get("page", ["0"])[0])
-        docs = [archive.document(i) for i in archive.listing(page)]
+        docs = [
+            render.ListingEntry(archive.slug(i), archive.meta(i).title, archive.meta(i).nid,
+                                archive.head(i))
+            for i in archive.listing(page)
+        ]
         last = max(archive.total_pages - 1, 0)
         return _html(200, render.listing_page(docs, page, archive.size, last), kind)
     if kind == "document":

@@ -165,6 +165,7 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     timeout = 30  # idle keep-alive connections are closed after this
     server: _HTTPServer
+    _headers_buffer: list[bytes]  # BaseHTTPRequestHandler's, filled by send_header
 
     def setup(self) -> None:
         super().setup()
@@ -200,8 +201,7 @@ class _Handler(BaseHTTPRequestHandler):
             if self._fault(rule, method, url, kind):
                 return
         resp = sample.response("GET" if method == "HEAD" else method, url)
-        sent = self._send(resp, method)
-        sample.stats.record(kind, url, resp.status, sent)
+        self._send(resp, method, account=(kind, url))
 
     def _fault(self, rule: FaultRule, method: str, url: str, kind: str) -> bool:
         """Serve the fault; False when the normal response should follow (slow)."""
@@ -216,9 +216,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.close()
             return True
         if rule.kind == "truncate":
-            resp = sample.response("GET", url)
-            self._send(resp, method, truncate=True)
-            sample.stats.record(kind, url, resp.status, len(resp.body) // 2)
+            self._send(sample.response("GET", url), method, truncate=True, account=(kind, url))
             return True
         if rule.kind in ("503", "429", "500"):
             status = int(rule.kind)
@@ -230,11 +228,15 @@ class _Handler(BaseHTTPRequestHandler):
                             [("Cache-Control", "no-store")])
         else:  # redirect to another host
             resp = Response(302, b"", HTML, [("Location", rule.location.rstrip("/") + url)])
-        sent = self._send(resp, method)
-        sample.stats.record(kind, url, resp.status, sent)
+        self._send(resp, method, account=(kind, url))
         return True
 
-    def _send(self, resp: Response, method: str, truncate: bool = False) -> int:
+    def _send(
+        self, resp: Response, method: str, truncate: bool = False,
+        account: tuple[str, str] | None = None,
+    ) -> None:
+        """Send `resp`; count it first (kind, url) so that stats are current once a client
+        has the response."""
         body = resp.body
         encoding = None
         if (
@@ -258,10 +260,12 @@ class _Handler(BaseHTTPRequestHandler):
         if truncate:
             self.send_header("Connection", "close")
             self.close_connection = True
-        self.end_headers()
         if method == "HEAD":
-            return 0
-        if truncate:
+            body = b""
+        elif truncate:
             body = body[: len(body) // 2]
-        self.wfile.write(body)
-        return len(body)
+        if account is not None:
+            self.server.sample.stats.record(account[0], account[1], resp.status, len(body))
+        # headers and body in one write (one segment for small responses)
+        self._headers_buffer.append(b"\r\n" + body)
+        self.flush_headers()

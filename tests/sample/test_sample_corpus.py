@@ -99,3 +99,14 @@ def test_size_bounds() -> None:
     assert SampleArchive(0).listing(0) == []
     with pytest.raises(ValueError):
         SampleArchive(-1)
+
+
+def test_listing_heads_agree_with_documents() -> None:
+    archive = SampleArchive(60)
+    archive.edit(archive.record_ids()[8])
+    archive.edit(archive.record_ids()[7])
+    for i in range(60):
+        head, doc = archive.head(i), archive.document(i)
+        assert (head.date_text, head.date_iso, head.summary, head.has_download) == (
+            doc.date_text, doc.date_iso, doc.summary, doc.has_download
+        )
