@@ -7,7 +7,7 @@
 
 Records and files are streamed into <out> one at a time, then `bagit.make_bag`
 moves them under data/ and writes the manifests (it keeps one line per file in
-memory, not the files). bag-info.txt names the archive (Source-Organization,
+memory, not the files); it changes the process's working directory while it runs. bag-info.txt names the archive (Source-Organization,
 External-Description), the harvest dates of the records (Harvest-Start-Date,
 Harvest-End-Date: first and last harvested_at), Record-Count and File-Count;
 bagit adds Bagging-Date, Payload-Oxum and Bag-Software-Agent.
@@ -32,6 +32,7 @@ from pipelines.storage import Store
 log = logging.getLogger(__name__)
 
 CHECKSUMS = ["sha256", "sha512"]
+BAGIT_TXT = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 
 
 @dataclass
@@ -69,8 +70,16 @@ def export_bag(store: Store, site: str, records: Iterable[dict[str, Any]], out: 
         summary.saw(record.get("harvested_at"))
         for entry in record.get("files") or []:
             _copy_file(store, folder / "files" / str(record_id), entry, summary)
-    bagit.make_bag(str(folder), bag_info(site, summary, since), checksums=CHECKSUMS)
+    bag = bagit.make_bag(str(folder), bag_info(site, summary, since), checksums=CHECKSUMS)
+    _declare_version_1_0(bag)
     return summary
+
+
+def _declare_version_1_0(bag: bagit.Bag) -> None:
+    """bagit-python's make_bag writes "BagIt-Version: 0.97"; the bag's layout is also valid
+    BagIt 1.0 (RFC 8493), so declare that and rewrite the tag manifests."""
+    (Path(bag.path) / "bagit.txt").write_text(BAGIT_TXT, encoding="utf-8")
+    bag.save(manifests=False)
 
 
 def bag_info(site: str, summary: BagSummary, since: str | None) -> dict[str, str]:

@@ -1,0 +1,37 @@
+"""in_id_order: ids listed in key order ("<id>.json") come out in byte order of the id."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from harvester.export.order import in_id_order
+
+
+def key_order(ids: list[str]) -> list[str]:
+    return sorted(ids, key=lambda i: i + ".json")
+
+
+def test_numeric_ids_pass_straight_through():
+    ids = [str(n) for n in (9, 10, 100, 11, 2)]
+    assert list(in_id_order(key_order(ids))) == sorted(ids) == ["10", "100", "11", "2", "9"]
+
+
+def test_ids_continuing_another_with_dash_or_dot_are_repaired():
+    ids = ["1", "1-a", "1.a", "1.k", "1.z", "10", "1-"]
+    assert key_order(ids) != sorted(ids)
+    assert list(in_id_order(key_order(ids))) == sorted(ids)
+
+
+def test_nothing_is_held_back_for_plain_ids():
+    seen = []
+    for record_id in in_id_order(iter(["100", "101", "102"])):
+        seen.append(record_id)
+        if record_id == "101":
+            break  # lazily produced: no need to read the rest
+    assert seen == ["100", "101"]
+
+
+@given(st.sets(st.text(alphabet="1a.-_j", min_size=1, max_size=6), max_size=40))
+def test_any_ids_come_out_sorted(ids: set[str]):
+    assert list(in_id_order(key_order(list(ids)))) == sorted(ids)
