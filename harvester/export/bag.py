@@ -7,10 +7,11 @@
 
 Records and files are streamed into <out> one at a time, then `bagit.make_bag`
 moves them under data/ and writes the manifests (it keeps one line per file in
-memory, not the files); it changes the process's working directory while it runs. bag-info.txt names the archive (Source-Organization,
-External-Description), the harvest dates of the records (Harvest-Start-Date,
-Harvest-End-Date: first and last harvested_at), Record-Count and File-Count;
-bagit adds Bagging-Date, Payload-Oxum and Bag-Software-Agent.
+memory, not the files; it changes the process's working directory while it runs).
+bag-info.txt names the archive (Source-Organization, External-Description), the
+harvest dates of the records (Harvest-Start-Date, Harvest-End-Date: first and last
+harvested_at), Record-Count and File-Count; bagit adds Bagging-Date, Payload-Oxum
+and Bag-Software-Agent.
 """
 
 from __future__ import annotations
