@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harvester.state import HarvestState
 from pipelines.storage import Store, open_store
@@ -63,7 +63,7 @@ class RunContext:
         return ctx
 
     @classmethod
-    def from_settings(cls, settings, site: str) -> RunContext:  # type: ignore[no-untyped-def]
+    def from_settings(cls, settings: Any, site: str) -> RunContext:
         uri = settings.get("HARVESTER_STORE") or "./harvest-data"
         spool_dir = settings.get("HARVESTER_SPOOL_DIR") or ""
         inner: Store = open_store(uri)
@@ -82,7 +82,7 @@ class RunContext:
             ),
         )
 
-    async def io(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    async def io(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Run blocking store I/O on the context's thread pool, off the reactor thread."""
         import asyncio
         import functools

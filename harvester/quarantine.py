@@ -13,6 +13,7 @@ def quarantine(
 ) -> str:
     """Store the page and a JSON note with its reason; returns the note's key."""
     note_key = quarantine_key(site, url, "json")
+    body_key = quarantine_key(site, url, "html")
     note = {
         "url": url,
         "reason": reason[:2000],
@@ -20,8 +21,8 @@ def quarantine(
         "run_id": run_id,
         "at": at,
         "size": len(body),
-        "body_key": quarantine_key(site, url, "html"),
+        "body_key": body_key,
     }
-    store.put(note["body_key"], body[: 16 * 1024 * 1024], content_type="text/html")
+    store.put(body_key, body[: 16 * 1024 * 1024], content_type="text/html")
     store.put(note_key, json.dumps(note, ensure_ascii=False).encode(), content_type="application/json")
     return note_key

@@ -131,13 +131,14 @@ def recover_interrupted(store: Store, state: HarvestState, site: str, current_ru
             report["status"] = "interrupted"
             write_report(store, report)
         recovered.append(run_id)
-    for run_id, report in reports.items():
-        if run_id in recovered or run_id == current_run or report.get("status") != "running":
+    for other, report in reports.items():
+        if not isinstance(other, str) or other in recovered or other == current_run \
+                or report.get("status") != "running":
             continue
         if _age_seconds(report.get("heartbeat_at")) >= stale_seconds:
             report["status"] = "interrupted"
             write_report(store, report)
-            if store.get(changes_key(site, run_id)) is None:
-                compose_changes(store, state, site, run_id, lines=[])
-            recovered.append(run_id)
+            if store.get(changes_key(site, other)) is None:
+                compose_changes(store, state, site, other, lines=[])
+            recovered.append(other)
     return recovered

@@ -56,7 +56,8 @@ class HarvestState:
         value = _load(self.store.get(self._seen_key(url)))
         return value if isinstance(value, dict) else None
 
-    def mark_seen(self, url: str, record_id: str, content_sha256: str, campaign: str | None) -> None:
+    def mark_seen(self, url: str, record_id: str, content_sha256: str,
+                  campaign: str | None) -> None:
         marker = {
             "url": url_identity(url),
             "record_id": record_id,

@@ -45,7 +45,7 @@ class DedupPipeline:
         self.stats = stats
 
     @classmethod
-    def from_crawler(cls, crawler):  # type: ignore[no-untyped-def]
+    def from_crawler(cls, crawler: Any) -> Any:
         return cls(RunContext.of(crawler), crawler.stats)
 
     async def process_item(self, item: Any) -> Any:

@@ -46,10 +46,11 @@ class FilesPipeline:
         self.maxsize = maxsize
 
     @classmethod
-    def from_crawler(cls, crawler):  # type: ignore[no-untyped-def]
+    def from_crawler(cls, crawler: Any) -> Any:
         if not crawler.settings.getbool("HARVESTER_DOWNLOAD_FILES", True):
             raise NotConfigured
-        return cls(RunContext.of(crawler), crawler, crawler.settings.getint("HARVESTER_FILE_MAXSIZE"))
+        maxsize = crawler.settings.getint("HARVESTER_FILE_MAXSIZE")
+        return cls(RunContext.of(crawler), crawler, maxsize)
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, DocumentItem) or item.status == "unchanged":
@@ -66,7 +67,8 @@ class FilesPipeline:
             await self._fetch(record["record_id"], entry, index, used)
         return item
 
-    async def _fetch(self, record_id: str, entry: dict[str, Any], index: int, used: set[str]) -> None:
+    async def _fetch(self, record_id: str, entry: dict[str, Any], index: int,
+                     used: set[str]) -> None:
         spider = self.crawler.spider
         url = spider.crawl_url(entry["url"]) if hasattr(spider, "crawl_url") else entry["url"]
         request = scrapy.Request(url, meta={"kind": "file", "download_maxsize": self.maxsize},

@@ -35,7 +35,7 @@ class StorePipeline:
         self.stats = stats
 
     @classmethod
-    def from_crawler(cls, crawler):  # type: ignore[no-untyped-def]
+    def from_crawler(cls, crawler: Any) -> Any:
         return cls(RunContext.of(crawler), crawler.stats)
 
     async def process_item(self, item: Any) -> Any:

@@ -23,7 +23,7 @@ class ValidatePipeline:
         self.stats = stats
 
     @classmethod
-    def from_crawler(cls, crawler):  # type: ignore[no-untyped-def]
+    def from_crawler(cls, crawler: Any) -> Any:
         return cls(RunContext.of(crawler), crawler.stats)
 
     async def process_item(self, item: Any) -> Any:

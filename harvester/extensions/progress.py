@@ -47,7 +47,7 @@ class Progress:
         self._task: asyncio.Task[None] | None = None
 
     @classmethod
-    def from_crawler(cls, crawler):  # type: ignore[no-untyped-def]
+    def from_crawler(cls, crawler: Any) -> Any:
         mode = str(crawler.settings.get("HARVESTER_PROGRESS", "auto")).lower()
         if mode == "off" or (mode == "auto" and not sys.stderr.isatty()):
             raise NotConfigured

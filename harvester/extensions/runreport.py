@@ -62,7 +62,7 @@ class RunReport:
         self.report: dict[str, Any] = {}
 
     @classmethod
-    def from_crawler(cls, crawler):  # type: ignore[no-untyped-def]
+    def from_crawler(cls, crawler: Any) -> Any:
         ext = cls(crawler, RunContext.of(crawler))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)

@@ -26,7 +26,7 @@ class ChallengeMiddleware:
         self.consecutive = 0
 
     @classmethod
-    def from_crawler(cls, crawler):  # type: ignore[no-untyped-def]
+    def from_crawler(cls, crawler: Any) -> Any:
         s = crawler.settings
         return cls(crawler, s.getfloat("HARVESTER_CHALLENGE_PAUSE"),
                    s.getint("HARVESTER_CHALLENGE_RETRIES"), s.getint("HARVESTER_CHALLENGE_LIMIT"))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from email.utils import parsedate_to_datetime
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -76,5 +76,5 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def _wait(self, seconds: float) -> None:
         if seconds > 0:
-            self.crawler.stats.inc_value("retry/backoff_seconds", round(seconds, 3))
+            self.crawler.stats.inc_value("retry/backoff_ms", int(seconds * 1000))
             await asyncio.sleep(seconds)

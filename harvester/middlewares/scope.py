@@ -25,7 +25,7 @@ class ScopeMiddleware:
         self.crawler = crawler
 
     @classmethod
-    def from_crawler(cls, crawler):  # type: ignore[no-untyped-def]
+    def from_crawler(cls, crawler: Any) -> Any:
         return cls(crawler)
 
     def _allowed(self) -> set[str]:
@@ -39,7 +39,7 @@ class ScopeMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Response:
         if 300 <= response.status < 400 and b"Location" in response.headers:
-            location = urljoin(request.url, response.headers[b"Location"].decode("latin-1"))
+            location = urljoin(request.url, (response.headers.get(b"Location") or b"").decode("latin-1"))
             allowed = self._allowed()
             if allowed and not same_host(location, allowed):
                 self.crawler.stats.inc_value("scope/offsite_redirect")

@@ -41,6 +41,11 @@ class ArchiveSpider(scrapy.Spider):
 
     name = "archive"
     listing_path = "/search?page={page}"
+    base_url: str
+    allowed_domains: list[str]
+    limit: int
+    html_maxsize: int
+    ctx: RunContext
 
     def __init__(self, *args: Any, mode: str = "", base_url: str = "", limit: str | int = 0,
                  **kwargs: Any) -> None:
@@ -60,7 +65,7 @@ class ArchiveSpider(scrapy.Spider):
         self._campaign_saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="campaign")
 
     @classmethod
-    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def,override]
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         mode = spider.mode_arg or settings.get("HARVESTER_MODE", "auto")
@@ -261,7 +266,7 @@ class ArchiveSpider(scrapy.Spider):
 
 
 def _declared_encoding(response: Response) -> str | None:
-    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+    content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
     if "charset=" in content_type:
         return content_type.split("charset=", 1)[1].split(";")[0].strip().strip("\"'") or None
     return None
