@@ -39,7 +39,8 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         return
     moto_s3 = request.getfixturevalue("moto_s3")
     bucket = moto_s3.new_bucket()
-    s3 = make_s3_store(moto_s3.endpoint_url, bucket, "p/inner")
+    front = FaultyFront(moto_s3.endpoint_url, serialize=True)  # S3's atomic If-None-Match
+    s3 = make_s3_store(front.url, bucket, "p/inner")
     client = moto_s3.client
 
     def s3_names() -> list[str]:
@@ -50,6 +51,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         yield Backend("s3", s3, s3_names, "p/inner/")
     finally:
         s3.close()
+        front.close()
 
 
 @pytest.fixture

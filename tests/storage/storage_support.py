@@ -29,11 +29,15 @@ class FaultyFront:
     `faults` holds (status, code) answers for the next requests, in order;
     with `reject_if_none_match`, a request carrying If-None-Match gets 501
     NotImplemented (an S3-compatible server without conditional writes).
-    Everything else is forwarded to moto unchanged.
+    Everything else is forwarded to moto unchanged; with `serialize`, one
+    request at a time: moto checks If-None-Match and then writes without a
+    lock, so racing create-only PUTs can both win there (about one run in 15
+    of the race test did), where S3 lets exactly one win.
     """
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, *, serialize: bool = False) -> None:
         self.upstream = urlsplit(upstream)
+        self._forwarding = threading.Lock() if serialize else None
         self.faults: list[tuple[int, str]] = []
         self.reject_if_none_match = False
         self.seen: list[tuple[str, str, int]] = []  # method, path, status answered
@@ -75,6 +79,13 @@ class FaultyFront:
                        f"<Message>injected</Message></Error>").encode()
             self._answer(request, status, [("Content-Type", "application/xml")], payload)
             return
+        if self._forwarding is None:
+            self._forward(request, body)
+            return
+        with self._forwarding:
+            self._forward(request, body)
+
+    def _forward(self, request: BaseHTTPRequestHandler, body: bytes) -> None:
         conn = http.client.HTTPConnection(self.upstream.hostname or "", self.upstream.port,
                                           timeout=10)
         try:
