@@ -28,6 +28,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "HARVESTER_LOG_LEVEL": ("LOG_LEVEL", "INFO"),
     "HARVESTER_REDIS_URL": ("HARVESTER_REDIS_URL", "(none: a single process)"),
     "HARVESTER_WORKERS": ("HARVESTER_WORKERS", "1"),
+    "HARVESTER_REDIS_JOIN_ONLY": ("HARVESTER_REDIS_JOIN_ONLY", "false (start a crawl if none runs)"),
 }
 
 

@@ -61,6 +61,10 @@ def run_harvest(site: str, settings: Any) -> int:
         setup.check_redis_url(redis_url)
         if workers > 1:
             return local_workers.run_workers(site, settings, workers)
+        if settings.getbool("HARVESTER_REDIS_JOIN_ONLY") and not setup.crawl_running(settings, site):
+            print(f"harvester harvest: no crawl of {site} runs in Redis: nothing to join",
+                  file=sys.stderr)
+            return 0
         setup.worker_settings(settings)
         spidercls = setup.worker_spider(spidercls)
     # --- end Distributed (Redis)

@@ -79,6 +79,7 @@ HARVESTER_WARC_TMP_DIR = ""  # local folder for the WARC being written ("" = sys
 # --- Distributed (Redis) ------------------------------------------------------------------
 HARVESTER_REDIS_URL = ""  # redis://HOST:PORT/DB: be a worker of the crawl shared there ("" = alone)
 HARVESTER_WORKERS = 1  # local worker processes `harvester harvest --redis URL` starts
+HARVESTER_REDIS_JOIN_ONLY = False  # only join a running crawl, never start one (standing worker pools)
 HARVESTER_REDIS_PREFIX = "harvester"  # prefix of every Redis key (<prefix>:<site>:...)
 HARVESTER_REDIS_HEARTBEAT = 5.0  # seconds between a worker's heartbeats
 HARVESTER_REDIS_WORKER_TIMEOUT = 60.0  # a worker silent this long is dead: its in-flight work is lost

@@ -36,7 +36,8 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 """
 
-# KEYS[1] current-crawl pointer; ARGV: base, new crawl id, worker, timeout, ttl
+# KEYS[1] current-crawl pointer; ARGV: base, new crawl id, worker, timeout, ttl, may start
+# Returns {crawl id, 1 if joined a running crawl}, or {"", 0} (none runs, may not start).
 _JOIN = _NOW + """
 local base, worker, timeout, ttl = ARGV[1], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local crawl = redis.call('GET', KEYS[1])
@@ -46,6 +47,7 @@ if crawl then
   local alive = redis.call('ZCOUNT', k .. ':workers', now - timeout, '+inf')
   if alive > 0 and redis.call('HEXISTS', k .. ':info', 'done') == 0 then joined = 1 end
 end
+if joined == 0 and ARGV[6] ~= '1' then return {'', 0} end
 if joined == 0 then
   crawl = ARGV[2]
   redis.call('SET', KEYS[1], crawl, 'EX', ttl)
@@ -169,13 +171,14 @@ class CrawlCoordinator:
 
     def __init__(self, server: Any, keys: CrawlKeys, *, worker_id: str | None = None,
                  worker_timeout: float = 60.0, key_ttl: int = 7 * 86400,
-                 done_ttl: int = 3600) -> None:
+                 done_ttl: int = 3600, join_only: bool = False) -> None:
         self.server = server
         self.keys = keys
         self.worker_id = worker_id or new_worker_id()
         self.worker_timeout = worker_timeout
         self.key_ttl = int(key_ttl)
         self.done_ttl = int(done_ttl)
+        self.join_only = join_only  # never start a crawl: only join a running one
         self.joined_existing = False
         self.finalizer = False  # this worker saw the crawl done first
         self._join = server.register_script(_JOIN)
@@ -201,6 +204,7 @@ class CrawlCoordinator:
             worker_timeout=settings.getfloat("HARVESTER_REDIS_WORKER_TIMEOUT", 60.0),
             key_ttl=settings.getint("HARVESTER_REDIS_KEY_TTL", 7 * 86400),
             done_ttl=settings.getint("HARVESTER_REDIS_DONE_TTL", 3600),
+            join_only=settings.getbool("HARVESTER_REDIS_JOIN_ONLY", False),
         )
 
     @property
@@ -211,13 +215,16 @@ class CrawlCoordinator:
         return [self.keys.current, *self.keys.all()]
 
     # --- membership ---------------------------------------------------------------------
-    def join(self) -> str:
-        """Join the site's running crawl, or start one; the worker starts out busy."""
+    def join(self, *, may_start: bool = True) -> str:
+        """Join the site's running crawl, or start one; the worker starts out busy.
+        Returns the crawl id, or "" when none runs and `may_start` is false."""
         crawl, joined = self._join(
             keys=[self.keys.current],
             args=[self.keys.base, new_crawl_id(), self.worker_id, self.worker_timeout,
-                  self.key_ttl],
+                  self.key_ttl, int(may_start)],
         )
+        if not _text(crawl):
+            return ""
         self.keys = self.keys.of(_text(crawl))
         self.joined_existing = bool(int(joined))
         logger.info("worker %s %s crawl %s", self.worker_id,
@@ -276,6 +283,16 @@ class CrawlCoordinator:
             yield
         finally:
             lock.release()
+
+    def running_crawl(self) -> str:
+        """The id of the site's running crawl (one with a live worker), or ""."""
+        crawl = self.server.get(self.keys.current)
+        if not crawl:
+            return ""
+        keys = self.keys.of(_text(crawl))
+        now = self.server.time()
+        alive = self.server.zcount(keys.workers, now[0] - self.worker_timeout, "+inf")
+        return _text(crawl) if alive and not self.server.hexists(keys.info, "done") else ""
 
     def pending(self) -> int:
         return int(self.server.zcard(self.keys.requests))

@@ -16,6 +16,7 @@ import logging
 from typing import Any
 
 from scrapy import Request, Spider
+from scrapy.exceptions import CloseSpider
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
@@ -24,6 +25,8 @@ from harvester.distributed import serializer
 from harvester.distributed.coordinator import CrawlCoordinator
 
 logger = logging.getLogger(__name__)
+
+CLOSE_NO_CRAWL = "no_crawl_to_join"
 
 
 class CrawlQueue(PriorityQueue):
@@ -62,7 +65,9 @@ class RedisScheduler(Scheduler):
     def open(self, spider: Spider) -> None:
         self.spider = spider
         coordinator = self.coordinator
-        coordinator.join()
+        if not coordinator.join(may_start=not coordinator.join_only):
+            # HARVESTER_REDIS_JOIN_ONLY, and the crawl ended since the runner looked
+            raise CloseSpider(CLOSE_NO_CRAWL)
         self.queue = CrawlQueue(coordinator, spider)
         self.df = CrawlDupeFilter(coordinator.server, key=coordinator.keys.seen,
                                   debug=self.debug)

@@ -26,6 +26,17 @@ def check_redis_url(url: str) -> None:
         raise ConfigError(f"cannot reach Redis at {url}: {exc}") from exc
 
 
+def crawl_running(settings: Any, site: str) -> bool:
+    """Whether a crawl of the site runs in HARVESTER_REDIS_URL (for HARVESTER_REDIS_JOIN_ONLY)."""
+    from harvester.distributed.coordinator import CrawlCoordinator
+
+    coordinator = CrawlCoordinator.from_settings(settings, site)
+    try:
+        return bool(coordinator.running_crawl())
+    finally:
+        coordinator.server.close()
+
+
 def worker_settings(settings: Any) -> None:
     """Turn the run's settings into a worker's of the crawl shared in HARVESTER_REDIS_URL."""
     settings.set("SCHEDULER", SCHEDULER, priority="cmdline")

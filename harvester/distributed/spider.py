@@ -85,10 +85,14 @@ class DistributedSpiderMixin:
         if coordinator.finalizer:
             info = coordinator.info()
             complete = info.listing_exhausted and not info.lost and not info.limited
-            if info.lost:
+            if info.lost and self.mode == "backfill":  # type: ignore[attr-defined]
                 logger.warning("crawl %s lost %d worker(s) with work in flight: the backfill "
                                "campaign stays open for the next run", coordinator.crawl,
                                info.lost)
+            elif info.lost:
+                logger.warning("crawl %s lost %d worker(s) with work in flight: documents "
+                               "they held are fetched by the next backfill (--mode backfill)",
+                               coordinator.crawl, info.lost)
         # the base completes the campaign when its own walk reached the listing's end:
         # here that is the whole crawl's, and only the finalizer's to record
         self.listing_exhausted = complete

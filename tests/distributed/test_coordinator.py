@@ -130,3 +130,12 @@ def test_agreement_and_lock(redis_client: redis.Redis) -> None:
         info = b.info()
     assert (info.mode, info.campaign, info.limited, info.listing_exhausted) == (
         "backfill", "c1", False, False)
+
+
+def test_join_only_never_starts_a_crawl(redis_client: redis.Redis) -> None:
+    pool = worker(redis_client, "pool")
+    assert pool.join(may_start=False) == "" and pool.running_crawl() == ""
+    assert redis_client.get("t:wilson:crawl") is None
+    crawl = worker(redis_client, "cron").join()
+    assert pool.running_crawl() == crawl
+    assert pool.join(may_start=False) == crawl and pool.joined_existing

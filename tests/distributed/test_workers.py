@@ -62,6 +62,14 @@ def test_unreachable_redis_is_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "runs").exists()
 
 
+def test_join_only_without_a_crawl_exits_quietly(redis_url: str, tmp_path: Path) -> None:
+    proc = run_cli("harvest", "wilson", "--store", str(tmp_path), "--redis", redis_url,
+                   "-s", "HARVESTER_REDIS_JOIN_ONLY=true")
+    assert proc.returncode == 0
+    assert proc.stderr.strip() == "harvester harvest: no crawl of wilson runs in Redis: nothing to join"
+    assert not (tmp_path / "runs").exists()
+
+
 @pytest.fixture
 def archive40() -> Iterator[tuple[str, SampleControl]]:
     with serve_subprocess(size=40) as served:
