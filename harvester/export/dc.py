@@ -26,7 +26,6 @@ surrogates) are removed.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -106,9 +105,6 @@ def export_dc(records: Iterable[dict[str, Any]], out: str | Path) -> int:
         record_id = record.get("record_id")
         if not is_safe_record_id(record_id):
             continue
-        path = folder / f"{record_id}.xml"
-        tmp = folder / f".{record_id}.xml.tmp"
-        tmp.write_bytes(dc_document(record))
-        os.replace(tmp, path)
+        (folder / f"{record_id}.xml").write_bytes(dc_document(record))
         count += 1
     return count

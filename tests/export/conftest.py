@@ -47,7 +47,16 @@ def _populate(store: Store) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(params=["local", "s3"])
 def populated(request, tmp_path, monkeypatch) -> Iterator[Populated]:
-    if request.param == "local":
+    yield from _store(request.param, request, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def populated_local(request, tmp_path, monkeypatch) -> Iterator[Populated]:
+    yield from _store("local", request, tmp_path, monkeypatch)
+
+
+def _store(kind: str, request, tmp_path, monkeypatch) -> Iterator[Populated]:
+    if kind == "local":
         uri = str(tmp_path / "store")
     else:
         moto = request.getfixturevalue("moto_s3")

@@ -38,14 +38,14 @@ def test_jsonl_since_a_run_has_the_latest_version_of_what_changed_after_it(popul
     assert [json.loads(x)["record_id"] for x in out.read_text().splitlines()] == ["11"]
 
 
-def test_jsonl_since_a_date(populated, tmp_path, capsys):
-    assert export(populated, "jsonl", "-", "--since", "2024-05-02") == 0
+def test_jsonl_since_a_date(populated_local, tmp_path, capsys):
+    assert export(populated_local, "jsonl", "-", "--since", "2024-05-02") == 0
     lines = capsys.readouterr().out.splitlines()
     assert [json.loads(line)["record_id"] for line in lines] == ["11", "9"]
 
 
-def test_since_an_unknown_run_fails_with_one_line(populated, tmp_path, capsys):
-    code = export(populated, "jsonl", tmp_path / "x.jsonl", "--since",
+def test_since_an_unknown_run_fails_with_one_line(populated_local, tmp_path, capsys):
+    code = export(populated_local, "jsonl", tmp_path / "x.jsonl", "--since",
                   "20990101T000000Z-ffffff99")
     assert code == 2
     err = capsys.readouterr().err
@@ -78,14 +78,14 @@ def test_bag_validates_and_holds_every_record_and_file(populated, tmp_path):
     assert info["Payload-Oxum"].endswith(".7")  # 5 records + 2 files
 
 
-def test_bag_since_a_run_and_refusing_a_non_empty_folder(populated, tmp_path, capsys):
+def test_bag_since_a_run_and_refusing_a_non_empty_folder(populated_local, tmp_path, capsys):
     out = tmp_path / "bag"
-    assert export(populated, "bagit", out, "--since", RUN1) == 0
+    assert export(populated_local, "bagit", out, "--since", RUN1) == 0
     bag = bagit.Bag(str(out))
     bag.validate()
     assert bag.info["Record-Count"] == "2"
     assert bag.info["Changed-Since"] == RUN1
-    assert export(populated, "bagit", out) == 2
+    assert export(populated_local, "bagit", out) == 2
     assert "not an empty folder" in capsys.readouterr().err
 
 
@@ -124,3 +124,11 @@ def test_export_of_an_empty_store_writes_nothing(tmp_path, fmt):
     assert main(["export", "--store", str(tmp_path / "empty"), "--format", fmt,
                  "--out", str(out)]) == 0
     assert (out.read_text() == "") if fmt == "jsonl" else (list(out.iterdir()) == [])
+
+
+def test_a_damaged_bag_fails_validation(populated_local, tmp_path):
+    out = tmp_path / "bag"
+    assert export(populated_local, "bagit", out) == 0
+    (out / "data" / "files" / "100" / "100.pdf").write_bytes(b"%PDF damaged")
+    with pytest.raises(bagit.BagValidationError):
+        bagit.Bag(str(out)).validate()
