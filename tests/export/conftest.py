@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from export_support import make_record, put_file, put_record, put_run
+from export_support import (
+    PDF,
+    RUN1,
+    RUN2,
+    RUN3,
+    Populated,
+    make_record,
+    put_file,
+    put_record,
+    put_run,
+)
 
 from pipelines.storage import Store, open_store
-
-RUN1 = "20240501T120000Z-aaaaaa01"
-RUN2 = "20240502T120000Z-aaaaaa02"
-RUN3 = "20240503T120000Z-aaaaaa03"
-PDF = b"%PDF-1.4\n" + bytes(range(256)) * 8 + b"\n%%EOF\n"
-
-
-@dataclass
-class Populated:
-    uri: str
-    store: Store
-    records: dict[str, dict[str, Any]]  # latest version by record id
 
 
 def _populate(store: Store) -> dict[str, dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,19 @@ from harvester.state import HarvestState
 from pipelines.storage import Store
 
 SITE = "wilson"
+RUN1 = "20240501T120000Z-aaaaaa01"
+RUN2 = "20240502T120000Z-aaaaaa02"
+RUN3 = "20240503T120000Z-aaaaaa03"
+PDF = b"%PDF-1.4\n" + bytes(range(256)) * 8 + b"\n%%EOF\n"
+
+
+@dataclass
+class Populated:
+    """A store holding records, and the latest version of each by record id."""
+
+    uri: str
+    store: Store
+    records: dict[str, dict[str, Any]]
 BASE = "https://digitalarchive.wilsoncenter.org"
 
 

@@ -6,7 +6,7 @@ import json
 
 import bagit
 import pytest
-from conftest import PDF, RUN1, RUN2, Populated
+from export_support import PDF, RUN1, RUN2, Populated
 from lxml import etree
 
 from harvester.cli import main
