@@ -66,8 +66,17 @@ class RunContext:
     def from_settings(cls, settings: Any, site: str) -> RunContext:
         uri = settings.get("HARVESTER_STORE") or "./harvest-data"
         spool_dir = settings.get("HARVESTER_SPOOL_DIR") or ""
-        inner: Store = open_store(uri)
-        store = SpoolingStore(inner, Path(spool_dir) if spool_dir else default_spool_dir(uri))
+        inner: Store
+        if uri.startswith("s3://"):
+            from pipelines.storage.s3 import RetryPolicy, S3Store
+
+            policy = RetryPolicy(attempts=settings.getint("HARVESTER_S3_RETRY_ATTEMPTS", 6),
+                                 max_seconds=settings.getfloat("HARVESTER_S3_RETRY_SECONDS", 60.0))
+            inner = S3Store.from_uri(uri, retry=policy)
+        else:
+            inner = open_store(uri)
+        store = SpoolingStore(inner, Path(spool_dir) if spool_dir else default_spool_dir(uri),
+                              cooldown=settings.getfloat("HARVESTER_SPOOL_COOLDOWN", 30.0))
         run_id = settings.get("HARVESTER_RUN_ID") or new_run_id()
         return cls(
             site=site,

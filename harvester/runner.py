@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from harvester import redact
 from harvester.exceptions import ConfigError
 
 
@@ -68,7 +69,8 @@ def run_harvest(site: str, settings: Any) -> int:
         setup.worker_settings(settings)
         spidercls = setup.worker_spider(spidercls)
     # --- end Distributed (Redis)
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
+    redact.install()
     crawler = process.create_crawler(spidercls)
     process.crawl(crawler)
     process.start()

@@ -7,6 +7,8 @@ runs/<site>/<run_id>.changes.jsonl   what the run added or changed, one JSON lin
 from __future__ import annotations
 
 import json
+import os
+import socket
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -110,6 +112,22 @@ def _age_seconds(stamp: str | None) -> float:
     return (datetime.now(UTC) - when).total_seconds()
 
 
+def is_dead(report: dict[str, Any], stale_seconds: float) -> bool:
+    """A "running" report whose process is gone: its heartbeat is stale, or it ran on this
+    host and its process no longer exists."""
+    if _age_seconds(report.get("heartbeat_at")) >= stale_seconds:
+        return True
+    pid = report.get("pid")
+    if report.get("host") == socket.gethostname() and isinstance(pid, int) and pid > 0:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+    return False
+
+
 def recover_interrupted(store: Store, state: HarvestState, site: str, current_run: str,
                         stale_seconds: float) -> list[str]:
     """Finish the books of runs that were killed: their changes feed is composed from the
@@ -120,8 +138,7 @@ def recover_interrupted(store: Store, state: HarvestState, site: str, current_ru
         if run_id == current_run:
             continue
         report = reports.get(run_id)
-        if report and report.get("status") == "running" and \
-                _age_seconds(report.get("heartbeat_at")) < stale_seconds:
+        if report and report.get("status") == "running" and not is_dead(report, stale_seconds):
             continue  # another worker's live run
         compose_changes(store, state, site, run_id)
         state.drop_changes(run_id)
@@ -135,7 +152,7 @@ def recover_interrupted(store: Store, state: HarvestState, site: str, current_ru
         if not isinstance(other, str) or other in recovered or other == current_run \
                 or report.get("status") != "running":
             continue
-        if _age_seconds(report.get("heartbeat_at")) >= stale_seconds:
+        if is_dead(report, stale_seconds):
             report["status"] = "interrupted"
             write_report(store, report)
             if store.get(changes_key(site, other)) is None:

@@ -62,6 +62,9 @@ HARVESTER_BASE_URL = ""  # crawl a mirror or the sample archive instead of the l
 HARVESTER_LIMIT = 0  # stop after this many documents (0: no limit)
 HARVESTER_DOWNLOAD_FILES = True  # download each document's PDF/scan
 HARVESTER_SPOOL_DIR = ""  # local spool for writes the store refused ("" = ~/.cache/archive-harvester/spool)
+HARVESTER_SPOOL_COOLDOWN = 30.0  # after a store failure, writes go straight to the spool this long
+HARVESTER_S3_RETRY_ATTEMPTS = 6  # tries of one S3 call (throttling, 5xx, connection errors)
+HARVESTER_S3_RETRY_SECONDS = 60.0  # no new try of an S3 call starts after this many seconds
 HARVESTER_STALE_RUN_SECONDS = 600  # a run whose heartbeat is older is taken as interrupted
 HARVESTER_HEARTBEAT_SECONDS = 30  # how often a running run updates its report
 HARVESTER_PROGRESS = "auto"  # auto (on a terminal) | on | off

@@ -13,11 +13,13 @@ live site share them. Every write is one small object: safe with many workers.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from harvester.exceptions import StoreError
 from harvester.keys import state_key, url_digest
 from pipelines.storage import Store
 
@@ -53,7 +55,12 @@ class HarvestState:
         return state_key(self.site, "seen", url_digest(url_identity(url)) + ".json")
 
     def get_seen(self, url: str) -> dict[str, Any] | None:
-        value = _load(self.store.get(self._seen_key(url)))
+        """The URL's marker; None when there is none or the store cannot be read now
+        (the document is then fetched, and deduplication decides at write time)."""
+        try:
+            value = _load(self.store.get(self._seen_key(url)))
+        except StoreError:
+            return None
         return value if isinstance(value, dict) else None
 
     def mark_seen(self, url: str, record_id: str, content_sha256: str,
@@ -75,7 +82,8 @@ class HarvestState:
         self.store.put(self._failed_key(url), _dump(body), content_type=JSON)
 
     def clear_failed(self, url: str) -> None:
-        self.store.delete(self._failed_key(url))
+        with contextlib.suppress(StoreError):  # a stale entry only costs a refetch
+            self.store.delete(self._failed_key(url))
 
     def iter_failed(self) -> Iterator[dict[str, Any]]:
         for key in self.store.list(state_key(self.site, "failed") + "/"):
@@ -103,7 +111,8 @@ class HarvestState:
         self.store.put(key, _dump(line), content_type=JSON)
 
     def drop_change(self, run_id: str, record_id: str) -> None:
-        self.store.delete(state_key(self.site, "changes", run_id, record_id + ".json"))
+        with contextlib.suppress(StoreError):
+            self.store.delete(state_key(self.site, "changes", run_id, record_id + ".json"))
 
     def iter_changes(self, run_id: str) -> Iterator[dict[str, Any]]:
         for key in self.store.list(self._changes_prefix(run_id)):
@@ -112,8 +121,11 @@ class HarvestState:
                 yield value
 
     def drop_changes(self, run_id: str) -> None:
-        for key in list(self.store.list(self._changes_prefix(run_id))):
-            self.store.delete(key)
+        """Remove the run's journal once its feed is written (left in place if the store is
+        down: the next run then rebuilds the same feed from it)."""
+        with contextlib.suppress(StoreError):
+            for key in list(self.store.list(self._changes_prefix(run_id))):
+                self.store.delete(key)
 
     def journal_run_ids(self) -> list[str]:
         prefix = state_key(self.site, "changes") + "/"

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from harvester.context import RunContext
+from harvester.exceptions import StoreError
 from harvester.items import DocumentItem
 from harvester.keys import record_key
 from pipelines.storage import Store
@@ -52,7 +53,14 @@ class DedupPipeline:
         if not isinstance(item, DocumentItem):
             return item
         record = item.record
-        stored = await self.ctx.io(load_record, self.ctx.store, self.ctx.site, record["record_id"])
+        try:
+            stored = await self.ctx.io(load_record, self.ctx.store, self.ctx.site,
+                                       record["record_id"])
+        except StoreError:
+            # the store cannot be read now: write create-only (spooled if need be); when the
+            # record turns out to exist, the spool's replay keeps the stored one
+            self.stats.inc_value("dedup/store_unreadable")
+            stored = None
         item.previous = stored
         item.status = classify(record, stored)
         if item.status == "unchanged" and stored is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from typing import Any
 
 from scrapy import signals
@@ -19,6 +20,7 @@ from scrapy.http import Request
 
 from harvester import __version__
 from harvester.context import RunContext, utc_now
+from harvester.exceptions import StoreError
 from harvester.items import DocumentItem
 from harvester.middlewares.challenge import CLOSE_REASON as CHALLENGE_CLOSE
 from harvester.runs import (
@@ -77,15 +79,19 @@ class RunReport:
         if flushed:
             logger.info("wrote %d objects spooled by an earlier run", flushed)
         self.crawler.stats.set_value("spool/flushed_at_start", flushed)
-        recovered = await ctx.io(recover_interrupted, ctx.store, ctx.state, ctx.site, ctx.run_id,
-                                 self.stale_seconds)
+        try:
+            recovered = await ctx.io(recover_interrupted, ctx.store, ctx.state, ctx.site,
+                                     ctx.run_id, self.stale_seconds)
+        except StoreError as exc:
+            logger.warning("could not check for interrupted runs: %s", exc)
+            recovered = []
         if recovered:
             logger.info("finished the books of interrupted runs: %s", ", ".join(recovered))
         self.report = {
             "site": ctx.site, "run_id": ctx.run_id, "status": "running",
             "harvester_version": __version__, "store": redact_uri(ctx.store_uri),
             "base_url": getattr(spider, "base_url", None), "started_at": ctx.started_at,
-            "heartbeat_at": utc_now(), "pid": _pid(),
+            "heartbeat_at": utc_now(), "pid": _pid(), "host": socket.gethostname(),
         }
         await ctx.io(write_report, ctx.store, self.report)
         self._heartbeat = asyncio.ensure_future(self._beat())
@@ -160,8 +166,11 @@ class RunReport:
         lines = self.changes
         compose_changes(store, ctx.state, ctx.site, ctx.run_id, lines=lines)
         ctx.state.drop_changes(ctx.run_id)
-        previous = [r for r in iter_reports(store, ctx.site)
-                    if r.get("run_id") != ctx.run_id and r.get("status") == "finished"][-5:]
+        try:
+            previous = [r for r in iter_reports(store, ctx.site)
+                        if r.get("run_id") != ctx.run_id and r.get("status") == "finished"][-5:]
+        except StoreError:
+            previous = []
         shares = self.coverage.shares()
         alerts = coverage_alerts(shares, self.coverage.records, previous,
                                  min_records=self.min_records, drop=self.drop)
@@ -175,7 +184,8 @@ class RunReport:
             status, code = "stopped", EXIT_CHALLENGED
             why = "the site kept answering with bot-challenge pages; try again later"
         elif reason != "finished":
-            status, code, why = "stopped", EXIT_STOPPED, f"the run stopped early ({reason})"
+            status, code = "stopped", EXIT_STOPPED
+            why = ctx.exit_reason or f"the run stopped early ({reason})"
         elif pending:
             code = EXIT_SPOOLED
             why = (f"the store could not be written: {pending} objects wait in the local spool "

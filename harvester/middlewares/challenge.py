@@ -24,6 +24,7 @@ class ChallengeMiddleware:
         self.retries = retries
         self.limit = limit
         self.consecutive = 0
+        self.closing = False
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> Any:
@@ -49,7 +50,10 @@ class ChallengeMiddleware:
             stats.set_value("challenge/persisted", 1)
             logger.error("the site answered %d challenge pages in a row: stopping the run",
                          self.consecutive)
-            await self.crawler.engine.close_spider_async(reason=CLOSE_REASON)
+            if not self.closing:
+                self.closing = True
+                # not awaited: closing waits for the downloader, which waits for this response
+                asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=CLOSE_REASON))
             raise IgnoreRequest("challenge page (run stopping)")
         tries = int(request.meta.get("challenge_retries", 0))
         if tries >= self.retries:

@@ -14,6 +14,7 @@ Documents that failed in earlier runs (state/<site>/failed/) are retried first i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +27,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from harvester.context import RunContext, utc_now
-from harvester.exceptions import ChallengePage, ConfigError, ExtractionError
+from harvester.exceptions import ChallengePage, ConfigError, ExtractionError, StoreError
 from harvester.items import DocumentItem
 from harvester.quarantine import quarantine
 from harvester.sites import get_site
@@ -34,6 +35,7 @@ from harvester.sites import get_site
 logger = logging.getLogger(__name__)
 
 MODES = ("auto", "incremental", "backfill")
+STORE_DOWN = "store_unavailable"  # close reason when the store cannot be read at start
 
 
 class ArchiveSpider(scrapy.Spider):
@@ -99,12 +101,22 @@ class ArchiveSpider(scrapy.Spider):
     # --- start --------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
         ctx = self.ctx
-        self.mode, self.campaign = await ctx.io(self._resolve_mode)
+        try:
+            self.mode, self.campaign = await ctx.io(self._resolve_mode)
+        except StoreError as exc:
+            logger.error("the store %s cannot be read: %s", ctx.store_uri, exc)
+            ctx.exit_reason = f"the store cannot be read: {exc}"
+            asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=STORE_DOWN))
+            return
         ctx.mode = self.mode
         ctx.campaign_id = self.campaign["id"] if self.campaign else None
         logger.info("harvest %s: mode %s, run %s, store %s", self.name, self.mode, ctx.run_id,
                     ctx.store_uri)
-        failed = await ctx.io(lambda: list(ctx.state.iter_failed()))
+        try:
+            failed = await ctx.io(lambda: list(ctx.state.iter_failed()))
+        except StoreError as exc:
+            logger.warning("could not read the failed list (retried next run): %s", exc)
+            failed = []
         for entry in failed:
             if self.limit and self.scheduled_docs >= self.limit:
                 break

@@ -6,7 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from tests.crawl.support import (
+from crawl_support import (
     assert_matches_ground_truth,
     harvest,
     latest_report,

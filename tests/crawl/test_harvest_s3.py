@@ -6,7 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from tests.crawl.support import assert_matches_ground_truth, harvest
+from crawl_support import assert_matches_ground_truth, harvest
 
 
 def _objects(client, bucket: str, prefix: str) -> dict[str, dict]:

@@ -41,3 +41,15 @@ def test_progress_line_shows_done_total_rate_eta_failures():
     assert "failed 3" in line and "quarantined 1" in line
     assert format_eta(None) == "--:--"
     assert format_eta(3725) == "1:02:05"
+
+
+def test_redaction_masks_key_ids_secrets_and_signatures():
+    from harvester.redact import redact
+
+    text = ("Authorization: AWS4-HMAC-SHA256 Credential=AKIAFAKEKEY1234567890/20261126/us-east-1/s3, "
+            "Signature=10d670e4e42bccdc5be03a238b39636a secret s3cr3t-FAKE-do-not-log")
+    clean = redact(text, ("s3cr3t-FAKE-do-not-log",))
+    assert "AKIAFAKEKEY1234567890" not in clean
+    assert "10d670e4e42bccdc" not in clean
+    assert "s3cr3t-FAKE" not in clean
+    assert "Credential=***" in clean
