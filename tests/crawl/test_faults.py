@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawl_proxies import RewritingProxy, TcpProxy
+from crawl_proxies import RewritingProxy
 from crawl_support import (
     FAST,
     HARVESTER,
@@ -23,6 +23,7 @@ from crawl_support import (
 )
 
 from harvester.sample import serve_subprocess
+from harvester.sample.proxy import TcpProxy
 
 SITE_FAULTS = {
     "503": {"rate": 0.12, "times": 1, "paths": "document|listing|download", "retry_after": 1},
