@@ -11,9 +11,10 @@ from typing import Any
 
 class RewritingProxy:
     """An HTTP server that fetches each path from `upstream` and passes the body through
-    `rewrite(path, body)`; headers other than the content type are not forwarded."""
+    `rewrite(path, body)`, which returns the new body or (body, extra headers); headers other
+    than the content type are not forwarded."""
 
-    def __init__(self, upstream: str, rewrite: Callable[[str, bytes], bytes]) -> None:
+    def __init__(self, upstream: str, rewrite: Callable[[str, bytes], Any]) -> None:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -29,9 +30,15 @@ class RewritingProxy:
                 except urllib.error.HTTPError as err:
                     status, body, ctype = err.code, err.read(), err.headers.get("Content-Type", "")
                     err.close()
-                body = proxy.rewrite(self.path, body)
+                rewritten = proxy.rewrite(self.path, body)
+                extra: dict[str, str] = {}
+                if isinstance(rewritten, tuple):
+                    rewritten, extra = rewritten
+                body = rewritten
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
+                for name, value in extra.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
