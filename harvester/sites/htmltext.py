@@ -69,11 +69,14 @@ def class_index(root: etree._Element) -> dict[str, list[etree._Element]]:
     test reads every element's attributes, about 0.3 ms a scan on a 40 KB page; a dozen such
     scans would dominate extraction.)"""
     index: dict[str, list[etree._Element]] = {}
-    for element in root.iter():
-        value = element.get("class") if isinstance(element.tag, str) else None
+    for element in root.iter(etree.Element):  # elements only (no comments / PIs)
+        value = element.get("class")
         if value:
             for token in value.split():
-                index.setdefault(token, []).append(element)
+                if token in index:
+                    index[token].append(element)
+                else:
+                    index[token] = [element]
     return index
 
 

@@ -113,18 +113,37 @@ INFO_LABELS = {
 }
 
 # --- files ------------------------------------------------------------------------------
-# tag-first (cheap): download links and embedded previews, in page order
-FILE_SOURCES = etree.XPath(
-    "//a[contains(@href, '/download')] | //*[self::object or self::embed or self::iframe]"
-    "[contains(concat(' ', normalize-space(@class), ' '), ' pdf-preview ')]"
-)
+# Download links and embedded previews, in page order: what the XPath
+#   //a[contains(@href, '/download')] | //*[self::object or self::embed or self::iframe]
+#   [contains(concat(' ', normalize-space(@class), ' '), ' pdf-preview ')]
+# selects, as one tag-filtered walk (the XPath's string tests on every element cost ~0.4 ms
+# a page; this ~0.03 ms).
+_FILE_SOURCE_TAGS = ("a", "object", "embed", "iframe")
+_PDF_PREVIEW_CLASS = re.compile(r"(?:^|[ \t\r\n])pdf-preview(?:[ \t\r\n]|$)")
+
+
+def FILE_SOURCES(root: etree._Element) -> list[etree._Element]:  # noqa: N802 - a selector
+    return [
+        el for el in root.iter(*_FILE_SOURCE_TAGS)
+        if ("/download" in (el.get("href") or "") if el.tag == "a"
+            else _PDF_PREVIEW_CLASS.search(el.get("class") or "") is not None)
+    ]
+
+
 FILE_SOURCE_ATTRIBUTES = ("data", "src", "href")
 DOWNLOAD_LINK = re.compile(r"/document/[^/?#]+/download/?(?:[?#]|$)")
 
 # --- Cloudflare e-mail obfuscation ------------------------------------------------------
 CFEMAIL = ("__cf_email__",)
 CFEMAIL_INSIDE = css("[data-cfemail]")  # inside CFEMAIL_LINKS
-CFEMAIL_LINKS = css("a[href*='/cdn-cgi/l/email-protection#']")
+_CFEMAIL_HREF = "/cdn-cgi/l/email-protection#"
+
+
+def CFEMAIL_LINKS(root: etree._Element) -> list[etree._Element]:  # noqa: N802 - a selector
+    """css("a[href*='/cdn-cgi/l/email-protection#']") as one tag-filtered walk."""
+    return [a for a in root.iter("a") if _CFEMAIL_HREF in (a.get("href") or "")]
+
+
 CFEMAIL_PLACEHOLDER = "email protected"
 
 # --- chrome that must never reach a text field ------------------------------------------
