@@ -8,6 +8,8 @@ map to them are listed in harvester/config.py and the README.
 
 from __future__ import annotations
 
+from harvester.config import user_agent
+
 BOT_NAME = "archive-harvester"
 SPIDER_MODULES = ["harvester.spiders"]
 NEWSPIDER_MODULE = "harvester.spiders"
@@ -18,7 +20,7 @@ TELNETCONSOLE_ENABLED = False  # no listening port in unattended runs
 
 # --- Who we are (the live site sees this) -------------------------------------------------
 HARVESTER_CONTACT_URL = "https://github.com/archive-harvester/archive-harvester"  # named in the User-Agent
-USER_AGENT = None  # None: built from BOT_NAME, version and HARVESTER_CONTACT_URL at start
+USER_AGENT = user_agent(HARVESTER_CONTACT_URL)  # the CLI rebuilds it when the contact URL is changed
 
 # --- Politeness (defaults are for the live site; tests and mirrors use -s DOWNLOAD_DELAY=0) --
 ROBOTSTXT_OBEY = True  # obey robots.txt; its Crawl-delay is honoured by PoliteThrottle

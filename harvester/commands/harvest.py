@@ -56,7 +56,7 @@ def build_settings(args: argparse.Namespace) -> Any:
     elif "LOG_LEVEL" not in overrides and "LOG_LEVEL" not in settings_from_env():
         settings.set("LOG_LEVEL", "WARNING", priority="cmdline")  # the progress line speaks
     settings.setdict(overrides, priority="cmdline")
-    if not settings.get("USER_AGENT"):
+    if settings.get("USER_AGENT") in (None, "", user_agent(defaults.HARVESTER_CONTACT_URL)):
         settings.set("USER_AGENT", user_agent(settings.get("HARVESTER_CONTACT_URL")),
                      priority="cmdline")
     return settings

@@ -53,3 +53,16 @@ def test_redaction_masks_key_ids_secrets_and_signatures():
     assert "10d670e4e42bccdc" not in clean
     assert "s3cr3t-FAKE" not in clean
     assert "Credential=***" in clean
+
+
+def test_user_agent_names_the_project_and_the_contact_url(monkeypatch):
+    from harvester.cli import build_parser
+    from harvester.commands.harvest import build_settings
+
+    monkeypatch.setenv("HARVESTER_CONTACT_URL", "https://example.org/contact")
+    args = build_parser().parse_args(["harvest", "wilson"])
+    ua = build_settings(args).get("USER_AGENT")
+    assert ua.startswith("archive-harvester/") and "https://example.org/contact" in ua
+    monkeypatch.delenv("HARVESTER_CONTACT_URL")
+    args = build_parser().parse_args(["harvest", "wilson", "-s", "USER_AGENT=mine/1.0"])
+    assert build_settings(args).get("USER_AGENT") == "mine/1.0"
