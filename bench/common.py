@@ -1,0 +1,185 @@
+"""Shared helpers of the benchmarks: child processes timed from outside, with their peak RSS.
+
+Every benchmark compares two things measured side by side in one run on this machine
+(absolute numbers vary with the machine and its load; the ratios are what to compare).
+A child's wall time is measured around the whole process (interpreter start included,
+the same for both sides) and its peak RSS is the kernel's ru_maxrss from wait4().
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+CONCURRENCY = 8  # CONCURRENT_REQUESTS(_PER_DOMAIN) of both sides in the harvest benchmarks
+SPEED = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
+         "-s", f"CONCURRENT_REQUESTS={CONCURRENCY}",
+         "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={CONCURRENCY}", "-s", "LOG_LEVEL=WARNING"]
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "AKIABENCHKEY00000000",
+    "AWS_SECRET_ACCESS_KEY": "bench-secret-not-real",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+}
+
+
+@dataclass
+class Child:
+    seconds: float
+    peak_rss_mb: float
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_child(cmd: list[str], env: dict[str, str] | None = None, timeout: float = 3600,
+              sample_rss: bool = False) -> Child:
+    """Run a command; wall time around the whole process and its peak RSS (wait4)."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=full_env, cwd=ROOT)
+        deadline = started + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.05)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Child(seconds, usage.ru_maxrss / 1024, proc.returncode,
+                     out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
+
+
+def harvest_cmd(store: str, base_url: str, *extra: str) -> list[str]:
+    return [PYTHON, "-m", "harvester.cli", "harvest", "wilson", "--store", store,
+            "--base-url", base_url, *SPEED, *extra]
+
+
+def fetch_only_cmd(base_url: str) -> list[str]:
+    return [PYTHON, str(ROOT / "bench" / "fetch_only.py"), base_url, *SPEED]
+
+
+def harvest(store: str, base_url: str, workdir: Path, *extra: str,
+            env: dict[str, str] | None = None) -> Child:
+    """One harvester run (the CLI, as a user runs it); raises when it fails."""
+    full_env = {"HARVESTER_SPOOL_DIR": str(workdir / "spool"),
+                "HARVESTER_PROGRESS": "off", **(env or {})}
+    child = run_child(harvest_cmd(store, base_url, *extra), env=full_env)
+    if child.code != 0:
+        raise RuntimeError(f"harvest failed ({child.code}): {child.stderr[-2000:]}")
+    return child
+
+
+def fetch_only(base_url: str) -> tuple[Child, dict[str, Any]]:
+    child = run_child(fetch_only_cmd(base_url))
+    if child.code != 0:
+        raise RuntimeError(f"fetch-only spider failed ({child.code}): {child.stderr[-2000:]}")
+    return child, json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """`python -m moto.server` in its own process on loopback; yields the endpoint URL."""
+    port = free_port()
+    proc = subprocess.Popen([PYTHON, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(url + "/moto-api/", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("moto server did not start")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def create_bucket(endpoint: str, name: str) -> None:
+    import boto3
+
+    os.environ.update(FAKE_AWS)
+    client = boto3.session.Session().client("s3", endpoint_url=endpoint)
+    client.create_bucket(Bucket=name)
+    client.close()
+
+
+@contextmanager
+def workdir(prefix: str) -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix=f"bench-{prefix}-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+class Heartbeat:
+    """Prints a dot every `every` seconds while a long step runs (so CI logs keep moving)."""
+
+    def __init__(self, every: float = 30.0) -> None:
+        self.every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            print(".", end="", flush=True, file=sys.stderr)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def write_result(name: str, rows: list[dict[str, Any]]) -> Path:
+    """Each benchmark leaves its rows in bench/results/<name>.json for run_all's table."""
+    out = ROOT / "bench" / "results" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    return out
