@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from harvester.capture.records import Original, PayloadDigest
@@ -22,6 +23,8 @@ from harvester.keys import state_key
 from pipelines.storage import Store
 
 log = logging.getLogger(__name__)
+
+PUBLISH_THREADS = 8  # payload markers written at once when a WARC file is stored
 
 
 def payload_key(site: str, digest_hex: str) -> str:
@@ -65,12 +68,21 @@ class PayloadIndex:
         """Save the markers of captures in `file_name`, now stored at `warc_key`."""
         with self._lock:
             done = [(h, m) for h, (f, m) in self._pending.items() if f == file_name]
-        for digest_hex, marker in done:
+
+        def save(item: tuple[str, dict[str, Any]]) -> None:
+            digest_hex, marker = item
             body = json.dumps(marker | {"warc": warc_key}, sort_keys=True).encode("utf-8")
             self.store.put(payload_key(self.site, digest_hex), body,
                            content_type="application/json", if_absent=True)
             with self._lock:
                 self._pending.pop(digest_hex, None)
+
+        # one small create-only object per capture (thousands per WARC file): in parallel,
+        # or a remote store spends minutes on round trips at the end of a run
+        with ThreadPoolExecutor(max_workers=PUBLISH_THREADS,
+                                thread_name_prefix="warc-markers") as pool:
+            for _ in pool.map(save, done):
+                pass
         return len(done)
 
     def forget(self, file_name: str) -> None:
