@@ -47,10 +47,12 @@ class PoliteThrottle(AutoThrottle):
         downloader = self.crawler.engine.downloader
         key = downloader.get_slot_key(request)
         self.floors[key] = delay
-        downloader.per_slot_settings.setdefault(key, {})["delay"] = delay
+        # no jitter below the floor: the site asked for at least this much
+        downloader.per_slot_settings.setdefault(key, {}).update(delay=delay, jitter=0.0)
         slot = downloader.slots.get(key)
         if slot is not None:
             slot.delay = max(slot.delay, delay)
+            slot.jitter = 0.0
         self.crawler.stats.set_value("politeness/crawl_delay", delay)
         logger.info("robots.txt asks for Crawl-delay %.1fs on %s: honoured", delay, key)
 
@@ -59,5 +61,7 @@ class PoliteThrottle(AutoThrottle):
         key = downloader.get_slot_key(request)
         floor = self.floors.get(key)
         slot = downloader.slots.get(key)
-        if floor is not None and slot is not None and slot.delay < floor:
-            slot.delay = floor
+        if floor is not None and slot is not None:
+            slot.jitter = 0.0
+            if slot.delay < floor:
+                slot.delay = floor

@@ -157,6 +157,13 @@ class RunReport:
                 "challenges": g("challenge/seen"),
             },
             "bytes": g("downloader/response_bytes"),
+            "politeness": {
+                "crawl_delay": st.get("politeness/crawl_delay"),
+                "download_delay": self.crawler.settings.getfloat("DOWNLOAD_DELAY"),
+                "concurrency_per_host": self.crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
+                "autothrottle": self.crawler.settings.getbool("AUTOTHROTTLE_ENABLED"),
+                "user_agent": self.crawler.settings.get("USER_AGENT"),
+            },
             "listing_total": getattr(self.crawler.spider, "listing_total", None),
         }
 
