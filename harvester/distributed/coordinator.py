@@ -1,23 +1,29 @@
 """CrawlCoordinator: one worker's membership in its site's shared crawl.
 
-Termination without losing work rests on one invariant, kept by Lua scripts that run
-atomically in Redis: *every request popped from the frontier belongs to a worker in the
-busy set until that worker is idle*. A worker joins busy (before its spider seeds
-anything), a pop marks the popping worker busy in the same script, and a worker leaves
-busy only when its engine is idle: nothing downloading, scraping or in its pipelines, so
-the requests its callbacks produced are already in the frontier. The crawl is therefore
-done exactly when the frontier is empty and the busy set is empty; the worker whose idle
-check sees that first records `done` (and is the crawl's finalizer).
+Termination rests on one invariant, kept by Lua scripts that run atomically in Redis:
+*every request popped from the frontier belongs to a worker in the busy set until that
+worker is idle*. A worker joins busy before its spider seeds anything, a pop marks the
+popping worker busy in the same script, and a worker leaves busy only when its engine is
+idle: nothing downloading, scraping or in its pipelines, so the requests its callbacks
+produced are already in the frontier. The crawl is done exactly when the frontier and the
+busy set are both empty; the worker whose idle check sees that first records `done` and
+is the crawl's finalizer.
 
-A worker that stops heartbeating for `worker_timeout` seconds is dead. Its busy entry is
-reaped and counted in `lost`: the requests it had popped are gone from this crawl. A crawl
-with losses never completes its backfill campaign, so the next run resumes the campaign
-and fetches exactly what the store's seen markers do not show as done.
+Kill-safety: a pop also files the request under the worker's claims
+(`...:inflight:<worker>`, claim id -> request). A claim is released when its work is
+complete: a document's record went through the pipelines (or it failed or was
+quarantined), a listing page's follow-up requests are all in the frontier, a retry or
+redirect of it was queued; and all at once when the worker is idle. A worker that stops
+heartbeating for `worker_timeout` seconds is dead: the next idle worker reaps it and puts
+its claims back into the frontier, so the others do its in-flight work (a page it had
+finished but not yet released is fetched again; records are create-only, so nothing is
+stored twice). A worker stopping on a signal puts its own claims back as it leaves.
 Timestamps are Redis server time, so workers on different machines agree.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import secrets
@@ -36,22 +42,57 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 """
 
+# Puts a worker's claimed requests back into the frontier (score -priority, as pushed).
+_REQUEUE = """
+local function requeue(prefix, w, requests)
+  local key = prefix .. ':inflight:' .. w
+  local entries = redis.call('HVALS', key)
+  for _, data in ipairs(entries) do
+    local score = 0
+    local ok, req = pcall(cjson.decode, data)
+    if ok and type(req) == 'table' and tonumber(req['priority']) then
+      score = -tonumber(req['priority'])
+    end
+    redis.call('ZADD', requests, score, data)
+  end
+  redis.call('DEL', key)
+  return #entries
+end
+"""
+
 # KEYS[1] current-crawl pointer; ARGV: base, new crawl id, worker, timeout, ttl, may start
-# Returns {crawl id, 1 if joined a running crawl}, or {"", 0} (none runs, may not start).
-_JOIN = _NOW + """
+# Returns {crawl id, how}: how 0 = started a crawl, 1 = joined a running one, 2 = resumed
+# one whose workers all died (their claims back in its frontier); or {"", 0} when none
+# runs and this worker may not start one.
+_JOIN = _NOW + _REQUEUE + """
 local base, worker, timeout, ttl = ARGV[1], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local crawl = redis.call('GET', KEYS[1])
-local joined = 0
+local how = -1
 if crawl then
   local k = base .. ':' .. crawl
-  local alive = redis.call('ZCOUNT', k .. ':workers', now - timeout, '+inf')
-  if alive > 0 and redis.call('HEXISTS', k .. ':info', 'done') == 0 then joined = 1 end
+  if redis.call('HEXISTS', k .. ':info', 'done') == 0 then
+    if redis.call('ZCOUNT', k .. ':workers', now - timeout, '+inf') > 0 then
+      how = 1
+    else
+      local requeued = 0
+      for _, set in ipairs({':busy', ':workers'}) do
+        for _, w in ipairs(redis.call('ZRANGE', k .. set, 0, -1)) do
+          requeued = requeued + requeue(k, w, k .. ':requests')
+        end
+        redis.call('DEL', k .. set)
+      end
+      redis.call('HINCRBY', k .. ':info', 'requeued', requeued)
+      how = 2
+    end
+  end
 end
-if joined == 0 and ARGV[6] ~= '1' then return {'', 0} end
-if joined == 0 then
+if how == -1 and ARGV[6] ~= '1' then return {'', 0} end
+if how == -1 then
   crawl = ARGV[2]
+  how = 0
   redis.call('SET', KEYS[1], crawl, 'EX', ttl)
-  redis.call('HSET', base .. ':' .. crawl .. ':info', 'created_at', now, 'lost', 0)
+  redis.call('HSET', base .. ':' .. crawl .. ':info', 'created_at', now, 'reaped', 0,
+             'requeued', 0)
 end
 local k = base .. ':' .. crawl
 redis.call('ZADD', k .. ':workers', now, worker)
@@ -59,22 +100,25 @@ redis.call('ZADD', k .. ':busy', now, worker)
 for _, part in ipairs({':requests', ':seen', ':workers', ':busy', ':info'}) do
   redis.call('EXPIRE', k .. part, ttl)
 end
-return {crawl, joined}
+redis.call('EXPIRE', KEYS[1], ttl)
+return {crawl, how}
 """
 
-# KEYS: requests, busy; ARGV: worker. Pops the best request and marks the worker busy.
+# KEYS: requests, busy, inflight; ARGV: worker, claim id, ttl.
+# Pops the best request, marks the worker busy and keeps the request as its claim.
 _CLAIM = _NOW + """
 local top = redis.call('ZRANGE', KEYS[1], 0, 0)
 if #top == 0 then return false end
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
 redis.call('ZADD', KEYS[2], now, ARGV[1])
+redis.call('HSET', KEYS[3], ARGV[2], top[1])
+redis.call('EXPIRE', KEYS[3], ARGV[3])
 return top[1]
 """
 
-# KEYS: current, requests, seen, workers, busy, info; ARGV: worker, ttl
-# Returns 1, or 0 when the worker had been reaped as dead (it is back, and busy: what it
-# holds is finished by itself; its loss was counted, so the campaign stays open anyway),
-# or -1 when the crawl is done.
+# KEYS: current, requests, seen, workers, busy, info, inflight; ARGV: worker, ttl
+# Returns 1, or 0 when the worker had been reaped as dead (it is back, and busy; its claims
+# were put back in the frontier, so some pages may be fetched twice), or -1 when done.
 _HEARTBEAT = _NOW + """
 if redis.call('HEXISTS', KEYS[6], 'done') == 1 then return -1 end
 local member = redis.call('ZSCORE', KEYS[4], ARGV[1])
@@ -86,44 +130,54 @@ if member == false then
 else
   redis.call('ZADD', KEYS[5], 'XX', now, ARGV[1])
 end
-for i = 1, 6 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
+for i = 1, 7 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
 return back
 """
 
-# KEYS: current, requests, seen, workers, busy, info
-# ARGV: worker, timeout, crawl id, done ttl
-# Returns {state, reaped}: state 0 = work remains, 1 = done now (the caller finalizes),
-# 2 = done earlier (by another worker).
-_IDLE = _NOW + """
-local worker, limit = ARGV[1], now - tonumber(ARGV[2])
+# KEYS: current, requests, seen, workers, busy, info, inflight
+# ARGV: worker, timeout, crawl id, done ttl, crawl key prefix
+# Returns {state, reaped workers, requeued requests}: state 0 = work remains, 1 = done now
+# (the caller finalizes), 2 = done earlier (by another worker).
+_IDLE = _NOW + _REQUEUE + """
+local worker, limit, prefix = ARGV[1], now - tonumber(ARGV[2]), ARGV[5]
 redis.call('ZREM', KEYS[5], worker)
-if redis.call('HEXISTS', KEYS[6], 'done') == 1 then return {2, 0} end
+redis.call('DEL', KEYS[7])
+if redis.call('HEXISTS', KEYS[6], 'done') == 1 then return {2, 0, 0} end
 redis.call('ZADD', KEYS[4], now, worker)
+local requeued = 0
 local dead = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', '(' .. limit)
 for _, w in ipairs(dead) do
   redis.call('ZREM', KEYS[5], w)
-  redis.call('HINCRBY', KEYS[6], 'lost', 1)
+  requeued = requeued + requeue(prefix, w, KEYS[2])
 end
 local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', '(' .. limit)
-for _, w in ipairs(gone) do redis.call('ZREM', KEYS[4], w) end
+for _, w in ipairs(gone) do
+  redis.call('ZREM', KEYS[4], w)
+  requeued = requeued + requeue(prefix, w, KEYS[2])
+end
+if #dead > 0 then redis.call('HINCRBY', KEYS[6], 'reaped', #dead) end
+if requeued > 0 then redis.call('HINCRBY', KEYS[6], 'requeued', requeued) end
 if redis.call('ZCARD', KEYS[2]) == 0 and redis.call('ZCARD', KEYS[5]) == 0 then
   redis.call('HSET', KEYS[6], 'done', now, 'finalizer', worker)
   if redis.call('GET', KEYS[1]) == ARGV[3] then redis.call('DEL', KEYS[1]) end
   for i = 2, 6 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
-  return {1, #dead}
+  return {1, #dead, requeued}
 end
-return {0, #dead}
+return {0, #dead, requeued}
 """
 
-# KEYS: current, requests, seen, workers, busy, info; ARGV: worker, lost (0/1)
-_LEAVE = """
-local was_busy = redis.call('ZREM', KEYS[5], ARGV[1])
+# KEYS: current, requests, seen, workers, busy, info, inflight; ARGV: worker, prefix
+# A worker stopping before the crawl is done puts its claims back; returns how many.
+_LEAVE = _REQUEUE + """
+redis.call('ZREM', KEYS[5], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
-if was_busy == 1 and ARGV[2] == '1' and redis.call('HEXISTS', KEYS[6], 'done') == 0 then
-  redis.call('HINCRBY', KEYS[6], 'lost', 1)
-  return 1
+if redis.call('HEXISTS', KEYS[6], 'done') == 1 then
+  redis.call('DEL', KEYS[7])
+  return 0
 end
-return 0
+local n = requeue(ARGV[2], ARGV[1], KEYS[2])
+if n > 0 then redis.call('HINCRBY', KEYS[6], 'requeued', n) end
+return n
 """
 
 IDLE_WORK_REMAINS, IDLE_DONE_HERE, IDLE_DONE_EARLIER = 0, 1, 2
@@ -147,7 +201,8 @@ class CrawlInfo:
     campaign: str = ""
     listing_exhausted: bool = False
     limited: bool = False
-    lost: int = 0
+    reaped: int = 0  # workers found dead
+    requeued: int = 0  # claimed requests put back into the frontier (dead or stopped workers)
     done: bool = False
     finalizer: str = ""
 
@@ -156,7 +211,8 @@ class CrawlInfo:
         h = {_text(k): _text(v) for k, v in raw.items()}
         return cls(mode=h.get("mode", ""), campaign=h.get("campaign", ""),
                    listing_exhausted=h.get("listing_exhausted") == "1",
-                   limited=h.get("limited") == "1", lost=int(h.get("lost") or 0),
+                   limited=h.get("limited") == "1", reaped=int(h.get("reaped") or 0),
+                   requeued=int(h.get("requeued") or 0),
                    done="done" in h, finalizer=h.get("finalizer", ""))
 
 
@@ -181,6 +237,9 @@ class CrawlCoordinator:
         self.join_only = join_only  # never start a crawl: only join a running one
         self.joined_existing = False
         self.finalizer = False  # this worker saw the crawl done first
+        self._claims = itertools.count(1)
+        self._children: dict[str, int] = {}  # listing claim -> follow-ups queued so far
+        self._expected: dict[str, int] = {}  # listing claim -> follow-ups it produced
         self._join = server.register_script(_JOIN)
         self._claim = server.register_script(_CLAIM)
         self._heartbeat = server.register_script(_HEARTBEAT)
@@ -212,13 +271,13 @@ class CrawlCoordinator:
         return self.keys.crawl
 
     def _crawl_keys(self) -> list[str]:
-        return [self.keys.current, *self.keys.all()]
+        return [self.keys.current, *self.keys.all(), self.keys.inflight(self.worker_id)]
 
     # --- membership ---------------------------------------------------------------------
     def join(self, *, may_start: bool = True) -> str:
         """Join the site's running crawl, or start one; the worker starts out busy.
         Returns the crawl id, or "" when none runs and `may_start` is false."""
-        crawl, joined = self._join(
+        crawl, how = self._join(
             keys=[self.keys.current],
             args=[self.keys.base, new_crawl_id(), self.worker_id, self.worker_timeout,
                   self.key_ttl, int(may_start)],
@@ -226,15 +285,40 @@ class CrawlCoordinator:
         if not _text(crawl):
             return ""
         self.keys = self.keys.of(_text(crawl))
-        self.joined_existing = bool(int(joined))
+        self.joined_existing = int(how) != 0
         logger.info("worker %s %s crawl %s", self.worker_id,
-                    "joined" if self.joined_existing else "started", self.crawl)
+                    ("started", "joined", "resumed")[int(how)], self.crawl)
         return self.crawl
 
-    def claim(self) -> bytes | None:
-        """Pop the best request of the frontier, marking this worker busy atomically."""
-        data = self._claim(keys=[self.keys.requests, self.keys.busy], args=[self.worker_id])
-        return data if data else None
+    def claim(self) -> tuple[str, bytes] | None:
+        """Pop the best request of the frontier as this worker's claim (marks it busy)."""
+        claim = str(next(self._claims))
+        data = self._claim(keys=[self.keys.requests, self.keys.busy,
+                                 self.keys.inflight(self.worker_id)],
+                           args=[self.worker_id, claim, self.key_ttl])
+        return (claim, data) if data else None
+
+    def release(self, claim: str | None) -> None:
+        """The claim's work is complete (its outcome is in the store or the frontier)."""
+        if claim:
+            self._children.pop(claim, None)
+            self._expected.pop(claim, None)
+            self.server.hdel(self.keys.inflight(self.worker_id), claim)
+
+    def follow_up_queued(self, parent: str) -> None:
+        """One request a listing page produced reached the frontier (or was a duplicate)."""
+        self._children[parent] = self._children.get(parent, 0) + 1
+        if self._children[parent] >= self._expected.get(parent, 1 << 62):
+            self.release(parent)
+
+    def listing_parsed(self, claim: str | None, follow_ups: int) -> None:
+        """The listing page's callback is through; release it once its follow-ups are queued
+        (the scraper hands them to the scheduler a little later)."""
+        if not claim:
+            return
+        self._expected[claim] = follow_ups
+        if self._children.get(claim, 0) >= follow_ups:
+            self.release(claim)
 
     def heartbeat(self) -> int:
         """Refresh this worker's liveness (and the crawl keys' expiry): 1, or 0 when this
@@ -247,24 +331,28 @@ class CrawlCoordinator:
         return state
 
     def idle(self) -> int:
-        """This worker has nothing in flight: leave busy, reap dead workers, and tell whether
-        the crawl is done (IDLE_DONE_HERE makes this worker the finalizer)."""
-        state, reaped = self._idle(
+        """This worker has nothing in flight: release its claims, leave busy, reap dead
+        workers (their claims go back to the frontier), and tell whether the crawl is done
+        (IDLE_DONE_HERE makes this worker the finalizer)."""
+        self._children.clear()
+        self._expected.clear()
+        state, reaped, requeued = self._idle(
             keys=self._crawl_keys(),
-            args=[self.worker_id, self.worker_timeout, self.crawl, self.done_ttl],
+            args=[self.worker_id, self.worker_timeout, self.crawl, self.done_ttl,
+                  self.keys.crawl_prefix],
         )
-        if int(reaped):
-            logger.warning("crawl %s: %d worker(s) stopped heartbeating with work in flight; "
-                           "their requests are left to the next run", self.crawl, int(reaped))
+        if int(reaped) or int(requeued):
+            logger.warning("crawl %s: %d worker(s) stopped heartbeating; %d request(s) they "
+                           "held are queued again", self.crawl, int(reaped), int(requeued))
         state = int(state)
         if state == IDLE_DONE_HERE:
             self.finalizer = True
         return state
 
-    def leave(self, *, lost: bool) -> bool:
-        """Leave the crawl; `lost`: this worker stops with work in flight (counted if so)."""
-        counted = self._leave(keys=self._crawl_keys(), args=[self.worker_id, int(lost)])
-        return bool(int(counted))
+    def leave(self) -> int:
+        """Leave the crawl; claims not yet done go back to the frontier (returns how many)."""
+        return int(self._leave(keys=self._crawl_keys(),
+                               args=[self.worker_id, self.keys.crawl_prefix]))
 
     # --- what the workers agree on ------------------------------------------------------
     def info(self) -> CrawlInfo:

@@ -6,7 +6,8 @@ worker is busy, the crawl is done and the spider closes ("finished"). Otherwise 
 (DontCloseSpider) and looks at the frontier again every HARVESTER_REDIS_IDLE_POLL seconds,
 since requests other workers push do not wake its engine. A heartbeat keeps the worker
 alive in Redis; one that stops beating is reaped by the others after
-HARVESTER_REDIS_WORKER_TIMEOUT and its in-flight requests are counted lost.
+HARVESTER_REDIS_WORKER_TIMEOUT and the requests it held are queued again. A worker that
+stops early (SIGTERM, an error) puts what it held back into the frontier as it leaves.
 """
 
 from __future__ import annotations
@@ -101,13 +102,11 @@ class CrawlIdle:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._beat
         try:
-            if self.done:
-                self.coordinator.leave(lost=False)
-                return
-            # stopped before the crawl was done (shutdown, error, challenge limit): what this
-            # worker had in flight is not in the frontier any more
-            if self.coordinator.leave(lost=True):
-                logger.warning("crawl %s: this worker stopped with work in flight (%s); the "
-                               "next run finishes it", self.coordinator.crawl, reason)
+            requeued = self.coordinator.leave()
         except Exception as exc:  # noqa: BLE001 - the others reap this worker by timeout
             logger.warning("crawl %s: could not leave cleanly: %s", self.coordinator.crawl, exc)
+            return
+        if requeued:
+            logger.warning("crawl %s: this worker stopped early (%s); %d request(s) it held are "
+                           "queued again for the others", self.coordinator.crawl, reason,
+                           requeued)

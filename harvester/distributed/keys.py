@@ -30,10 +30,15 @@ class CrawlKeys:
     def of(self, crawl: str) -> CrawlKeys:
         return replace(self, crawl=crawl)
 
-    def part(self, name: str) -> str:
+    @property
+    def crawl_prefix(self) -> str:
+        """`<prefix>:<site>:<crawl>`: every key of the crawl starts with it."""
         if not self.crawl:
             raise ValueError("no crawl id: join a crawl first")
-        return f"{self.base}:{self.crawl}:{name}"
+        return f"{self.base}:{self.crawl}"
+
+    def part(self, name: str) -> str:
+        return f"{self.crawl_prefix}:{name}"
 
     @property
     def requests(self) -> str:
@@ -57,8 +62,12 @@ class CrawlKeys:
 
     @property
     def info(self) -> str:
-        """Hash: mode, campaign, listing_exhausted, limited, lost, done, finalizer."""
+        """Hash: mode, campaign, listing_exhausted, limited, reaped, requeued, done, finalizer."""
         return self.part("info")
+
+    def inflight(self, worker: str) -> str:
+        """Hash: a worker's claims, claim id -> the request it popped and has not finished."""
+        return self.part(f"inflight:{worker}")
 
     def all(self) -> list[str]:
         return [self.part(name) for name in CRAWL_PARTS]

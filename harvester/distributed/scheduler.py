@@ -5,7 +5,9 @@ What differs from scrapy-redis 0.9.1 (released before Scrapy 2.16), and why:
   worker joined the crawl in `open()`, not `<spider>:requests` shared by every run;
 - `close()` leaves the queue and the seen-set alone: the crawl outlives one worker
   (scrapy-redis flushes both unless SCHEDULER_PERSIST, and its dupefilter deletes its key);
-- a pop also marks the worker busy, in one Lua script (see coordinator.py);
+- a pop also marks the worker busy and files the request as its claim, in one Lua script;
+  a queued retry or redirect, or the last follow-up of a listing page, releases the claim
+  (see coordinator.py);
 - stats are counted without the `spider=` argument Scrapy 2.19 deprecates;
 - requests are queued as JSON (serializer.py), not pickle.
 """
@@ -27,6 +29,8 @@ from harvester.distributed.coordinator import CrawlCoordinator
 logger = logging.getLogger(__name__)
 
 CLOSE_NO_CRAWL = "no_crawl_to_join"
+CLAIM = "redis_claim"  # request meta: the claim id of a request this worker popped
+PARENT = "redis_parent"  # request meta: the claim of the listing page that produced it
 
 
 class CrawlQueue(PriorityQueue):
@@ -38,8 +42,13 @@ class CrawlQueue(PriorityQueue):
         self.coordinator = coordinator
 
     def pop(self, timeout: int = 0) -> Request | None:
-        data = self.coordinator.claim()
-        return self._decode_request(data) if data else None
+        claimed = self.coordinator.claim()
+        if claimed is None:
+            return None
+        claim, data = claimed
+        request: Request = self._decode_request(data)
+        request.meta[CLAIM] = claim
+        return request
 
 
 class CrawlDupeFilter(RFPDupeFilter):
@@ -79,6 +88,18 @@ class RedisScheduler(Scheduler):
         """The crawl's keys outlive this worker (CrawlIdle decides when the crawl is done)."""
 
     def enqueue_request(self, request: Request) -> bool:
+        # a retry or redirect carries the claim of the request it replaces: once it is in
+        # the frontier (or found a duplicate) that claim is done
+        claim = request.meta.pop(CLAIM, None)
+        parent = request.meta.pop(PARENT, None)
+        try:
+            return self._enqueue(request)
+        finally:
+            self.coordinator.release(claim)
+            if parent:
+                self.coordinator.follow_up_queued(parent)
+
+    def _enqueue(self, request: Request) -> bool:
         if not request.dont_filter and self.df.request_seen(request):
             self.df.log(request, self.spider)
             if self.stats:

@@ -11,10 +11,12 @@ itself; the workers of a shared crawl must agree on them:
 - listing cursor: not kept. Which listing pages are done is spread over the workers; a
   resumed campaign walks the listing from its start again, and documents whose seen marker
   carries the campaign are not fetched again (one listing fetch per ten documents);
+- claims (kill-safety, see coordinator.py): a document's claim is released when its item
+  went through the pipelines (or it failed or was quarantined), a listing page's once the
+  requests it produced are all in the frontier;
 - campaign completion: only the worker that found the crawl done (the finalizer) completes
-  the campaign, and only if the listing was walked to its end, no worker was lost with work
-  in flight and no worker ran with a --limit. Otherwise the campaign stays open and the next
-  run fetches what is missing.
+  the campaign, and only if the listing was walked to its end and no worker ran with a
+  --limit. Otherwise the campaign stays open and the next run fetches what is missing.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from scrapy import Request, signals
 from scrapy.http import Response
+from twisted.python.failure import Failure
 
 from harvester.distributed.coordinator import CrawlCoordinator
+from harvester.distributed.scheduler import CLAIM, PARENT
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +44,27 @@ class DistributedSpiderMixin:
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
         spider = super().from_crawler(crawler, *args, **kwargs)  # type: ignore[misc]
         spider.coordinator = CrawlCoordinator.of(crawler)
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(spider._release_item, signal=signal)
         return spider
+
+    # --- claims -------------------------------------------------------------------------
+    def _release_item(self, item: Any, response: Any = None, **kwargs: Any) -> None:
+        """The document's record is through the pipelines: its page is done."""
+        if isinstance(response, Response):
+            self.coordinator.release(response.meta.get(CLAIM))
+
+    async def _fail(self, url: str, reason: str, meta: dict[str, Any]) -> None:
+        await super()._fail(url, reason, meta)  # type: ignore[misc]
+        self.coordinator.release(meta.get(CLAIM))
+
+    async def _quarantine(self, response: Response, reason: str, error: str) -> None:
+        await super()._quarantine(response, reason, error)  # type: ignore[misc]
+        self.coordinator.release(response.meta.get(CLAIM))
+
+    def listing_failed(self, failure: Failure) -> None:
+        super().listing_failed(failure)  # type: ignore[misc]
+        self.coordinator.release(failure.request.meta.get(CLAIM))  # type: ignore[attr-defined]
 
     # --- mode and campaign: the first worker decides --------------------------------------
     def _resolve_mode(self) -> tuple[str, dict[str, Any] | None]:
@@ -70,8 +95,14 @@ class DistributedSpiderMixin:
 
     # --- listing ------------------------------------------------------------------------
     async def parse_listing(self, response: Response) -> AsyncIterator[Any]:
+        claim = response.meta.get(CLAIM)
+        follow_ups = 0
         async for output in super().parse_listing(response):  # type: ignore[misc]
+            if isinstance(output, Request) and claim:
+                output.meta[PARENT] = claim
+                follow_ups += 1
             yield output
+        self.coordinator.listing_parsed(claim, follow_ups)
         if self.listing_exhausted:
             # before this worker can go idle, so before the crawl can be found done
             self.coordinator.agree(listing_exhausted="1")
@@ -84,15 +115,10 @@ class DistributedSpiderMixin:
         complete = False
         if coordinator.finalizer:
             info = coordinator.info()
-            complete = info.listing_exhausted and not info.lost and not info.limited
-            if info.lost and self.mode == "backfill":  # type: ignore[attr-defined]
-                logger.warning("crawl %s lost %d worker(s) with work in flight: the backfill "
-                               "campaign stays open for the next run", coordinator.crawl,
-                               info.lost)
-            elif info.lost:
-                logger.warning("crawl %s lost %d worker(s) with work in flight: documents "
-                               "they held are fetched by the next backfill (--mode backfill)",
-                               coordinator.crawl, info.lost)
+            complete = info.listing_exhausted and not info.limited
+            if info.reaped:
+                logger.warning("crawl %s: %d worker(s) died; the others did the %d request(s) "
+                               "they held", coordinator.crawl, info.reaped, info.requeued)
         # the base completes the campaign when its own walk reached the listing's end:
         # here that is the whole crawl's, and only the finalizer's to record
         self.listing_exhausted = complete

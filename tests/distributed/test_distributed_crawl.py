@@ -3,8 +3,8 @@
 - three workers store every record of a 500-document archive exactly once, with page
   fetches within a few percent of one process's;
 - the next run starts a new crawl (the last crawl's seen-set does not block it);
-- a worker SIGKILLed mid-run loses nothing: the crawl records the loss, keeps the backfill
-  campaign open, and a rerun fetches exactly what is missing.
+- a worker SIGKILLed mid-run loses nothing: the others find it dead, queue the requests it
+  held again and complete the store; the next run finds nothing left to do.
 """
 
 from __future__ import annotations
@@ -112,7 +112,9 @@ def test_the_done_crawl_releases_the_site(shared_run: SharedRun) -> None:
     infos = [k for k in client.scan_iter("harvester:wilson:*:info")]
     assert len(infos) == 1
     info = client.hgetall(infos[0])
-    assert info[b"lost"] == b"0" and b"done" in info and info[b"mode"] == b"backfill"
+    assert info[b"reaped"] == info[b"requeued"] == b"0"
+    assert b"done" in info and info[b"mode"] == b"backfill"
+    assert list(client.scan_iter("harvester:wilson:*:inflight:*")) == []  # no claim left
     assert 0 < client.ttl(infos[0]) <= 3600  # kept a while for inspection, then gone
 
 
@@ -129,8 +131,8 @@ def test_next_run_starts_a_new_crawl(shared_run: SharedRun) -> None:
 
 
 @pytest.fixture
-def archive300() -> Iterator[tuple[str, SampleControl]]:
-    with serve_subprocess(size=300) as served:
+def archive200() -> Iterator[tuple[str, SampleControl]]:
+    with serve_subprocess(size=200) as served:
         yield served
 
 
@@ -142,45 +144,47 @@ def _busy_pids(client: redis.Redis) -> list[int]:
     return pids
 
 
-def test_killed_worker_loses_nothing(archive300: tuple[str, SampleControl], redis_url: str,
+def test_killed_worker_loses_nothing(archive200: tuple[str, SampleControl], redis_url: str,
                                      tmp_path: Path) -> None:
-    base_url, control = archive300
+    base_url, control = archive200
     expected = sorted(control.archive().record_ids())
     # a third of the documents answer slowly once: a busy worker holds requests in flight
     control.set_faults({"slow": {"rate": 0.3, "delay": 1.0, "paths": "document"}})
     store, client = tmp_path / "store", redis.Redis.from_url(redis_url)
-    workers = start_workers(3, store, base_url, redis_url, tmp_path / "logs")
+    no_files = ("-s", "HARVESTER_DOWNLOAD_FILES=False")  # pages are what matters here
+    workers = start_workers(3, store, base_url, redis_url, tmp_path / "logs", *no_files)
     deadline = time.monotonic() + 120
     victim = None
     while victim is None and time.monotonic() < deadline:
         time.sleep(0.1)
-        if len(record_ids(store)) >= 60:
+        if len(record_ids(store)) >= 40:
             busy = [w for w in workers if w.proc.pid in _busy_pids(client)]
             victim = busy[0] if busy else None
-    assert victim is not None, "no worker was busy after 60 records"
+    assert victim is not None, "no worker was busy after 40 records"
     os.kill(victim.proc.pid, signal.SIGKILL)
     survivors = [w for w in workers if w is not victim]
     assert wait_all(survivors) == [0, 0], "\n\n".join(w.tail() for w in survivors)
     assert victim.wait() == -signal.SIGKILL
 
-    # the crawl knows it lost work, so the campaign stays open for the next run
+    # the survivors reaped the dead worker, did what it held and completed the store
     info = client.hgetall(next(iter(client.scan_iter("harvester:wilson:*:info"))))
-    assert int(info[b"lost"]) >= 1
-    assert campaign(store)["status"] == "running"
-    after_kill = record_ids(store)
-    assert len(after_kill) < len(expected)
-
-    # the rerun (two workers) resumes the campaign and fetches what is missing, nothing more
-    control.clear_faults()
-    control.reset_stats()
-    rerun = start_workers(2, store, base_url, redis_url, tmp_path / "rerun",
-                          "-s", "HARVESTER_STALE_RUN_SECONDS=3")
-    assert wait_all(rerun) == [0, 0], "\n\n".join(w.tail() for w in rerun)
+    assert int(info[b"reaped"]) == 1 and int(info[b"requeued"]) >= 1
     assert record_ids(store) == expected
     assert versions(store) == []
     assert campaign(store)["status"] == "complete"
-    documents = control.stats()["by_kind"].get("document", 0)
-    missing = len(expected) - len(after_kill)
-    # killed between storing a record and writing its seen marker: fetched again, unchanged
-    assert missing <= documents <= missing + 8, (missing, documents)
-    assert sorted(changes_counter(store)) == expected  # the killed run's feed was recovered
+    by_path = control.stats()["by_path"]
+    # pages fetched twice: only some of those the dead worker held (it may have fetched them)
+    twice = [p for p in by_path if p.startswith(("/document/", "/search")) and by_path[p] > 1]
+    assert len(twice) <= int(info[b"requeued"])
+
+    # the next run has nothing left to do, and recovers the killed run's changes feed
+    control.clear_faults()
+    control.reset_stats()
+    rerun = start_workers(2, store, base_url, redis_url, tmp_path / "rerun", *no_files,
+                          "-s", "HARVESTER_STALE_RUN_SECONDS=3")
+    assert wait_all(rerun) == [0, 0], "\n\n".join(w.tail() for w in rerun)
+    assert control.stats()["by_kind"].get("document", 0) == 0
+    latest = sorted(reports(store), key=lambda r: r["run_id"])[-2:]
+    assert {r["mode"] for r in latest} == {"incremental"}
+    assert sum(r["counts"]["new"] for r in latest) == 0
+    assert sorted(changes_counter(store)) == expected

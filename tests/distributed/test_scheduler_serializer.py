@@ -51,7 +51,7 @@ def test_seeds_from_several_workers_are_queued_once(redis_client: redis.Redis) -
     request = two.next_request()  # any worker may take it
     assert request is not None and request.url.endswith("page=0")
     assert request.callback == spider2.parse_listing and request.errback == spider2.failed
-    assert request.meta == {"page": 0, "kind": "listing"}
+    assert request.meta == {"page": 0, "kind": "listing", "redis_claim": "1"}  # w2 claims it
     assert one.next_request() is None
 
 
