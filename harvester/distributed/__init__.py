@@ -5,9 +5,9 @@ scrapy-redis 0.9.1 does not fit Scrapy 2.19 or a shared, restartable crawl):
 
     keys.py         CrawlKeys: the Redis key names of a site's crawls
     serializer.py   JSON request serializer (scrapy-redis defaults to pickle)
-    coordinator.py  CrawlCoordinator: joins or starts the site's crawl, marks a worker busy
-                    when it claims a request, heartbeats, reaps dead workers, decides when
-                    the crawl is done (atomic Lua scripts)
+    coordinator.py  CrawlCoordinator: joins, starts or resumes the site's crawl; a pop is a
+                    claim that marks the worker busy; heartbeats; reaps dead workers and
+                    queues their claims again; decides when the crawl is done (Lua scripts)
     scheduler.py    RedisScheduler: scrapy-redis's scheduler on the crawl's keys
     idle.py         CrawlIdle: keeps an idle worker open until the whole crawl is done
     spider.py       distributed(spidercls): the spider's mode, backfill campaign and listing
@@ -16,7 +16,8 @@ scrapy-redis 0.9.1 does not fit Scrapy 2.19 or a shared, restartable crawl):
     setup.py        settings and spider class a worker runs with
 
 A crawl is one walk of a site shared by any number of workers; `P:<site>:crawl` names the
-running one. Its keys are `P:<site>:<crawl id>:{requests,seen,workers,busy,info}`. When the
+running one. Its keys are `P:<site>:<crawl id>:{requests,seen,workers,busy,info}` and
+`...:inflight:<worker>` (each worker's claims). When the
 crawl is done the pointer is dropped, so the next run starts a new crawl with an empty
 seen-set; a done crawl's keys expire after HARVESTER_REDIS_DONE_TTL, an abandoned one's
 after HARVESTER_REDIS_KEY_TTL without a heartbeat.
