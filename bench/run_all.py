@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         ("extraction", ["bench/extraction.py"]),
         ("harvest", ["bench/harvest.py"]),
         ("memory", ["bench/memory.py"] + ([] if args.full else ["--quick"])),
-        ("requests", ["bench/requests.py"]),
+        ("requests", ["bench/request_counts.py"]),
     ]
     started = time.perf_counter()
     codes = {}
@@ -42,13 +42,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {name}: {time.perf_counter() - t:.0f} s, exit {codes[name]}", flush=True)
     total = time.perf_counter() - started
     rows = []
-    for name, _ in steps:
+    for name, cmd in steps:
         path = RESULTS / f"{name}.json"
         if path.is_file():
             rows.extend(json.loads(path.read_text("utf-8")))
         else:
             rows.append({"benchmark": name, "measured": "did not finish", "target": "",
-                         "ratio": "", "ok": False, "command": f"python bench/{name}.py"})
+                         "ratio": "", "ok": False, "command": f"python {' '.join(cmd)}"})
     lines = [
         "| Benchmark | Measured | Target | Ratio | Result | Command |",
         "|---|---|---|---|---|---|",

@@ -1,6 +1,6 @@
 """Requests benchmark: what an incremental run costs after k new uploads.
 
-    python bench/requests.py [--docs 16000] [--ks 1,7,10,25]
+    python bench/request_counts.py [--docs 16000] [--ks 1,7,10,25]
 
 A sample archive of --docs documents is served (`serve_subprocess`). The local store is
 seeded as a completed backfill would leave it, without crawling 16,000 pages first: for
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
                 "benchmark": f"Incremental run after k={k} uploads ({args.docs}-doc archive)",
                 "measured": f"{counted} requests ({after - before} new records)",
                 "target": f"<= {allowed}", "ratio": round(counted / allowed, 2), "ok": ok,
-                "command": "python bench/requests.py",
+                "command": "python bench/request_counts.py",
             })
     for row in rows:
         print(f"{row['benchmark']}: {row['measured']} (target {row['target']}) "
