@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harvester.context import RunContext
 from harvester.exceptions import StoreError
 from harvester.items import DocumentItem
 from harvester.keys import record_key
+from pipelines.base import RunPipeline
 from pipelines.storage import Store
 
 
@@ -40,18 +40,8 @@ def classify(record: dict[str, Any], stored: dict[str, Any] | None) -> str:
     return "unchanged"
 
 
-class DedupPipeline:
-    def __init__(self, ctx: RunContext, stats: Any) -> None:
-        self.ctx = ctx
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> Any:
-        return cls(RunContext.of(crawler), crawler.stats)
-
-    async def process_item(self, item: Any) -> Any:
-        if not isinstance(item, DocumentItem):
-            return item
+class DedupPipeline(RunPipeline):
+    async def process_document(self, item: DocumentItem) -> DocumentItem:
         record = item.record
         try:
             stored = await self.ctx.io(load_record, self.ctx.store, self.ctx.site,

@@ -16,9 +16,9 @@ import json
 import logging
 from typing import Any
 
-from harvester.context import RunContext
 from harvester.items import DocumentItem
 from harvester.keys import record_key, version_key
+from pipelines.base import RunPipeline
 from pipelines.dedup import classify, load_record
 
 logger = logging.getLogger(__name__)
@@ -29,18 +29,8 @@ def encode_record(record: dict[str, Any]) -> bytes:
     return json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8")
 
 
-class StorePipeline:
-    def __init__(self, ctx: RunContext, stats: Any) -> None:
-        self.ctx = ctx
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> Any:
-        return cls(RunContext.of(crawler), crawler.stats)
-
-    async def process_item(self, item: Any) -> Any:
-        if not isinstance(item, DocumentItem):
-            return item
+class StorePipeline(RunPipeline):
+    async def process_document(self, item: DocumentItem) -> DocumentItem:
         item.status = await self.ctx.io(self.write, item)
         self.stats.inc_value(f"records/{item.status}")
         return item

@@ -4,31 +4,21 @@ against the record schema. An invalid record is quarantined with the reason, nev
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from scrapy.exceptions import DropItem
 
-from harvester.context import RunContext, utc_now
+from harvester.context import utc_now
 from harvester.exceptions import HarvesterError, InvalidRecord
 from harvester.items import DocumentItem
 from harvester.quarantine import quarantine
 from harvester.record import finalize
+from pipelines.base import RunPipeline
 
 logger = logging.getLogger(__name__)
 
 
-class ValidatePipeline:
-    def __init__(self, ctx: RunContext, stats: Any) -> None:
-        self.ctx = ctx
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> Any:
-        return cls(RunContext.of(crawler), crawler.stats)
-
-    async def process_item(self, item: Any) -> Any:
-        if not isinstance(item, DocumentItem):
-            return item
+class ValidatePipeline(RunPipeline):
+    async def process_document(self, item: DocumentItem) -> DocumentItem:
         try:
             item.record = finalize(item.record, site=self.ctx.site, harvested_at=utc_now())
         except (InvalidRecord, HarvesterError) as exc:
