@@ -69,7 +69,8 @@ class WarcCapture:
     def __init__(self, *, store: Store, site: str, run_id: str,
                  kinds: frozenset[str] = frozenset(DEFAULT_KINDS),
                  max_bytes: int = DEFAULT_MAX_BYTES, revisits: bool = True,
-                 tmp_dir: str | Path | None = None, stats: Any = None) -> None:
+                 tmp_dir: str | Path | None = None, stats: Any = None,
+                 gzip_level: int = 6) -> None:
         self.store = store
         self.site = site
         self.run_id = run_id
@@ -84,6 +85,7 @@ class WarcCapture:
             info={"software": f"archive-harvester/{__version__} (warcio)",
                   "format": "WARC File Format 1.1", "isPartOf": run_id, "site": site,
                   "description": FIDELITY_NOTE},
+            gzip_level=gzip_level,
         )
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-writer")
         self._uploader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-upload")
@@ -104,6 +106,7 @@ class WarcCapture:
             max_bytes=s.getint("HARVESTER_WARC_MAX_BYTES", DEFAULT_MAX_BYTES),
             revisits=s.getbool("HARVESTER_WARC_REVISITS", True),
             tmp_dir=s.get("HARVESTER_WARC_TMP_DIR") or None, stats=crawler.stats,
+            gzip_level=s.getint("HARVESTER_WARC_GZIP_LEVEL", 6),
         )
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)

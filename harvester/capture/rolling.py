@@ -9,6 +9,7 @@ by the caller (`name_for(seq)`); this class knows nothing about the store.
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -20,8 +21,10 @@ from harvester.capture.records import WARC_VERSION, builder, warcinfo_record
 
 class RollingWarcFile:
     def __init__(self, folder: Path, name_for: Callable[[int], str], max_bytes: int,
-                 on_roll: Callable[[Path, int], None], info: dict[str, str]) -> None:
+                 on_roll: Callable[[Path, int], None], info: dict[str, str],
+                 gzip_level: int = 6) -> None:
         self.folder = folder
+        self.gzip_level = gzip_level
         self.name_for = name_for
         self.max_bytes = max(1, max_bytes)
         self.on_roll = on_roll
@@ -69,6 +72,34 @@ class RollingWarcFile:
         self.folder.mkdir(parents=True, exist_ok=True)
         self._path = self.folder / self.current_name
         self._file = open(self._path, "wb")  # noqa: SIM115 - kept open across writes
-        self._writer = WARCWriter(self._file, gzip=True, warc_version=WARC_VERSION)
+        self._writer = LevelGzipWARCWriter(self._file, level=self.gzip_level,
+                                           warc_version=WARC_VERSION)
         self._writer.write_record(warcinfo_record(builder(), self.info))
         return self._writer
+
+
+class _GzipMember:
+    """One gzip member per WARC record, at a chosen compression level."""
+
+    def __init__(self, out: Any, level: int) -> None:
+        self.out = out
+        self.compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+
+    def write(self, data: bytes) -> None:
+        self.out.write(self.compressor.compress(data))
+
+    def flush(self) -> None:
+        self.out.write(self.compressor.flush())
+        self.out.flush()
+
+
+class LevelGzipWARCWriter(WARCWriter):
+    """warcio's WARCWriter, gzip per record, at a compression level of our choice: warcio
+    hard-codes level 9, several times the CPU of level 6 for files a few per cent smaller."""
+
+    def __init__(self, filebuf: Any, *, level: int = 6, **kwargs: Any) -> None:
+        super().__init__(filebuf, gzip=False, **kwargs)  # the base class must not wrap
+        self.level = level
+
+    def _write_warc_record(self, out: Any, record: Any) -> None:
+        super()._write_warc_record(_GzipMember(out, self.level), record)

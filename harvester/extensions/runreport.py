@@ -75,6 +75,10 @@ class RunReport:
     # --- signals ------------------------------------------------------------------------
     async def spider_opened(self, spider: Any) -> None:
         ctx = self.ctx
+        cleanup = getattr(ctx.store.inner, "remove_orphan_temp_files", None)
+        if callable(cleanup):  # temp files of writers killed mid-write (local store)
+            removed = await ctx.io(cleanup)
+            self.crawler.stats.set_value("store/orphan_temp_files_removed", removed)
         flushed, pending = await ctx.io(ctx.store.flush)
         if flushed:
             logger.info("wrote %d objects spooled by an earlier run", flushed)

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +27,10 @@ from harvester.exceptions import StoreError, UnsafeKey
 from pipelines.storage.base import RESERVED_SEGMENT, check_key, check_prefix
 
 TMP_DIR = RESERVED_SEGMENT
+# The harvester's own bookkeeping (markers, journals) is written atomically but not fsynced:
+# after a power loss it can only be older than the records, which costs refetches, never a
+# wrong record. Records, versions, files, captures and run reports are fsynced.
+NO_FSYNC_PREFIXES = ("state/",)
 
 
 class LocalStore:
@@ -35,6 +41,8 @@ class LocalStore:
         self.uri = self.root.as_uri()
         self._fsync = fsync
         self._tmp = self.root / TMP_DIR
+        self._checked_dirs: set[Path] = set()  # directories made and found inside the root
+        self._dirs_lock = threading.Lock()
         try:
             self._tmp.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -61,9 +69,10 @@ class LocalStore:
         if if_absent and os.path.lexists(path):
             return False
         tmp_name: str | None = None
+        sync = self._fsync and not key.startswith(NO_FSYNC_PREFIXES)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp_name = self._write_temp(data)
+            self._make_parent(path.parent)
+            tmp_name = self._write_temp(data, sync)
             if if_absent:
                 try:
                     os.link(tmp_name, path)
@@ -72,7 +81,8 @@ class LocalStore:
             else:
                 os.replace(tmp_name, path)
                 tmp_name = None
-            self._sync_dir(path.parent)
+            if sync:
+                self._sync_dir(path.parent)
             return True
         except OSError as exc:
             raise StoreError(f"local put {key} failed: {_reason(exc)}") from exc
@@ -114,6 +124,24 @@ class LocalStore:
     def close(self) -> None:
         """Nothing to release; here so every store can be closed alike."""
 
+    def remove_orphan_temp_files(self, older_than: float = 3600.0) -> int:
+        """Delete temporary files left by killed writers: those of processes of this host
+        that no longer run, and any older than `older_than` seconds. Returns how many."""
+        removed = 0
+        host = socket.gethostname()
+        cutoff = time.time() - older_than
+        with os.scandir(self._tmp) as entries:
+            for entry in entries:
+                owner = _temp_owner(entry.name)
+                with contextlib.suppress(OSError):
+                    dead = owner is not None and owner[0] == host.replace("-", "_") \
+                        and not _alive(owner[1])
+                    if entry.is_file(follow_symlinks=False) and (
+                            dead or entry.stat().st_mtime < cutoff):
+                        os.unlink(entry.path)
+                        removed += 1
+        return removed
+
     def remove_stale_temp_files(self, older_than: float = 3600.0) -> int:
         """Delete temporary files older than `older_than` seconds; returns how many."""
         removed = 0
@@ -129,17 +157,35 @@ class LocalStore:
     def _path(self, key: str) -> Path:
         check_key(key)
         path = self.root.joinpath(*key.split("/"))
-        if not _inside(path, self.root):
+        # the key has no "..", so only a symbolic link could lead out: the parent directory is
+        # resolved once (then cached), the leaf is checked on every call
+        parent = path.parent
+        if parent not in self._checked_dirs:
+            if not _inside(parent, self.root):
+                raise UnsafeKey(f"storage key leaves the store: {key!r}")
+            if parent.is_dir():
+                with self._dirs_lock:
+                    self._checked_dirs.add(parent)
+        if os.path.islink(path):
             raise UnsafeKey(f"storage key leaves the store: {key!r}")
         return path
 
-    def _write_temp(self, data: bytes) -> str:
-        fd, name = tempfile.mkstemp(dir=self._tmp, prefix="put-", suffix=".part")
+    def _make_parent(self, parent: Path) -> None:
+        if parent in self._checked_dirs:
+            return
+        parent.mkdir(parents=True, exist_ok=True)
+        if not _inside(parent, self.root):
+            raise UnsafeKey(f"storage directory leaves the store: {parent}")
+        with self._dirs_lock:
+            self._checked_dirs.add(parent)
+
+    def _write_temp(self, data: bytes, sync: bool = True) -> str:
+        fd, name = tempfile.mkstemp(dir=self._tmp, prefix=_temp_prefix(), suffix=".part")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
-                if self._fsync:
+                if sync:
                     os.fsync(handle.fileno())
         except BaseException:
             with contextlib.suppress(OSError):
@@ -179,6 +225,28 @@ class LocalStore:
                 yield from self._walk(Path(entry.path), key_base + sort_name, "", top_level=False)
             elif entry.is_file(follow_symlinks=False):
                 yield key_base + entry.name
+
+
+def _temp_prefix() -> str:
+    return f"put-{socket.gethostname().replace('-', '_')}-{os.getpid()}-"
+
+
+def _temp_owner(name: str) -> tuple[str, int] | None:
+    """(host, pid) of a temp file named by _temp_prefix, else None."""
+    parts = name.split("-", 3)
+    if len(parts) < 4 or parts[0] != "put" or not parts[2].isdigit():
+        return None
+    return parts[1], int(parts[2])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _inside(path: Path, root: Path) -> bool:
