@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -124,8 +125,10 @@ class HarvestState:
         """Remove the run's journal once its feed is written (left in place if the store is
         down: the next run then rebuilds the same feed from it)."""
         with contextlib.suppress(StoreError):
-            for key in list(self.store.list(self._changes_prefix(run_id))):
-                self.store.delete(key)
+            keys = list(self.store.list(self._changes_prefix(run_id)))
+            # one small object per change: in parallel, or a remote store spends minutes
+            with ThreadPoolExecutor(max_workers=8, thread_name_prefix="journal") as pool:
+                list(pool.map(self.store.delete, keys))
 
     def journal_run_ids(self) -> list[str]:
         prefix = state_key(self.site, "changes") + "/"

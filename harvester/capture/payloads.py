@@ -8,6 +8,11 @@ A marker is written (create-only: the first capture wins) only after the WARC
 file holding that response record is in the store, so a revisit never refers to
 a capture a crash lost. Until then the digest is known in memory (`pending`), for
 revisits within the same run. Markers hold across runs and processes.
+
+The digests that have a marker are listed once, on first use (one LIST per thousand
+markers), so a new payload, the common case, costs no store round trip; a marker is
+read only for a digest known to have one. Markers written by other processes after that
+listing are not seen: their payloads are captured in full again instead of as revisits.
 """
 
 from __future__ import annotations
@@ -37,13 +42,24 @@ class PayloadIndex:
         self.site = site
         self._pending: dict[str, tuple[str, dict[str, Any]]] = {}  # hex -> (file, marker)
         self._lock = threading.Lock()  # found/added by the writer, published by the uploader
+        self._known: set[str] | None = None  # digests with a marker in the store
+
+    def _known_digests(self) -> set[str]:
+        if self._known is None:
+            prefix = state_key(self.site, "payloads") + "/"
+            known = {key[len(prefix):-len(".json")] for key in self.store.list(prefix)
+                     if key.endswith(".json")}
+            with self._lock:
+                if self._known is None:
+                    self._known = known
+        return self._known
 
     def find(self, digest: PayloadDigest) -> Original | None:
         """The earlier capture of this payload, if any (this run's or an earlier one's)."""
         with self._lock:
             pending = self._pending.get(digest.hex)
         marker = pending[1] if pending else None
-        if marker is None:
+        if marker is None and digest.hex in self._known_digests():
             data = self.store.get(payload_key(self.site, digest.hex))
             try:
                 marker = json.loads(data) if data else None
@@ -76,6 +92,8 @@ class PayloadIndex:
                            content_type="application/json", if_absent=True)
             with self._lock:
                 self._pending.pop(digest_hex, None)
+                if self._known is not None:
+                    self._known.add(digest_hex)
 
         # one small create-only object per capture (thousands per WARC file): in parallel,
         # or a remote store spends minutes on round trips at the end of a run
