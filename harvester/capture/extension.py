@@ -25,6 +25,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +58,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_KINDS = ("document", "file")
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+BACKLOG_HIGH = 64  # fetches queued for the WARC writer before the crawl pauses
+BACKLOG_LOW = 16  # ... and resumes
+
 FIDELITY_NOTE = (
     "HTTP header names as normalised by Scrapy (title case); reason phrase is the standard"
     " one for the status code; bodies as received (Content-Encoding kept, chunking removed:"
@@ -91,6 +95,12 @@ class WarcCapture:
         self._uploader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-upload")
         self._uploads: list[Future[None]] = []
         self.stored_keys: list[str] = []
+        # backpressure: fetches wait in the writer's queue with their bodies; past HIGH of
+        # them the crawl pauses until the writer is back under LOW (memory stays flat)
+        self.crawler: Any = None  # set by from_crawler; None in unit tests (no backpressure)
+        self._backlog = 0
+        self._backlog_lock = threading.Lock()
+        self._paused = False
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> WarcCapture:
@@ -108,6 +118,7 @@ class WarcCapture:
             tmp_dir=s.get("HARVESTER_WARC_TMP_DIR") or None, stats=crawler.stats,
             gzip_level=s.getint("HARVESTER_WARC_GZIP_LEVEL", 6),
         )
+        ext.crawler = crawler
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
@@ -119,13 +130,50 @@ class WarcCapture:
         self.capture(exchange_from(request, response, datetime.now(UTC)))
 
     def capture(self, ex: Exchange) -> Future[None]:
-        """Queue one fetch for the writer thread."""
-        return self._writer.submit(self._write, ex)
+        """Queue one fetch for the writer thread (pausing the crawl when the queue is long)."""
+        with self._backlog_lock:
+            self._backlog += 1
+            pause = self._backlog >= BACKLOG_HIGH and not self._paused
+            if pause:
+                self._paused = True
+        if pause:
+            engine = self.engine_of()
+            if engine is not None:
+                engine.pause()
+                self._inc("warc/backpressure_pauses")
+        return self._writer.submit(self._write_counted, ex)
+
+    def _resume(self) -> None:
+        """Reactor thread: the writer caught up, let the crawl go on."""
+        engine = self.engine_of()
+        if engine is None:
+            return
+        engine.unpause()
+        nextcall = getattr(getattr(engine, "_slot", None), "nextcall", None)
+        if nextcall is not None:  # start requests now rather than at the next heartbeat
+            nextcall.schedule()
+
+    def engine_of(self) -> Any:
+        return self.crawler.engine if self.crawler is not None else None
 
     async def spider_closed(self, spider: Any = None, reason: str = "") -> None:
         await maybe_deferred_to_future(deferToThread(self.close))
 
     # --- writer thread ------------------------------------------------------------------
+    def _write_counted(self, ex: Exchange) -> None:
+        try:
+            self._write(ex)
+        finally:
+            with self._backlog_lock:
+                self._backlog -= 1
+                resume = self._paused and self._backlog <= BACKLOG_LOW
+                if resume:
+                    self._paused = False
+            if resume:
+                from twisted.internet import reactor
+
+                reactor.callFromThread(self._resume)
+
     def _write(self, ex: Exchange) -> None:
         name = self.file.current_name
         try:
