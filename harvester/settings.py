@@ -77,7 +77,7 @@ HARVESTER_STORE_THREADS = 16  # threads for store I/O (kept off the reactor thre
 # --- Raw captures (WARC) ----------------------------------------------------------------------
 HARVESTER_WARC_ENABLED = True  # capture fetched documents/files as WARC 1.1 in raw/<site>/
 HARVESTER_WARC_KINDS = ["document", "file"]  # request meta "kind"s captured (or add "listing")
-HARVESTER_WARC_MAX_BYTES = 100 * 1024 * 1024  # roll to a new WARC file once one reaches this size
+HARVESTER_WARC_MAX_BYTES = 16 * 1024 * 1024  # roll at this size (a file is read whole to upload it)
 HARVESTER_WARC_REVISITS = True  # a payload captured before becomes a revisit record, not a copy
 HARVESTER_WARC_GZIP_LEVEL = 6  # zlib level of each record's gzip member (warcio alone uses 9: slow)
 HARVESTER_WARC_TMP_DIR = ""  # local folder for the WARC being written ("" = system temp folder)
