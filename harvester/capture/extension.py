@@ -12,7 +12,7 @@ the store, writes records to a local temporary WARC file and rolls it at
 HARVESTER_WARC_MAX_BYTES; rolled files are uploaded by an uploader thread as
 raw/<site>/<run_id>-<seq:05d>.warc.gz (create-only), the last one at spider close.
 A crash loses the file being written (it stays in the temporary folder) and the
-fetches still queued; uploaded files and their payload markers are unaffected.
+fetches still queued; uploaded files and their payload index objects are unaffected.
 
 Stats: warc/records/response, warc/records/revisit, warc/records/request,
 warc/files, warc/bytes, warc/errors, warc/upload_failed.

@@ -130,10 +130,11 @@ def test_second_crawl_writes_revisits_referring_to_the_first(site_url, tmp_path)
         assert rev["status"] == "200"  # the HTTP headers are kept, the body is not
     assert second.stats["warc/records/revisit"] == 4
     assert len([r for r in second_recs if r["type"] == "request"]) == 4
-    markers = list(store.list(f"state/{SITE}/payloads/"))
-    assert len(markers) == 4
-    marker = json.loads(store.get(markers[0]) or b"")
-    assert marker["warc"] == f"raw/{SITE}/{first.run_id}-00000.warc.gz"
+    indexes = list(store.list(f"state/{SITE}/payloads/"))
+    assert len(indexes) == 1  # one index object for the first run's one WARC file
+    index = json.loads(store.get(indexes[0]) or b"")
+    assert index["warc"] == f"raw/{SITE}/{first.run_id}-00000.warc.gz"
+    assert len(index["payloads"]) == 4
 
 
 def test_rolling_at_a_small_size_makes_several_valid_files(site_url, tmp_path):
@@ -171,6 +172,8 @@ def test_crawl_into_s3(site_url, tmp_path, moto_s3):
         local.write_bytes(data)
         assert warcio_check(local).returncode == 0
         assert {path_of(u): b for u, b in replayed(data).items()} == CAPTURED
-        assert len(list(store.list(f"state/{SITE}/payloads/"))) == 4
+        indexes = list(store.list(f"state/{SITE}/payloads/"))
+        assert len(indexes) == 1
+        assert len(json.loads(store.get(indexes[0]) or b"")["payloads"]) == 4
     finally:
         store.close()

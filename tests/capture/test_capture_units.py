@@ -13,7 +13,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from harvester.capture.exchange import Exchange, exchange_from, wire_headers
 from harvester.capture.extension import WarcCapture
-from harvester.capture.payloads import PayloadIndex, payload_key
+from harvester.capture.payloads import PayloadIndex, payload_index_key, payload_key
 from harvester.capture.records import Original, PayloadDigest
 from harvester.exceptions import StoreError
 from pipelines.storage.local import LocalStore
@@ -86,10 +86,15 @@ def test_repeated_payload_in_one_run_is_a_revisit_and_markers_follow_the_upload(
                      ("response", "http://e.org/empty"), ("response", "http://e.org/empty2")]
     assert stats.values["warc/records/revisit"] == 1
     assert stats.values["warc/files"] == 1
-    marker = json.loads(store.get(payload_key("wilson",
-                                              PayloadDigest.of(b"same body").hex)) or b"")
-    assert marker["uri"] == "http://e.org/a" and marker["warc"] == key
-    assert len(list(store.list("state/wilson/payloads/"))) == 2  # empty bodies: no marker
+    # one index object for the WARC file, listing its two distinct non-empty payloads
+    assert list(store.list("state/wilson/payloads/")) == [
+        payload_index_key("wilson", f"{RUN}-00000.warc.gz")]
+    index = json.loads(store.get(payload_index_key("wilson", f"{RUN}-00000.warc.gz")) or b"")
+    assert index["warc"] == key
+    assert set(index["payloads"]) == {PayloadDigest.of(b"same body").hex,
+                                      PayloadDigest.of(b"other body").hex}  # empty: none
+    marker = index["payloads"][PayloadDigest.of(b"same body").hex]
+    assert marker["uri"] == "http://e.org/a"
     assert not list((tmp_path / "tmp").rglob("*.warc.gz"))
 
 
@@ -122,8 +127,11 @@ def test_a_taken_name_gets_a_suffix_instead_of_overwriting(tmp_path):
     keys = list(store.list("raw/wilson/"))
     assert len(keys) == 2
     assert store.get(f"raw/wilson/{RUN}-00000.warc.gz") == b"another process's file"
-    marker = json.loads(store.get(payload_key("wilson", PayloadDigest.of(b"body").hex)) or b"")
-    assert marker["warc"] in keys and marker["warc"] != f"raw/wilson/{RUN}-00000.warc.gz"
+    indexes = list(store.list("state/wilson/payloads/"))
+    assert len(indexes) == 1
+    index = json.loads(store.get(indexes[0]) or b"")
+    assert index["warc"] in keys and index["warc"] != f"raw/wilson/{RUN}-00000.warc.gz"
+    assert PayloadDigest.of(b"body").hex in index["payloads"]
 
 
 def test_payload_index_ignores_a_marker_of_another_digest(tmp_path):
@@ -148,3 +156,18 @@ def test_rolled_names_count_up(tmp_path: Path):
     capture.close()
     assert list(store.list("raw/wilson/")) == [
         f"raw/wilson/{RUN}-{n:05d}.warc.gz" for n in range(3)]
+
+
+def test_payload_index_finds_payloads_of_an_earlier_run_in_its_index_objects(tmp_path):
+    store = LocalStore(tmp_path / "store")
+    first = WarcCapture(store=store, site="wilson", run_id=RUN, tmp_dir=tmp_path / "tmp",
+                        max_bytes=1)
+    for n in range(3):  # one WARC file, so one index object, per capture
+        first.capture(exchange(f"http://e.org/{n}", f"body {n}".encode()))
+    first.close()
+    assert len(list(store.list("state/wilson/payloads/"))) == 3
+    index = PayloadIndex(store, "wilson")
+    for n in range(3):
+        found = index.find(PayloadDigest.of(f"body {n}".encode()))
+        assert found is not None and found.uri == f"http://e.org/{n}"
+    assert index.find(PayloadDigest.of(b"never captured")) is None
