@@ -2,8 +2,9 @@
 change for the run's changes feed and marks the document URL as harvested.
 
 Order of writes (crash-safe, idempotent):
-1. changes journal line (state/<site>/changes/<run_id>/<record_id>.json), so a run killed
-   after step 2 still reports the change (the feed is at-least-once);
+1. changes journal line (in a part object under state/<site>/changes/<run_id>/, shared with
+   the lines of records written at the same moment), so a run killed after step 2 still
+   reports the change (the feed is at-least-once);
 2. for a changed record, the previous version to versions/<site>/<id>/<old sha256>.json
    (create-only), then the record to records/<site>/<id>.json; a new record is written
    create-only, so two workers never both write it (the loser re-checks);
@@ -41,8 +42,9 @@ class StorePipeline(RunPipeline):
         rid = record["record_id"]
         key = record_key(site, rid)
         status = item.status
+        line_id = None
         if status in {"new", "changed"}:
-            ctx.state.put_change(ctx.run_id, rid, self.change_line(record, status, key))
+            line_id = ctx.state.put_change(ctx.run_id, rid, self.change_line(record, status, key))
         data = encode_record(record)
         if status == "new" and not ctx.store.put(key, data, content_type=JSON, if_absent=True):
             # another worker stored it first: decide again against what is there now
@@ -50,8 +52,8 @@ class StorePipeline(RunPipeline):
             status = classify(record, stored)
             item.previous = stored
             self.stats.inc_value("dedup/race")
-            if status == "unchanged":
-                ctx.state.drop_change(ctx.run_id, rid)
+            if status == "unchanged" and line_id is not None:
+                ctx.state.drop_change(ctx.run_id, line_id)
         if status == "changed" and item.previous is not None:
             old_sha = item.previous.get("content_sha256", "")
             ctx.store.put(version_key(site, rid, old_sha), encode_record(item.previous),
