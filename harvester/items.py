@@ -15,5 +15,6 @@ class DocumentItem:
     previous: dict[str, Any] | None = None  # the stored version, when there is one
     page: int | None = None  # listing page the document was found on (backfill cursor)
     from_failed: bool = False  # a retry of a document that failed in an earlier run
+    unseen: bool = False  # its URL had no seen marker: most likely new (see DedupPipeline)
     body: bytes = field(default=b"", repr=False)  # the page, kept until validation (quarantine)
     extra: dict[str, Any] = field(default_factory=dict)

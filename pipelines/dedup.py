@@ -4,6 +4,14 @@ Identity is the Record ID; the decision is made against the store (records/<site
 never against one process's memory, so it holds across runs, processes and restarts.
 A record whose content hash equals the stored one is unchanged and is not written again;
 its files are taken over from the stored version (re-downloaded if they were missing).
+
+A document whose URL has no seen marker (`item.unseen`: the listing showed it and no run
+stored it under that URL) is taken for new without reading the store: StorePipeline's
+create-only write is the check, and when the record turns out to exist it classifies
+again against the stored one (as for two workers racing). A backfill of a fresh store so
+saves one store read per document; the rare exceptions (a record first stored under
+another URL, a run killed between storing a record and its marker) cost a re-download of
+the document's files, never a wrong record.
 """
 
 from __future__ import annotations
@@ -43,6 +51,11 @@ def classify(record: dict[str, Any], stored: dict[str, Any] | None) -> str:
 class DedupPipeline(RunPipeline):
     async def process_document(self, item: DocumentItem) -> DocumentItem:
         record = item.record
+        if item.unseen:
+            item.previous = None
+            item.status = "new"
+            self.stats.inc_value("dedup/new_unseen")
+            return item
         try:
             stored = await self.ctx.io(load_record, self.ctx.store, self.ctx.site,
                                        record["record_id"])

@@ -52,8 +52,12 @@ class StorePipeline(RunPipeline):
             status = classify(record, stored)
             item.previous = stored
             self.stats.inc_value("dedup/race")
-            if status == "unchanged" and line_id is not None:
-                ctx.state.drop_change(ctx.run_id, line_id)
+            if line_id is not None and status != "new":
+                ctx.state.drop_change(ctx.run_id, line_id)  # journaled as new: it was not
+                line_id = None
+                if status == "changed":
+                    line_id = ctx.state.put_change(ctx.run_id, rid,
+                                                   self.change_line(record, status, key))
         if status == "changed" and item.previous is not None:
             old_sha = item.previous.get("content_sha256", "")
             ctx.store.put(version_key(site, rid, old_sha), encode_record(item.previous),

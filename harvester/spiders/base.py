@@ -152,15 +152,18 @@ class ArchiveSpider(scrapy.Spider):
                                   "download_maxsize": self.html_maxsize},
         )
 
-    def _document_request(self, url: str, page: int | None, *, from_failed: bool = False
-                          ) -> scrapy.Request:
+    def _document_request(self, url: str, page: int | None, *, from_failed: bool = False,
+                          unseen: bool = False) -> scrapy.Request:
+        """A document page request; `unseen`: the URL has no seen marker (DedupPipeline then
+        takes the record for new without reading the store, and the create-only write
+        decides)."""
         self.scheduled_docs += 1
         if page is not None:
             self._page_pending[page] = self._page_pending.get(page, 0) + 1
         return scrapy.Request(
             url, callback=self.parse_document, errback=self.document_failed, priority=100,
             meta={"page": page, "kind": "document", "listing_url": url, "from_failed": from_failed,
-                  "download_maxsize": self.html_maxsize},
+                  "unseen": unseen, "download_maxsize": self.html_maxsize},
         )
 
     # --- listing ------------------------------------------------------------------------
@@ -190,7 +193,7 @@ class ArchiveSpider(scrapy.Spider):
             if self.limit and self.scheduled_docs >= self.limit:
                 limit_hit = True
                 break
-            yield self._document_request(url, page)
+            yield self._document_request(url, page, unseen=marker is None)
         self._maybe_advance_cursor()
         if limit_hit or (self.mode == "incremental" and reached_known):
             return
@@ -222,7 +225,8 @@ class ArchiveSpider(scrapy.Spider):
             return
         yield DocumentItem(url=response.url, listing_url=meta.get("listing_url", response.url),
                            record=fields, page=meta.get("page"),
-                           from_failed=bool(meta.get("from_failed")), body=response.body)
+                           from_failed=bool(meta.get("from_failed")), body=response.body,
+                           unseen=bool(meta.get("unseen")) and not meta.get("from_failed"))
 
     async def _quarantine(self, response: Response, reason: str, error: str) -> None:
         ctx = self.ctx

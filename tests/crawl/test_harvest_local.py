@@ -135,3 +135,38 @@ def test_interrupted_backfill_resumes_without_refetching(tmp_path: Path, sample)
     assert report["mode"] == "backfill" and report["counts"]["new"] == 21
     campaign = json.loads((store / "state" / "wilson" / "backfill.json").read_text())
     assert campaign["status"] == "complete"
+
+
+def test_records_stored_without_seen_markers_are_checked_not_duplicated(tmp_path: Path,
+                                                                        sample) -> None:
+    """A URL without a seen marker is taken for new without a store read; when its record
+    exists after all (a run killed between record and marker, or a record first stored
+    under another URL), the create-only write finds it: unchanged records are not rewritten
+    and get no feed line, an edited one becomes a version and a "changed" line."""
+    import shutil
+
+    base_url, control = sample
+    store = tmp_path / "store"
+    assert harvest(str(store), base_url).code == 0
+    before = local_records(store)
+    target = sorted(before)[2]
+    control.edit(target)
+    shutil.rmtree(store / "state" / "wilson" / "seen")
+    records_before = {k: v for k, v in snapshot(store).items() if k.startswith("records/")}
+    run = harvest(str(store), base_url, "--mode", "backfill")
+    assert run.code == 0, run.stderr[-2000:]
+    after = local_records(store)
+    assert sorted(after) == sorted(before)
+    assert after[target]["content_sha256"] != before[target]["content_sha256"]
+    kept = store / "versions" / "wilson" / target / f"{before[target]['content_sha256']}.json"
+    assert json.loads(kept.read_text()) == before[target]
+    records_after = {k: v for k, v in snapshot(store).items() if k.startswith("records/")}
+    changed = [k for k in records_after if records_after[k] != records_before.get(k)]
+    assert changed == [f"records/wilson/{target}.json"]
+    report = latest_report(local_reports(store))
+    assert report["counts"]["new"] == 0 and report["counts"]["changed"] == 1
+    assert report["counts"]["unchanged"] == len(before) - 1
+    feed = (store / "runs" / "wilson" / f"{report['run_id']}.changes.jsonl").read_text()
+    lines = [json.loads(line) for line in feed.splitlines()]
+    assert [(x["record_id"], x["change"]) for x in lines] == [(target, "changed")]
+    assert len(list((store / "state" / "wilson" / "seen").glob("*.json"))) == len(before)
