@@ -42,7 +42,7 @@ def _dump(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
-def _load(data: bytes | None) -> Any:
+def load_json(data: bytes | None) -> Any:
     if data is None:
         return None
     try:
@@ -65,7 +65,7 @@ class HarvestState:
         """The URL's marker; None when there is none or the store cannot be read now
         (the document is then fetched, and deduplication decides at write time)."""
         try:
-            value = _load(self.store.get(self._seen_key(url)))
+            value = load_json(self.store.get(self._seen_key(url)))
         except StoreError:
             return None
         return value if isinstance(value, dict) else None
@@ -94,7 +94,7 @@ class HarvestState:
 
     def iter_failed(self) -> Iterator[dict[str, Any]]:
         for key in self.store.list(state_key(self.site, "failed") + "/"):
-            value = _load(self.store.get(key))
+            value = load_json(self.store.get(key))
             if isinstance(value, dict) and isinstance(value.get("url"), str):
                 yield value
 
@@ -103,7 +103,7 @@ class HarvestState:
         return state_key(self.site, "backfill.json")
 
     def load_backfill(self) -> dict[str, Any] | None:
-        value = _load(self.store.get(self._backfill_key()))
+        value = load_json(self.store.get(self._backfill_key()))
         return value if isinstance(value, dict) else None
 
     def save_backfill(self, campaign: dict[str, Any]) -> None:
@@ -142,7 +142,7 @@ class HarvestState:
             if name.startswith("drop-") and name.endswith(".json"):
                 dropped.add(name[len("drop-"):-len(".json")])
                 continue
-            value = _load(self.store.get(key))
+            value = load_json(self.store.get(key))
             if isinstance(value, dict) and isinstance(value.get("lines"), list):
                 lines.extend(v for v in value["lines"] if isinstance(v, dict))
             elif isinstance(value, dict):  # one line per object (earlier versions)

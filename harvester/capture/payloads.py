@@ -30,6 +30,7 @@ from typing import Any
 
 from harvester.capture.records import Original, PayloadDigest
 from harvester.keys import state_key
+from harvester.state import load_json
 from pipelines.storage import Store
 
 log = logging.getLogger(__name__)
@@ -47,13 +48,6 @@ def payload_index_key(site: str, warc_name: str) -> str:
     """The index object of the WARC file `warc_name` (<run_id>-<seq>.warc.gz)."""
     stem = warc_name[: -len(".warc.gz")] if warc_name.endswith(".warc.gz") else warc_name
     return state_key(site, "payloads", f"{stem}.json")
-
-
-def _load(data: bytes | None) -> Any:
-    try:
-        return json.loads(data) if data else None
-    except ValueError:
-        return None
 
 
 class PayloadIndex:
@@ -76,7 +70,7 @@ class PayloadIndex:
                 if _HEX.fullmatch(name[:-5]):  # an earlier version's per-digest marker
                     known[name[:-5]] = key
                     continue
-                index = _load(self.store.get(key))
+                index = load_json(self.store.get(key))
                 payloads = index.get("payloads") if isinstance(index, dict) else None
                 if isinstance(payloads, dict):
                     for digest_hex in payloads:
@@ -91,11 +85,11 @@ class PayloadIndex:
         if key is None:
             return None
         if key.endswith(f"/{digest_hex}.json"):
-            value = _load(self.store.get(key))
+            value = load_json(self.store.get(key))
             return value if isinstance(value, dict) else None
         index = self._cache.get(key)
         if index is None:
-            index = _load(self.store.get(key))
+            index = load_json(self.store.get(key))
             if not isinstance(index, dict):
                 return None
             self._cache[key] = index
@@ -103,7 +97,7 @@ class PayloadIndex:
                 self._cache.popitem(last=False)
         self._cache.move_to_end(key)
         marker = (index.get("payloads") or {}).get(digest_hex)
-        return marker | {"warc": index.get("warc")} if isinstance(marker, dict) else None
+        return marker if isinstance(marker, dict) else None
 
     def find(self, digest: PayloadDigest) -> Original | None:
         """The earlier capture of this payload, if any (this run's or an earlier one's)."""
