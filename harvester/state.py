@@ -18,8 +18,6 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -55,7 +53,6 @@ class HarvestState:
     def __init__(self, store: Store, site: str) -> None:
         self.store = store
         self.site = site
-        self._journals: dict[str, ChangeJournal] = {}
 
     # --- seen markers -------------------------------------------------------------------
     def _seen_key(self, url: str) -> str:
@@ -113,16 +110,13 @@ class HarvestState:
     def _changes_prefix(self, run_id: str) -> str:
         return state_key(self.site, "changes", run_id) + "/"
 
-    def journal(self, run_id: str) -> ChangeJournal:
-        with _JOURNALS_LOCK:
-            if run_id not in self._journals:
-                self._journals[run_id] = ChangeJournal(self, run_id)
-            return self._journals[run_id]
-
     def put_change(self, run_id: str, record_id: str, line: dict[str, Any]) -> str:
-        """Journal one line of the run's feed (blocking until it is stored); returns the
-        line's id for `drop_change`."""
-        return self.journal(run_id).append(line)
+        """Journal one line of the run's feed in a part of its own (blocking until it is
+        stored); returns the line's id for `drop_change`. The item pipeline groups its
+        lines with `harvester.journal.ChangeJournal` instead."""
+        line_id = secrets.token_hex(8)
+        self.write_journal_part(run_id, [line | {"line_id": line_id}])
+        return line_id
 
     def drop_change(self, run_id: str, line_id: str) -> None:
         with contextlib.suppress(StoreError):
@@ -164,76 +158,3 @@ class HarvestState:
         prefix = state_key(self.site, "changes") + "/"
         runs = {key[len(prefix):].split("/", 1)[0] for key in self.store.list(prefix)}
         return sorted(runs)
-
-
-_JOURNALS_LOCK = threading.Lock()
-
-
-class ChangeJournal:
-    """Group commit of a run's changes-journal lines.
-
-    `append` returns once a part object holding the line is in the store (or spooled).
-    One caller at a time writes a part: it waits up to `linger` seconds for more lines
-    (store threads writing other records at the same time), then stores them all in one
-    object; callers whose lines it took return when it is done. A backfill thus writes
-    one journal object per handful of records instead of one per record, and deletes
-    as few at the end of the run.
-    """
-
-    def __init__(self, state: HarvestState, run_id: str, *, linger: float = 0.05,
-                 max_lines: int = 500) -> None:
-        self.state = state
-        self.run_id = run_id
-        self.linger = linger
-        self.max_lines = max_lines
-        self._cond = threading.Condition()
-        self._buffer: list[dict[str, Any]] = []
-        self._next = 0  # sequence number of the next line appended
-        self._taken = 0  # lines before this one are in a part being written or written
-        self._stored = 0  # lines before this one are stored
-        self._writing = False
-        self._failures: list[tuple[int, int, BaseException]] = []
-
-    def append(self, line: dict[str, Any]) -> str:
-        line_id = secrets.token_hex(8)
-        with self._cond:
-            seq = self._next
-            self._next += 1
-            self._buffer.append(line | {"line_id": line_id})
-            if len(self._buffer) >= self.max_lines:
-                self._cond.notify_all()
-            while True:
-                for start, end, exc in self._failures:
-                    if start <= seq < end:
-                        raise exc
-                if seq < self._stored:
-                    return line_id
-                if not self._writing and seq >= self._taken:
-                    self._write_part()
-                else:
-                    self._cond.wait()
-
-    def _write_part(self) -> None:
-        """Called with the condition held; releases it while the part is stored."""
-        self._writing = True
-        deadline = time.monotonic() + self.linger
-        while len(self._buffer) < self.max_lines:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            self._cond.wait(remaining)
-        batch, self._buffer = self._buffer, []
-        start, self._taken = self._taken, self._taken + len(batch)
-        self._cond.release()
-        error: BaseException | None = None
-        try:
-            self.state.write_journal_part(self.run_id, batch)
-        except BaseException as exc:  # noqa: BLE001 - handed to every caller of the batch
-            error = exc
-        finally:
-            self._cond.acquire()
-        if error is not None:
-            self._failures.append((start, start + len(batch), error))
-        self._stored = start + len(batch)
-        self._writing = False
-        self._cond.notify_all()

@@ -3,12 +3,14 @@ change for the run's changes feed and marks the document URL as harvested.
 
 Order of writes (crash-safe, idempotent):
 1. changes journal line (in a part object under state/<site>/changes/<run_id>/, shared with
-   the lines of records written at the same moment), so a run killed after step 2 still
-   reports the change (the feed is at-least-once);
+   the lines of records written at the same moment: `harvester.journal`), so a run killed
+   after step 2 still reports the change (the feed is at-least-once);
 2. for a changed record, the previous version to versions/<site>/<id>/<old sha256>.json
    (create-only), then the record to records/<site>/<id>.json; a new record is written
    create-only, so two workers never both write it (the loser re-checks);
-3. the URL's seen marker (state/<site>/seen/...), after which the URL is not fetched again.
+3. a durability barrier (a local store's group commit: the record, its version and its
+   files are on disk before anything says they are);
+4. the URL's seen marker (state/<site>/seen/...), after which the URL is not fetched again.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import json
 import logging
 from typing import Any
 
+from harvester.context import RunContext
 from harvester.items import DocumentItem
+from harvester.journal import ChangeJournal
 from harvester.keys import record_key, version_key
 from pipelines.base import RunPipeline
 from pipelines.dedup import classify, load_record
@@ -31,20 +35,52 @@ def encode_record(record: dict[str, Any]) -> bytes:
 
 
 class StorePipeline(RunPipeline):
+    def __init__(self, ctx: RunContext, stats: Any) -> None:
+        super().__init__(ctx, stats)
+        self.journal = ChangeJournal(self._write_part)
+
+    async def _write_part(self, lines: list[dict[str, Any]]) -> None:
+        await self.ctx.io(self.ctx.state.write_journal_part, self.ctx.run_id, lines)
+
     async def process_document(self, item: DocumentItem) -> DocumentItem:
-        item.status = await self.ctx.io(self.write, item)
+        ctx, record = self.ctx, item.record
+        line_id = None
+        if item.status in {"new", "changed"}:
+            line = self.change_line(record, item.status, record_key(ctx.site,
+                                                                    record["record_id"]))
+            line_id = await self.journal.append(line)
+        if ctx.group is None:  # the store is durable on return: one trip for both
+            item.status = await ctx.io(self.write_and_mark, item, line_id)
+        else:
+            item.status = await ctx.io(self.write, item, line_id)
+            await ctx.durable()
+            await ctx.io(self.mark_seen, item)
         self.stats.inc_value(f"records/{item.status}")
         return item
 
-    def write(self, item: DocumentItem) -> str:
-        """Blocking: runs on the store thread pool. Returns the final status."""
+    async def close_spider(self, spider: Any = None) -> None:
+        await self.journal.drain()
+
+    def write_and_mark(self, item: DocumentItem, line_id: str | None) -> str:
+        status = self.write(item, line_id)
+        self.mark_seen(item)
+        return status
+
+    def mark_seen(self, item: DocumentItem) -> None:
+        """Blocking: the URL is harvested (after its record is durable)."""
+        ctx, record = self.ctx, item.record
+        ctx.state.mark_seen(item.listing_url, record["record_id"], record["content_sha256"],
+                            getattr(ctx, "campaign_id", None))
+        if item.from_failed:
+            ctx.state.clear_failed(item.listing_url)
+
+    def write(self, item: DocumentItem, line_id: str | None) -> str:
+        """Blocking: stores the record (and the version it replaces); returns the final
+        status. `line_id` is the line journaled for it, if any."""
         ctx, site, record = self.ctx, self.ctx.site, item.record
         rid = record["record_id"]
         key = record_key(site, rid)
         status = item.status
-        line_id = None
-        if status in {"new", "changed"}:
-            line_id = ctx.state.put_change(ctx.run_id, rid, self.change_line(record, status, key))
         data = encode_record(record)
         if status == "new" and not ctx.store.put(key, data, content_type=JSON, if_absent=True):
             # another worker stored it first: decide again against what is there now
@@ -65,10 +101,6 @@ class StorePipeline(RunPipeline):
             ctx.store.put(key, data, content_type=JSON)
         elif status == "repaired":
             ctx.store.put(key, data, content_type=JSON)
-        ctx.state.mark_seen(item.listing_url, rid, record["content_sha256"],
-                            getattr(ctx, "campaign_id", None))
-        if item.from_failed:
-            ctx.state.clear_failed(item.listing_url)
         return status
 
     def change_line(self, record: dict[str, Any], status: str, key: str) -> dict[str, Any]:

@@ -211,6 +211,9 @@ class WarcCapture:
                 key = raw_key(self.site, path.name.replace(
                     ".warc.gz", f"-{secrets.token_hex(3)}.warc.gz"))
                 self.store.put(key, data, content_type="application/warc")
+            sync = getattr(self.store, "sync", None)
+            if callable(sync):  # durable before the payload index points into it
+                sync()
             self.index.publish(path.name, key)
         except (OSError, HarvesterError) as exc:
             log.error("WARC file %s could not be stored (kept at %s): %s", path.name, path, exc)

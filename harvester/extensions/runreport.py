@@ -135,7 +135,7 @@ class RunReport:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
         await ctx.io(self._finish, spider, reason)
-        ctx.executor.shutdown(wait=True)
+        ctx.close()
 
     # --- the final report ---------------------------------------------------------------
     def _snapshot(self) -> dict[str, Any]:
@@ -174,6 +174,7 @@ class RunReport:
     def _finish(self, spider: Any, reason: str) -> None:
         ctx = self.ctx
         store = ctx.store
+        store.sync()  # the feed names records: they are durable first
         lines = self.changes
         compose_changes(store, ctx.state, ctx.site, ctx.run_id, lines=lines)
         ctx.state.drop_changes(ctx.run_id)
@@ -214,6 +215,7 @@ class RunReport:
         })
         self.report = report
         write_report(store, report)
+        store.sync()
         ctx.exit_code, ctx.exit_reason = code, why
         logger.info("run %s %s: %s", ctx.run_id, status, report["counts"])
 

@@ -162,6 +162,13 @@ class SpoolingStore:
                 self._remove(entry)
             self.inner.delete(key)
 
+    def sync(self) -> None:
+        """Blocking: what the inner store took so far is durable (a local store in group
+        mode syncs; the other stores are durable on return already)."""
+        sync = getattr(self.inner, "sync", None)
+        if callable(sync):
+            sync()
+
     def close(self) -> None:
         close = getattr(self.inner, "close", None)
         if callable(close):

@@ -1,15 +1,16 @@
-"""The changes journal's group commit: every appended line is stored before `append`
-returns, lines written at the same moment share one part object, and a withdrawn line
-stays out of the feed."""
+"""The changes journal's group commit (harvester/journal.py): every appended line is stored
+before `append` returns, lines appended together share one part object, a failed part
+fails each of its callers, and a withdrawn line stays out of the feed."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from harvester.exceptions import StoreError
+from harvester.journal import ChangeJournal
 from harvester.state import HarvestState
 from pipelines.storage.local import LocalStore
 
@@ -35,17 +36,71 @@ def line(n: int) -> dict:
     return {"record_id": str(n), "change": "new", "content_sha256": "x" * 64}
 
 
+def journal_of(state: HarvestState, **kwargs) -> ChangeJournal:  # type: ignore[no-untyped-def]
+    async def write_part(lines):  # type: ignore[no-untyped-def]
+        state.write_journal_part(RUN, lines)
+
+    return ChangeJournal(write_part, **kwargs)
+
+
 def test_concurrent_lines_share_parts_and_all_reach_the_feed(tmp_path):
     store = CountingStore(tmp_path / "store")
     state = HarvestState(store, "wilson")
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        ids = list(pool.map(lambda n: state.put_change(RUN, str(n), line(n)), range(200)))
+
+    async def run() -> list[str]:
+        journal = journal_of(state)
+        return await asyncio.gather(*(journal.append(line(n)) for n in range(200)))
+
+    ids = asyncio.run(run())
     assert len(set(ids)) == 200
     parts = [k for k in store.puts if "/changes/" in k]
-    assert 1 <= len(parts) < 200  # grouped: fewer objects than lines
+    assert len(parts) == 1  # appended together: one object
     feed = list(state.iter_changes(RUN))
     assert sorted(int(x["record_id"]) for x in feed) == list(range(200))  # none lost or twice
     assert all("line_id" not in x for x in feed)
+
+
+def test_a_full_part_is_written_without_waiting_for_the_linger(tmp_path):
+    store = CountingStore(tmp_path / "store")
+    state = HarvestState(store, "wilson")
+
+    async def run() -> None:
+        journal = journal_of(state, linger=60.0, max_lines=10)
+        await asyncio.wait_for(asyncio.gather(*(journal.append(line(n)) for n in range(30))),
+                               timeout=30)
+
+    asyncio.run(run())
+    assert len([k for k in store.puts if "/changes/" in k]) == 3
+    assert len(list(state.iter_changes(RUN))) == 30
+
+
+def test_an_appended_line_is_stored_when_append_returns(tmp_path):
+    state = HarvestState(CountingStore(tmp_path / "store"), "wilson")
+
+    async def run() -> None:
+        await journal_of(state).append(line(7))
+        # a fresh reader (another process, the next run) sees it at once
+        fresh = HarvestState(LocalStore(tmp_path / "store"), "wilson")
+        assert [x["record_id"] for x in fresh.iter_changes(RUN)] == ["7"]
+
+    asyncio.run(run())
+
+
+def test_a_failed_part_reaches_every_caller_and_the_journal_goes_on(tmp_path):
+    store = CountingStore(tmp_path / "store")
+    state = HarvestState(store, "wilson")
+
+    async def run() -> None:
+        journal = journal_of(state)
+        store.fail = True
+        results = await asyncio.gather(journal.append(line(1)), journal.append(line(2)),
+                                       return_exceptions=True)
+        assert all(isinstance(r, StoreError) for r in results)
+        store.fail = False
+        await journal.append(line(3))
+
+    asyncio.run(run())
+    assert [x["record_id"] for x in state.iter_changes(RUN)] == ["3"]
 
 
 def test_a_line_is_stored_when_append_returns(tmp_path):
@@ -68,7 +123,7 @@ def test_a_dropped_line_leaves_the_feed_and_only_that_line(tmp_path):
     assert list(state.iter_changes(RUN)) == []
 
 
-def test_a_store_failure_reaches_every_caller_of_the_part(tmp_path):
+def test_a_line_put_on_its_own_fails_with_the_store(tmp_path):
     store = CountingStore(tmp_path / "store")
     state = HarvestState(store, "wilson")
     store.fail = True

@@ -1,0 +1,77 @@
+"""ChangeJournal: group commit of a run's changes-journal lines, on the event loop.
+
+`append` returns once a part object holding the line is in the store (or spooled). Lines
+appended within `linger` seconds of each other share one part object
+(state/<site>/changes/<run_id>/part-<id>.json), written by one store call; a store
+failure reaches every caller whose line was in that part. Waiting for the part holds no
+thread: the callers are coroutines of the item pipeline, and a backfill writes one
+journal object per handful of records instead of one per record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+WritePart = Callable[[list[dict[str, Any]]], Awaitable[None]]
+
+
+class ChangeJournal:
+    def __init__(self, write_part: WritePart, *, linger: float = 0.05,
+                 max_lines: int = 500) -> None:
+        self.write_part = write_part
+        self.linger = linger
+        self.max_lines = max_lines
+        self._lines: list[dict[str, Any]] = []
+        self._waiters: list[asyncio.Future[None]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._writes: set[asyncio.Task[None]] = set()
+        self.parts = 0  # part objects written
+
+    async def append(self, line: dict[str, Any]) -> str:
+        """Journal one line; returns its id (for `HarvestState.drop_change`)."""
+        loop = asyncio.get_running_loop()
+        line_id = secrets.token_hex(8)
+        done: asyncio.Future[None] = loop.create_future()
+        self._lines.append(line | {"line_id": line_id})
+        self._waiters.append(done)
+        if len(self._lines) >= self.max_lines:
+            self._flush()
+        elif self._timer is None:
+            self._timer = loop.call_later(self.linger, self._flush)
+        await done
+        return line_id
+
+    async def drain(self) -> None:
+        """Write what is buffered and wait for every part in flight."""
+        self._flush()
+        while self._writes:
+            await asyncio.gather(*self._writes, return_exceptions=True)
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._lines:
+            return
+        lines, waiters = self._lines, self._waiters
+        self._lines, self._waiters = [], []
+        task = asyncio.ensure_future(self._write(lines, waiters))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def _write(self, lines: list[dict[str, Any]],
+                     waiters: list[asyncio.Future[None]]) -> None:
+        try:
+            await self.write_part(lines)
+        except Exception as exc:  # noqa: BLE001 - handed to every caller of the part
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_exception(exc)
+            return
+        self.parts += 1
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
