@@ -73,6 +73,7 @@ def run_harvest(site: str, settings: Any) -> int:
     redact.install()
     crawler = process.create_crawler(spidercls)
     process.crawl(crawler)
+    _tune_gc()
     process.start()
     ctx = getattr(crawler, RunContext._ATTR, None)
     if ctx is None or not crawler.stats or crawler.stats.get_value("finish_reason") is None:
@@ -81,3 +82,18 @@ def run_harvest(site: str, settings: Any) -> int:
     if ctx.exit_code:
         print(f"harvester harvest: {ctx.exit_reason}", file=sys.stderr)
     return int(ctx.exit_code)
+
+
+# A crawl makes millions of short-lived objects and few cycles: the collector's default
+# (a young-generation pass every 700 allocations, over everything alive) cost ~5% of a
+# backfill's CPU. Objects alive at start (modules, settings, the extractor's tables) are
+# frozen out of every pass; young passes run ten times less often.
+GC_THRESHOLDS = (7000, 10, 10)
+
+
+def _tune_gc() -> None:
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)

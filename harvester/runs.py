@@ -91,13 +91,23 @@ def write_report(store: Store, report: dict[str, Any]) -> None:
               content_type="application/json")
 
 
+def feed_line(line: dict[str, Any]) -> tuple[str, str]:
+    """A changes-feed line as (record id, its JSON text): what a run keeps of each change
+    until the feed is written (a few hundred bytes instead of a dict of strings)."""
+    return str(line.get("record_id")), json.dumps(line, ensure_ascii=False, sort_keys=True)
+
+
 def compose_changes(store: Store, state: HarvestState, site: str, run_id: str,
-                    lines: Iterable[dict[str, Any]] | None = None) -> int:
-    """Write runs/<site>/<run_id>.changes.jsonl from the run's journal (or given lines),
-    sorted by record id; returns the number of lines."""
-    items = list(lines) if lines is not None else list(state.iter_changes(run_id))
-    items.sort(key=lambda line: str(line.get("record_id")))
-    body = "".join(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n" for line in items)
+                    lines: Iterable[dict[str, Any]] | None = None, *,
+                    serialized: Iterable[tuple[str, str]] | None = None) -> int:
+    """Write runs/<site>/<run_id>.changes.jsonl from the run's journal (or given lines,
+    or lines already made by `feed_line`), sorted by record id; returns the number of
+    lines."""
+    if serialized is None:
+        source = lines if lines is not None else state.iter_changes(run_id)
+        serialized = (feed_line(line) for line in source)
+    items = sorted(serialized, key=lambda item: item[0])
+    body = "".join(text + "\n" for _, text in items)
     store.put(changes_key(site, run_id), body.encode("utf-8"), content_type="application/x-ndjson")
     return len(items)
 

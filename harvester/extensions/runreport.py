@@ -27,6 +27,7 @@ from harvester.runs import (
     Coverage,
     compose_changes,
     coverage_alerts,
+    feed_line,
     iter_reports,
     recover_interrupted,
     write_report,
@@ -59,7 +60,7 @@ class RunReport:
         self.min_records = s.getint("HARVESTER_COVERAGE_MIN_RECORDS", 20)
         self.drop = s.getfloat("HARVESTER_COVERAGE_DROP", 0.5)
         self.coverage = Coverage()
-        self.changes: list[dict[str, Any]] = []
+        self.changes: list[tuple[str, str]] = []  # (record id, feed line): see feed_line
         self._heartbeat: asyncio.Task[None] | None = None
         self.report: dict[str, Any] = {}
 
@@ -115,13 +116,13 @@ class RunReport:
             self.coverage.add(item.record)
             if item.status in {"new", "changed"}:
                 rid = item.record["record_id"]
-                self.changes.append({
+                self.changes.append(feed_line({
                     "record_id": rid, "change": item.status,
                     "content_sha256": item.record["content_sha256"],
                     "key": f"records/{self.ctx.site}/{rid}.json", "url": item.record["url"],
                     "title": item.record["title"], "run_id": self.ctx.run_id,
                     "harvested_at": item.record["harvested_at"],
-                })
+                }))
 
     def request_reached(self, request: Request, spider: Any = None) -> None:
         kind = request.meta.get("kind") or ("robots" if request.url.endswith("/robots.txt")
@@ -176,7 +177,7 @@ class RunReport:
         store = ctx.store
         store.sync()  # the feed names records: they are durable first
         lines = self.changes
-        compose_changes(store, ctx.state, ctx.site, ctx.run_id, lines=lines)
+        compose_changes(store, ctx.state, ctx.site, ctx.run_id, serialized=lines)
         ctx.state.drop_changes(ctx.run_id)
         try:
             previous = [r for r in iter_reports(store, ctx.site)
