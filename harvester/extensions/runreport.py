@@ -137,6 +137,8 @@ class RunReport:
                 await self._heartbeat
         await ctx.io(self._finish, spider, reason)
         ctx.close()
+        if ctx.group is not None:  # local store: how many group commits made it durable
+            self.crawler.stats.set_value("store/syncs", ctx.group.syncs)
 
     # --- the final report ---------------------------------------------------------------
     def _snapshot(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import ctypes
 import ctypes.util
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
@@ -36,8 +37,9 @@ class GroupSync:
     platform has it, else an fsync of each path.
     """
 
-    def __init__(self, root: Path, sync: SyncFn | None = None) -> None:
+    def __init__(self, root: Path, sync: SyncFn | None = None, *, linger: float = 0.02) -> None:
         self.root = root
+        self.linger = linger  # a sync waits this long for more writers to join it
         self._sync = sync or _default_sync(root)
         self._cond = threading.Condition()
         self._noted: list[str] = []
@@ -95,6 +97,9 @@ class GroupSync:
                     self._cond.wait()
                 if self._waiting is None:
                     return
+            if self.linger > 0:
+                time.sleep(self.linger)  # callers arriving meanwhile share this sync
+            with self._cond:
                 # the callers of this barrier wrote before asking: all of it is noted
                 done, self._waiting = self._waiting, None
                 paths, self._noted = self._noted, []

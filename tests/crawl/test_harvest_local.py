@@ -6,6 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
 from crawl_support import (
     assert_matches_ground_truth,
     harvest,
@@ -21,10 +22,14 @@ def _expected(control):
     return {r["record_id"]: r for r in archive.expected_records()}
 
 
-def test_backfill_stores_every_record_right_with_its_files(tmp_path: Path, sample) -> None:
+@pytest.mark.parametrize("io_mode", ["inline", "threads"])
+def test_backfill_stores_every_record_right_with_its_files(tmp_path: Path, sample,
+                                                          io_mode: str) -> None:
+    # inline: the default (local I/O on the reactor thread, group commit);
+    # threads: HARVESTER_STORE_INLINE=False (store threads, an fsync per object)
     base_url, control = sample
     store = tmp_path / "store"
-    run = harvest(str(store), base_url)
+    run = harvest(str(store), base_url, "-s", f"HARVESTER_STORE_INLINE={io_mode == 'inline'}")
     assert run.code == 0, run.stderr[-2000:]
     records = local_records(store)
     assert_matches_ground_truth(records, _expected(control))

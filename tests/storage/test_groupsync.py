@@ -22,8 +22,10 @@ class Recorder:
         self.fail = False
         self.gate = threading.Event()
         self.gate.set()
+        self.entered = threading.Event()
 
     def __call__(self, paths: list[str]) -> None:
+        self.entered.set()
         self.gate.wait(10)
         if self.fail:
             raise OSError(5, "Input/output error")
@@ -61,6 +63,7 @@ def test_a_barrier_waits_for_a_sync_that_started_after_it(tmp_path: Path) -> Non
     store.put("records/wilson/1.json", b"1")
     sync.gate.clear()  # the first sync is held while the second write happens
     first = group.barrier()
+    assert sync.entered.wait(10)
     store.put("records/wilson/2.json", b"2")
     second = group.barrier()
     assert first is not second and not second.done()
