@@ -99,16 +99,19 @@ def feed_line(line: dict[str, Any]) -> tuple[str, str]:
 
 def compose_changes(store: Store, state: HarvestState, site: str, run_id: str,
                     lines: Iterable[dict[str, Any]] | None = None, *,
-                    serialized: Iterable[tuple[str, str]] | None = None) -> int:
+                    serialized: Iterable[tuple[str, str]] | None = None,
+                    replace: bool = True) -> int:
     """Write runs/<site>/<run_id>.changes.jsonl from the run's journal (or given lines,
     or lines already made by `feed_line`), sorted by record id; returns the number of
-    lines."""
+    lines. `replace=False` leaves a feed already there alone (recovery: another worker
+    recovering the same run may be deleting the journal it read whole)."""
     if serialized is None:
         source = lines if lines is not None else state.iter_changes(run_id)
         serialized = (feed_line(line) for line in source)
     items = sorted(serialized, key=lambda item: item[0])
     body = "".join(text + "\n" for _, text in items)
-    store.put(changes_key(site, run_id), body.encode("utf-8"), content_type="application/x-ndjson")
+    store.put(changes_key(site, run_id), body.encode("utf-8"),
+              content_type="application/x-ndjson", if_absent=not replace)
     return len(items)
 
 
@@ -150,7 +153,7 @@ def recover_interrupted(store: Store, state: HarvestState, site: str, current_ru
         report = reports.get(run_id)
         if report and report.get("status") == "running" and not is_dead(report, stale_seconds):
             continue  # another worker's live run
-        compose_changes(store, state, site, run_id)
+        compose_changes(store, state, site, run_id, replace=False)
         state.drop_changes(run_id)
         if report is None:
             report = {"site": site, "run_id": run_id}

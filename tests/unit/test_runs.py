@@ -66,3 +66,27 @@ def test_user_agent_names_the_project_and_the_contact_url(monkeypatch):
     monkeypatch.delenv("HARVESTER_CONTACT_URL")
     args = build_parser().parse_args(["harvest", "wilson", "-s", "USER_AGENT=mine/1.0"])
     assert build_settings(args).get("USER_AGENT") == "mine/1.0"
+
+
+def test_two_workers_recovering_one_killed_run_leave_its_whole_feed(tmp_path):
+    # worker A composes the killed run's feed and deletes its journal while worker B, which
+    # listed the journal a moment later, reads what is left: B must not replace A's feed
+    import json
+
+    from harvester.runs import compose_changes
+    from harvester.state import HarvestState
+    from pipelines.storage.local import LocalStore
+
+    run = "20260101T000000Z-deadbeef"
+    store = LocalStore(tmp_path / "store")
+    state = HarvestState(store, "wilson")
+    for part in range(10):
+        state.write_journal_part(run, [{"record_id": f"{part}{n}", "change": "new",
+                                        "line_id": f"{part}-{n}"} for n in range(3)])
+    assert compose_changes(store, state, "wilson", run, replace=False) == 30  # A
+    for key in list(store.list(f"state/wilson/changes/{run}/"))[:6]:  # A deleting...
+        store.delete(key)
+    assert compose_changes(store, state, "wilson", run, replace=False) == 12  # B: a part
+    feed = store.get(f"runs/wilson/{run}.changes.jsonl")
+    assert feed is not None
+    assert len([json.loads(line) for line in feed.decode().splitlines()]) == 30
