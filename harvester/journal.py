@@ -19,7 +19,7 @@ WritePart = Callable[[list[dict[str, Any]]], Awaitable[None]]
 
 
 class ChangeJournal:
-    def __init__(self, write_part: WritePart, *, linger: float = 0.05,
+    def __init__(self, write_part: WritePart, *, linger: float = 0.025,
                  max_lines: int = 500) -> None:
         self.write_part = write_part
         self.linger = linger

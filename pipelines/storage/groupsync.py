@@ -37,7 +37,7 @@ class GroupSync:
     platform has it, else an fsync of each path.
     """
 
-    def __init__(self, root: Path, sync: SyncFn | None = None, *, linger: float = 0.02) -> None:
+    def __init__(self, root: Path, sync: SyncFn | None = None, *, linger: float = 0.01) -> None:
         self.root = root
         self.linger = linger  # a sync waits this long for more writers to join it
         self._sync = sync or _default_sync(root)

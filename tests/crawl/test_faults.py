@@ -169,7 +169,10 @@ def test_sigkill_twice_then_rerun_gives_the_complete_store(tmp_path: Path) -> No
     docs = {p: n for p, n in by_path.items() if p.startswith("/document/") and "/download" not in p}
     refetched = sum(n - 1 for n in docs.values())
     assert len(docs) == 80
-    assert refetched <= 10, refetched  # only what was in flight at each kill
+    # only what was in flight at each kill: the requests, and the documents between their
+    # fetch and their seen marker (files, then the journal's and the store's group commits,
+    # a few tens of ms: the price of one fsync for many records instead of two per object)
+    assert refetched <= 12, refetched
     # every record is in some run's changes feed (killed runs' feeds rebuilt from the journal)
     fed = set()
     for feed in (store / "runs" / "wilson").glob("*.changes.jsonl"):
