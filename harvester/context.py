@@ -85,8 +85,9 @@ class RunContext:
         store = SpoolingStore(inner, Path(spool_dir) if spool_dir else default_spool_dir(uri),
                               cooldown=settings.getfloat("HARVESTER_SPOOL_COOLDOWN", 30.0))
         run_id = settings.get("HARVESTER_RUN_ID") or new_run_id()
-        inline = isinstance(inner, LocalStore) and settings.getbool("HARVESTER_STORE_INLINE", True)
-        group = inner.start_group_sync() if isinstance(inner, LocalStore) and inline else None
+        local = inner if isinstance(inner, LocalStore) else None
+        inline = local is not None and settings.getbool("HARVESTER_STORE_INLINE", True)
+        group = local.start_group_sync() if local is not None and inline else None
         return cls(
             site=site,
             store_uri=uri,

@@ -28,7 +28,6 @@ class ChangeJournal:
         self._waiters: list[asyncio.Future[None]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._writes: set[asyncio.Task[None]] = set()
-        self.parts = 0  # part objects written
 
     async def append(self, line: dict[str, Any]) -> str:
         """Journal one line; returns its id (for `HarvestState.drop_change`)."""
@@ -71,7 +70,6 @@ class ChangeJournal:
                 if not waiter.done():
                     waiter.set_exception(exc)
             return
-        self.parts += 1
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)

@@ -217,8 +217,7 @@ class RunReport:
             "exit_code": code, "exit_reason": why,
         })
         self.report = report
-        write_report(store, report)
-        store.sync()
+        write_report(store, report)  # made durable by ctx.close() in spider_closed
         ctx.exit_code, ctx.exit_reason = code, why
         logger.info("run %s %s: %s", ctx.run_id, status, report["counts"])
 

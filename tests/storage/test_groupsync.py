@@ -32,11 +32,16 @@ class Recorder:
         self.calls.append(list(paths))
 
 
-def test_group_puts_do_not_fsync_and_a_barrier_covers_them(tmp_path: Path, monkeypatch) -> None:
-    store = LocalStore(tmp_path)
-    sync = Recorder()
+def recorded_group(root: Path) -> tuple[LocalStore, Recorder, GroupSync]:
+    """A local store in group mode whose syncs are recorded."""
+    store, sync = LocalStore(root), Recorder()
     group = store.start_group_sync(sync)
     assert group is not None
+    return store, sync, group
+
+
+def test_group_puts_do_not_fsync_and_a_barrier_covers_them(tmp_path: Path, monkeypatch) -> None:
+    store, sync, group = recorded_group(tmp_path)
     fsyncs: list[int] = []
     real_fsync = os.fsync
     monkeypatch.setattr(os, "fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd)))
@@ -56,10 +61,7 @@ def test_group_puts_do_not_fsync_and_a_barrier_covers_them(tmp_path: Path, monke
 
 
 def test_a_barrier_waits_for_a_sync_that_started_after_it(tmp_path: Path) -> None:
-    store = LocalStore(tmp_path)
-    sync = Recorder()
-    group = store.start_group_sync(sync)
-    assert group is not None
+    store, sync, group = recorded_group(tmp_path)
     store.put("records/wilson/1.json", b"1")
     sync.gate.clear()  # the first sync is held while the second write happens
     first = group.barrier()
@@ -75,10 +77,7 @@ def test_a_barrier_waits_for_a_sync_that_started_after_it(tmp_path: Path) -> Non
 
 
 def test_a_failed_sync_fails_its_barrier_and_the_next_one_works(tmp_path: Path) -> None:
-    store = LocalStore(tmp_path)
-    sync = Recorder()
-    group = store.start_group_sync(sync)
-    assert group is not None
+    store, sync, group = recorded_group(tmp_path)
     store.put("records/wilson/1.json", b"1")
     sync.fail = True
     with pytest.raises(StoreError, match="local sync failed"):
