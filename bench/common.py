@@ -3,7 +3,11 @@
 Every benchmark compares two things measured side by side in one run on this machine
 (absolute numbers vary with the machine and its load; the ratios are what to compare).
 A child's wall time is measured around the whole process (interpreter start included,
-the same for both sides) and its peak RSS is the kernel's ru_maxrss from wait4().
+the same for both sides) and its peak RSS is the kernel's ru_maxrss from wait4(), plus,
+when the child starts processes of its own (the harvester's extraction worker), the peak
+of their private memory (USS: Private_Clean + Private_Dirty of /proc/PID/smaps_rollup,
+sampled every 50 ms). Pages a forked worker still shares with its parent are counted once,
+in the parent's RSS; what the worker adds is counted on top.
 """
 
 from __future__ import annotations
@@ -44,25 +48,63 @@ FAKE_AWS = {
 @dataclass
 class Child:
     seconds: float
-    peak_rss_mb: float
+    peak_rss_mb: float  # the process's peak RSS + its own children's peak USS
     code: int
     stdout: str
     stderr: str
+    children_uss_mb: float = 0.0  # the part of peak_rss_mb that its children add
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{task}/children") as f:
+                    kids = [int(k) for k in f.read().split()]
+            except OSError:
+                continue
+            found += kids
+            todo += kids
+    return found
+
+
+def _uss_kb(pid: int) -> int:
+    """Private memory of a process in KB (0 once it is gone)."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                    total += int(line.split()[1])
+    except OSError:
+        return 0
+    return total
 
 
 def run_child(cmd: list[str], env: dict[str, str] | None = None, timeout: float = 3600,
-              sample_rss: bool = False) -> Child:
-    """Run a command; wall time around the whole process and its peak RSS (wait4)."""
+              sample_children: bool = False) -> Child:
+    """Run a command; wall time around the whole process and its peak RSS (wait4), plus the
+    sampled peak USS of the processes it starts when `sample_children`."""
     full_env = dict(os.environ)
     full_env.update(env or {})
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=full_env, cwd=ROOT)
         deadline = started + timeout
+        children_peak_kb = 0
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
+            if sample_children:
+                children_peak_kb = max(children_peak_kb,
+                                       sum(_uss_kb(c) for c in _descendants(proc.pid)))
             if time.perf_counter() > deadline:
                 proc.kill()
                 pid, status, usage = os.wait4(proc.pid, 0)
@@ -72,8 +114,10 @@ def run_child(cmd: list[str], env: dict[str, str] | None = None, timeout: float 
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Child(seconds, usage.ru_maxrss / 1024, proc.returncode,
-                     out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
+        children_mb = children_peak_kb / 1024
+        return Child(seconds, usage.ru_maxrss / 1024 + children_mb, proc.returncode,
+                     out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
+                     children_mb)
 
 
 def harvest_cmd(store: str, base_url: str, *extra: str) -> list[str]:
@@ -86,18 +130,19 @@ def fetch_only_cmd(base_url: str) -> list[str]:
 
 
 def harvest(store: str, base_url: str, workdir: Path, *extra: str,
-            env: dict[str, str] | None = None) -> Child:
+            env: dict[str, str] | None = None, sample_children: bool = False) -> Child:
     """One harvester run (the CLI, as a user runs it); raises when it fails."""
     full_env = {"HARVESTER_SPOOL_DIR": str(workdir / "spool"),
                 "HARVESTER_PROGRESS": "off", **(env or {})}
-    child = run_child(harvest_cmd(store, base_url, *extra), env=full_env)
+    child = run_child(harvest_cmd(store, base_url, *extra), env=full_env,
+                      sample_children=sample_children)
     if child.code != 0:
         raise RuntimeError(f"harvest failed ({child.code}): {child.stderr[-2000:]}")
     return child
 
 
-def fetch_only(base_url: str) -> tuple[Child, dict[str, Any]]:
-    child = run_child(fetch_only_cmd(base_url))
+def fetch_only(base_url: str, sample_children: bool = False) -> tuple[Child, dict[str, Any]]:
+    child = run_child(fetch_only_cmd(base_url), sample_children=sample_children)
     if child.code != 0:
         raise RuntimeError(f"fetch-only spider failed ({child.code}): {child.stderr[-2000:]}")
     return child, json.loads(child.stdout.strip().splitlines()[-1])

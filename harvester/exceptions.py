@@ -4,7 +4,9 @@
     ├── ExtractionError            a page could not be turned into a record
     │   ├── NotADocument           challenge page, error page, listing, empty or binary input
     │   │   └── ChallengePage      the bot manager's interstitial challenge (retry later)
-    │   └── InvalidRecord          extracted fields fail the record schema (reason says which)
+    │   ├── InvalidRecord          extracted fields fail the record schema (reason says which)
+    │   ├── ExtractorCrashed       the extraction worker process died twice on the page
+    │   └── ExtractionTimeout      extraction of the page ran past the timeout twice
     ├── UnsafeKey                  a value that would make a storage key outside its place
     ├── StoreError                 the store could not be read or written (after retries)
     │   └── StoreConflict          a create-only write found the object already there
@@ -32,6 +34,14 @@ class ChallengePage(NotADocument):
 
 class InvalidRecord(ExtractionError):
     """The extracted record does not validate against the record schema."""
+
+
+class ExtractorCrashed(ExtractionError):
+    """The extraction worker process died (twice) while parsing the page."""
+
+
+class ExtractionTimeout(ExtractionError):
+    """Extraction of the page ran past HARVESTER_EXTRACT_TIMEOUT (twice)."""
 
 
 class UnsafeKey(HarvesterError):

@@ -77,6 +77,8 @@ HARVESTER_PROGRESS = "auto"  # auto (on a terminal) | on | off
 HARVESTER_COVERAGE_MIN_RECORDS = 20  # runs with fewer records are not checked for site changes
 HARVESTER_COVERAGE_DROP = 0.5  # a field whose coverage falls below this share of its past level is flagged
 HARVESTER_STORE_THREADS = 16  # threads for store I/O (kept off the reactor thread)
+HARVESTER_EXTRACT_WORKERS = "auto"  # processes parsing pages: auto (1 with 2+ cores, else 0) | N | 0 (inline)
+HARVESTER_EXTRACT_TIMEOUT = 60.0  # seconds one page may take to parse before its worker is stopped
 HARVESTER_STORE_INLINE = True  # local store: I/O on the reactor thread, fsync in groups (False: threads)
 
 # --- Raw captures (WARC) ----------------------------------------------------------------------

@@ -28,6 +28,7 @@ from twisted.python.failure import Failure
 
 from harvester.context import RunContext, utc_now
 from harvester.exceptions import ChallengePage, ConfigError, ExtractionError, StoreError
+from harvester.extractpool import ExtractPool
 from harvester.items import DocumentItem
 from harvester.quarantine import quarantine
 from harvester.sites import get_site
@@ -48,6 +49,7 @@ class ArchiveSpider(scrapy.Spider):
     limit: int
     html_maxsize: int
     ctx: RunContext
+    extractor: ExtractPool
 
     def __init__(self, *args: Any, mode: str = "", base_url: str = "", limit: str | int = 0,
                  **kwargs: Any) -> None:
@@ -86,6 +88,8 @@ class ArchiveSpider(scrapy.Spider):
         crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
         crawler.signals.connect(spider._item_done, signal=signals.item_dropped)
         crawler.signals.connect(spider._item_done, signal=signals.item_error)
+        # Last: the workers fork here, before Scrapy starts its threads.
+        spider.extractor = ExtractPool.from_settings(settings)
         return spider
 
     # --- URLs ---------------------------------------------------------------------------
@@ -215,8 +219,8 @@ class ArchiveSpider(scrapy.Spider):
     async def parse_document(self, response: Response) -> AsyncIterator[Any]:
         meta = response.meta
         try:
-            fields = self.site.parse_document(response.body, response.url,
-                                              encoding=_declared_encoding(response))
+            fields = await self.extractor.run(self.site.parse_document, response.body,
+                                              response.url, encoding=_declared_encoding(response))
         except ChallengePage as exc:
             await self._fail(response.url, f"challenge page: {exc}", meta)
             return
@@ -279,6 +283,14 @@ class ArchiveSpider(scrapy.Spider):
             self.campaign.update(status="complete", finished_at=utc_now())
             self._campaign_saver.submit(self.ctx.state.save_backfill, dict(self.campaign))
         self._campaign_saver.shutdown(wait=True)
+        extractor = getattr(self, "extractor", None)
+        if extractor is not None:
+            stats = self.crawler.stats
+            stats.set_value("extract/workers", extractor.size)
+            extractor.close()
+            stats.set_value("extract/worker_restarts", extractor.stats.restarts)
+            stats.set_value("extract/crashed", extractor.stats.crashed)
+            stats.set_value("extract/timeouts", extractor.stats.timeouts)
 
 
 def _declared_encoding(response: Response) -> str | None:

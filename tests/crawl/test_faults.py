@@ -182,6 +182,39 @@ def test_sigkill_twice_then_rerun_gives_the_complete_store(tmp_path: Path) -> No
     assert statuses == ["finished", "interrupted", "interrupted"]
 
 
+def _children(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def test_killing_the_extraction_worker_loses_nothing(tmp_path: Path) -> None:
+    """The page parser runs in a worker process; a worker killed mid-run (OOM killer, a crash)
+    is replaced, the page it was parsing is parsed again, and the run ends complete."""
+    store = tmp_path / "store"
+    with serve_subprocess(size=40) as (base_url, control):
+        cmd = [*HARVESTER, "harvest", "wilson", "--store", str(store), "--base-url", base_url,
+               *FAST, "-s", "DOWNLOAD_DELAY=0.05", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2",
+               "-s", "HARVESTER_EXTRACT_WORKERS=1"]
+        env = {**os.environ, "HARVESTER_SPOOL_DIR": str(tmp_path / "spool")}
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        killed = []
+        for threshold in (5, 15):
+            _wait_records(store, threshold, proc)
+            workers = _children(proc.pid)
+            assert len(workers) == 1, workers
+            os.kill(workers[0], signal.SIGKILL)
+            killed.append(workers[0])
+        out, err = proc.communicate(timeout=240)
+        assert proc.returncode == 0, err[-3000:]
+        expected = _expected(control)
+    assert killed[0] != killed[1]  # the second kill hit the replacement
+    assert_matches_ground_truth(local_records(store), expected)
+    assert not (store / "quarantine").exists()
+    assert "'extract/worker_restarts': 2" in err
+    report = latest_report(local_reports(store))
+    assert report["counts"]["new"] == 40 and report["counts"]["quarantined"] == 0
+
+
 def test_site_markup_change_is_flagged_with_exit_status(tmp_path: Path) -> None:
     store = tmp_path / "store"
     with serve_subprocess(size=40) as (base_url, _control):
