@@ -22,6 +22,8 @@ from pipelines.storage.spool import SpoolingStore
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
+    from harvester.extractpool import ExtractPool
+
 
 def new_run_id(now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
@@ -57,6 +59,8 @@ class RunContext:
     # by group commit (`group`); S3 calls always go to the thread pool.
     inline: bool = False
     group: GroupSync | None = field(default=None, repr=False)
+    # Worker processes for CPU work off the reactor thread: page parsing, WARC records.
+    extractor: ExtractPool | None = field(default=None, repr=False)
 
     _ATTR = "_harvester_run_context"
 
@@ -122,7 +126,18 @@ class RunContext:
 
             await asyncio.wrap_future(self.group.barrier())
 
+    def extract_pool(self, settings: Any) -> ExtractPool:
+        """The run's worker processes (HARVESTER_EXTRACT_WORKERS), started on first use."""
+        if self.extractor is None:
+            from harvester.extractpool import ExtractPool
+
+            self.extractor = ExtractPool.from_settings(settings)
+        return self.extractor
+
     def close(self) -> None:
-        """Blocking, at the end of the run: stop the threads, make every write durable."""
+        """Blocking, at the end of the run: stop the threads and workers, make every write
+        durable."""
+        if self.extractor is not None:
+            self.extractor.close()
         self.executor.shutdown(wait=True)
         self.store.close()

@@ -7,8 +7,10 @@ redirect/retry responses are captured too. See `exchange.py` for what Scrapy
 does not keep (header case, reason phrase, chunking, Host).
 
 Nothing here blocks the reactor: the signal handler only copies the fetch into an
-`Exchange` and queues it for one writer thread, which looks up payload digests in
-the store, writes records to a local temporary WARC file and rolls it at
+`Exchange`. In a crawl, the run's worker process renders its records (`render.py`: warcio
+and gzip, most of a capture's CPU, off the reactor's GIL); then one writer thread
+looks up the payload digest (a repeat becomes a revisit record instead), appends the
+records to a local temporary WARC file and rolls it at
 HARVESTER_WARC_MAX_BYTES; rolled files are uploaded by an uploader thread as
 raw/<site>/<run_id>-<seq:05d>.warc.gz (create-only), the last one at spider close.
 A crash loses the file being written (it stays in the temporary folder) and the
@@ -20,6 +22,7 @@ warc/files, warc/bytes, warc/errors, warc/upload_failed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
@@ -49,6 +52,7 @@ from harvester.capture.records import (
     revisit_record,
     warc_date,
 )
+from harvester.capture.render import Rendered, render_fetch
 from harvester.capture.rolling import RollingWarcFile
 from harvester.exceptions import HarvesterError
 from harvester.keys import raw_key
@@ -98,6 +102,10 @@ class WarcCapture:
         # backpressure: fetches wait in the writer's queue with their bodies; past HIGH of
         # them the crawl pauses until the writer is back under LOW (memory stays flat)
         self.crawler: Any = None  # set by from_crawler; None in unit tests (no backpressure)
+        # renders records in a worker process (set by from_crawler; None: the writer renders)
+        self.renderer: Any = None
+        self.gzip_level = gzip_level
+        self._rendering: set[asyncio.Future[None]] = set()
         self._backlog = 0
         self._backlog_lock = threading.Lock()
         self._paused = False
@@ -119,6 +127,8 @@ class WarcCapture:
             gzip_level=s.getint("HARVESTER_WARC_GZIP_LEVEL", 6),
         )
         ext.crawler = crawler
+        if ctx.extract_pool(s).size:
+            ext.renderer = ctx.extract_pool(s)
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
@@ -129,8 +139,9 @@ class WarcCapture:
             return
         self.capture(exchange_from(request, response, datetime.now(UTC)))
 
-    def capture(self, ex: Exchange) -> Future[None]:
-        """Queue one fetch for the writer thread (pausing the crawl when the queue is long)."""
+    def capture(self, ex: Exchange) -> None:
+        """Queue one fetch for rendering and the writer thread (pausing the crawl when the
+        queue is long)."""
         with self._backlog_lock:
             self._backlog += 1
             pause = self._backlog >= BACKLOG_HIGH and not self._paused
@@ -141,7 +152,23 @@ class WarcCapture:
             if engine is not None:
                 engine.pause()
                 self._inc("warc/backpressure_pauses")
-        return self._writer.submit(self._write_counted, ex)
+        if self.renderer is not None:
+            task = asyncio.ensure_future(self._render(ex))
+            self._rendering.add(task)
+            task.add_done_callback(self._rendering.discard)
+        else:
+            self._writer.submit(self._counted, self._write, ex)
+
+    async def _render(self, ex: Exchange) -> None:
+        """Reactor thread: records rendered by the worker process, appended by the writer."""
+        try:
+            rendered = await self.renderer.run(render_fetch, ex, self.gzip_level)
+        except Exception as exc:  # noqa: BLE001 - the writer renders it instead
+            log.debug("rendering the capture of %s in the worker failed (%s); the writer "
+                      "thread renders it", ex.url, exc)
+            self._writer.submit(self._counted, self._write, ex)
+            return
+        self._writer.submit(self._counted, self._write_rendered, ex, rendered)
 
     def _resume(self) -> None:
         """Reactor thread: the writer caught up, let the crawl go on."""
@@ -157,12 +184,14 @@ class WarcCapture:
         return self.crawler.engine if self.crawler is not None else None
 
     async def spider_closed(self, spider: Any = None, reason: str = "") -> None:
+        if self._rendering:
+            await asyncio.gather(*list(self._rendering), return_exceptions=True)
         await maybe_deferred_to_future(deferToThread(self.close))
 
     # --- writer thread ------------------------------------------------------------------
-    def _write_counted(self, ex: Exchange) -> None:
+    def _counted(self, write: Any, *args: Any) -> None:
         try:
-            self._write(ex)
+            write(*args)
         finally:
             with self._backlog_lock:
                 self._backlog -= 1
@@ -193,6 +222,31 @@ class WarcCapture:
             self._inc("warc/errors")
             return
         self._inc(f"warc/records/{kind}")
+        self._inc("warc/records/request")
+
+    def _write_rendered(self, ex: Exchange, rendered: Rendered) -> None:
+        """Append a fetch the worker rendered as a full capture; a payload captured before
+        is written as a revisit record instead (rendered here: no body, cheap)."""
+        if self.revisits and ex.body:
+            try:
+                known = self.index.find(rendered.digest) is not None
+            except (OSError, HarvesterError) as exc:
+                log.error("WARC capture of %s failed: %s", ex.url, exc)
+                self._inc("warc/errors")
+                return
+            if known:
+                self._write(ex)
+                return
+        try:
+            name = self.file.current_name
+            if self.revisits and ex.body:
+                self.index.add(rendered.digest, rendered.original, name)
+            self.file.write_bytes(rendered.data)
+        except (OSError, HarvesterError, ValueError) as exc:
+            log.error("WARC capture of %s failed: %s", ex.url, exc)
+            self._inc("warc/errors")
+            return
+        self._inc("warc/records/response")
         self._inc("warc/records/request")
 
     def _name(self, seq: int) -> str:

@@ -48,6 +48,14 @@ class RollingWarcFile:
         if self._file.tell() >= self.max_bytes:
             self.roll()
 
+    def write_bytes(self, data: bytes) -> None:
+        """Append records already serialised (gzip members), then roll at the size limit."""
+        self._writer or self._open()
+        assert self._file is not None
+        self._file.write(data)
+        if self._file.tell() >= self.max_bytes:
+            self.roll()
+
     def roll(self) -> None:
         """Close the current file (if any) and hand it over; the next write opens a new one."""
         if self._file is None or self._path is None:

@@ -88,8 +88,7 @@ class ArchiveSpider(scrapy.Spider):
         crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
         crawler.signals.connect(spider._item_done, signal=signals.item_dropped)
         crawler.signals.connect(spider._item_done, signal=signals.item_error)
-        # Last: the workers fork here, before Scrapy starts its threads.
-        spider.extractor = ExtractPool.from_settings(settings)
+        spider.extractor = spider.ctx.extract_pool(settings)
         return spider
 
     # --- URLs ---------------------------------------------------------------------------

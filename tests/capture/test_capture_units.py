@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+from capture_support import warcio_check
 from scrapy.http import Headers, Request, Response
 from warcio.archiveiterator import ArchiveIterator
 
@@ -16,6 +19,7 @@ from harvester.capture.extension import WarcCapture
 from harvester.capture.payloads import PayloadIndex, payload_index_key, payload_key
 from harvester.capture.records import Original, PayloadDigest
 from harvester.exceptions import StoreError
+from harvester.extractpool import ExtractPool
 from pipelines.storage.local import LocalStore
 
 RUN = "20240501T120000Z-abcdef12"
@@ -67,19 +71,43 @@ def test_unknown_status_has_no_reason_and_transfer_encoding_is_renamed():
         ("X-Archive-Orig-Transfer-Encoding", "chunked"), ("A", "b")]
 
 
-def test_repeated_payload_in_one_run_is_a_revisit_and_markers_follow_the_upload(tmp_path):
+FETCHES = [("http://e.org/a", b"same body"), ("http://e.org/b", b"same body"),
+           ("http://e.org/c", b"other body"), ("http://e.org/empty", b""),
+           ("http://e.org/empty2", b"")]
+
+
+@pytest.mark.parametrize("rendered_by", ["writer thread", "worker process"])
+def test_repeated_payload_in_one_run_is_a_revisit_and_markers_follow_the_upload(
+        tmp_path, rendered_by):
     store = LocalStore(tmp_path / "store")
     stats = Stats()
     capture = WarcCapture(store=store, site="wilson", run_id=RUN, tmp_dir=tmp_path / "tmp",
                           stats=stats)
-    capture.capture(exchange("http://e.org/a", b"same body"))
-    capture.capture(exchange("http://e.org/b", b"same body"))
-    capture.capture(exchange("http://e.org/c", b"other body"))
-    capture.capture(exchange("http://e.org/empty", b""))
-    capture.capture(exchange("http://e.org/empty2", b""))
-    capture.close()
+    if rendered_by == "writer thread":
+        for url, body in FETCHES:
+            capture.capture(exchange(url, body))
+        capture.close()
+    else:  # as in a crawl: records rendered by the run's worker process
+        pool = ExtractPool(1)
+        capture.renderer = pool
+
+        async def crawl() -> None:
+            for url, body in FETCHES:
+                capture.capture(exchange(url, body))
+            await asyncio.gather(*list(capture._rendering))
+
+        try:
+            asyncio.run(crawl())
+            capture.close()
+        finally:
+            pool.close()
+        assert pool.stats.jobs == len(FETCHES) and pool.stats.inline == 0
     key = f"raw/wilson/{RUN}-00000.warc.gz"
     assert list(store.list("raw/")) == [key]
+    (tmp_path / "check.warc.gz").write_bytes(store.get(key) or b"")
+    check = warcio_check(tmp_path / "check.warc.gz")
+    # warcinfo + 5 requests + 4 responses; the revisit has no body to check
+    assert check.returncode == 0 and check.stdout.count("digest pass") == 10, check.stdout
     kinds = [t for t in types_in(store.get(key) or b"") if t[0] != "request"]
     assert kinds == [("warcinfo", ""), ("response", "http://e.org/a"),
                      ("revisit", "http://e.org/b"), ("response", "http://e.org/c"),
