@@ -21,6 +21,7 @@ TELNETCONSOLE_ENABLED = False  # no listening port in unattended runs
 # starts this many asyncio tasks for every response it parses, whatever it yields, so 100
 # cost ~5 s of CPU per 2,000 documents (bench/README.md "Where the time went").
 CONCURRENT_ITEMS = 16
+STATS_CLASS = "harvester.stats.HarvestStats"  # Scrapy's memory stats, minus a per-access wrapper
 
 # --- Who we are (the live site sees this) -------------------------------------------------
 HARVESTER_CONTACT_URL = "https://github.com/archive-harvester/archive-harvester"  # named in the User-Agent
