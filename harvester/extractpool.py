@@ -39,6 +39,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from harvester.exceptions import ConfigError, ExtractionTimeout, ExtractorCrashed
@@ -50,12 +51,28 @@ _READ_SIZE = 1 << 20
 ATTEMPTS = 2  # tries of one job when its worker dies or times out under it
 
 
-def default_workers() -> int:
-    """One worker when this process may use two or more cores, else none (inline)."""
+CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")  # cgroup v2 CPU quota (containers)
+
+
+def cgroup_cpus(path: Path = CGROUP_CPU_MAX) -> float | None:
+    """The cores a container's CPU quota allows ("200000 100000" -> 2.0); None: no quota."""
     try:
-        cpus = len(os.sched_getaffinity(0))
+        quota, period = path.read_text().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        return None
+
+
+def default_workers(cgroup: Path = CGROUP_CPU_MAX) -> int:
+    """One worker when this process may use two or more cores (CPU affinity and a
+    container's CPU quota), else none (inline)."""
+    try:
+        cpus: float = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cpus = os.cpu_count() or 1
+    quota = cgroup_cpus(cgroup)
+    if quota is not None:
+        cpus = min(cpus, quota)
     return 1 if cpus >= 2 else 0
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from harvester.exceptions import ConfigError, ExtractionTimeout, ExtractorCrashed, NotADocument
-from harvester.extractpool import ExtractPool, default_workers, parse_workers
+from harvester.extractpool import ExtractPool, cgroup_cpus, default_workers, parse_workers
 
 
 # --- jobs (module level: they travel by reference) ------------------------------------------
@@ -199,3 +199,17 @@ def test_worker_count_setting() -> None:
     for bad in ("many", "-1"):
         with pytest.raises(ConfigError):
             parse_workers(bad)
+
+
+def test_auto_counts_a_containers_cpu_quota(tmp_path: Path) -> None:
+    cpu_max = tmp_path / "cpu.max"
+    cores = len(os.sched_getaffinity(0))
+    cpu_max.write_text("max 100000\n")
+    assert cgroup_cpus(cpu_max) is None
+    assert default_workers(cpu_max) == (1 if cores >= 2 else 0)
+    cpu_max.write_text("150000 100000\n")  # 1.5 cores: parsing stays in the crawler
+    assert cgroup_cpus(cpu_max) == 1.5
+    assert default_workers(cpu_max) == 0
+    cpu_max.write_text("400000 100000\n")
+    assert default_workers(cpu_max) == (1 if cores >= 2 else 0)
+    assert cgroup_cpus(tmp_path / "missing") is None
