@@ -152,7 +152,7 @@ class WarcCapture:
             if engine is not None:
                 engine.pause()
                 self._inc("warc/backpressure_pauses")
-        if self.renderer is not None:
+        if self.renderer is not None and self.renderer.size:  # not after its workers failed
             task = asyncio.ensure_future(self._render(ex))
             self._rendering.add(task)
             task.add_done_callback(self._rendering.discard)

@@ -25,6 +25,7 @@ from harvester.items import DocumentItem
 from harvester.middlewares.challenge import CLOSE_REASON as CHALLENGE_CLOSE
 from harvester.runs import (
     Coverage,
+    FeedSpill,
     compose_changes,
     coverage_alerts,
     feed_line,
@@ -60,7 +61,7 @@ class RunReport:
         self.min_records = s.getint("HARVESTER_COVERAGE_MIN_RECORDS", 20)
         self.drop = s.getfloat("HARVESTER_COVERAGE_DROP", 0.5)
         self.coverage = Coverage()
-        self.changes: list[tuple[str, str]] = []  # (record id, feed line): see feed_line
+        self.changes = FeedSpill()  # the feed's lines, on disk until the feed is written
         self._heartbeat: asyncio.Task[None] | None = None
         self.report: dict[str, Any] = {}
 
@@ -179,7 +180,8 @@ class RunReport:
         store = ctx.store
         store.sync()  # the feed names records: they are durable first
         lines = self.changes
-        compose_changes(store, ctx.state, ctx.site, ctx.run_id, serialized=lines)
+        compose_changes(store, ctx.state, ctx.site, ctx.run_id, spill=lines)
+        lines.close()
         ctx.state.drop_changes(ctx.run_id)
         try:
             previous = [r for r in iter_reports(store, ctx.site)

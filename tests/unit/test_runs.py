@@ -1,5 +1,10 @@
+import json
+
 from harvester.extensions.progress import format_eta, progress_line
-from harvester.runs import Coverage, coverage_alerts
+from harvester.keys import changes_key
+from harvester.runs import Coverage, FeedSpill, compose_changes, coverage_alerts, feed_line
+from harvester.state import HarvestState
+from pipelines.storage.local import LocalStore
 
 
 def _record(**over):
@@ -90,3 +95,32 @@ def test_two_workers_recovering_one_killed_run_leave_its_whole_feed(tmp_path):
     feed = store.get(f"runs/wilson/{run}.changes.jsonl")
     assert feed is not None
     assert len([json.loads(line) for line in feed.decode().splitlines()]) == 30
+
+
+def test_feed_spill_writes_the_same_feed_as_lines_in_memory(tmp_path) -> None:
+    """The run keeps its feed lines in a temporary file; the feed it writes is the one the
+    in-memory path writes: every line, sorted by record id, equal ids in arrival order."""
+    lines = [feed_line({"record_id": rid, "change": change, "title": title})
+             for rid, change, title in [("300", "new", "Zhou Enlai à Genève"),
+                                        ("1001", "new", "Письмо"), ("300", "changed", "b"),
+                                        ("0042", "new", "金日成"), ("999", "new", "tab\there")]]
+    in_memory = LocalStore(tmp_path / "a")
+    spilled = LocalStore(tmp_path / "b")
+    spill = FeedSpill()
+    RUN = "20260101T000000Z-0000feed"  # noqa: N806
+    for line in lines[:3]:
+        spill.append(line)
+    assert spill.body().count(b"\n") == 3  # reading it does not stop the appends
+    for line in lines[3:]:
+        spill.append(line)
+    assert compose_changes(in_memory, HarvestState(in_memory, "wilson"), "wilson", RUN,
+                           serialized=lines) == 5
+    assert compose_changes(spilled, HarvestState(spilled, "wilson"), "wilson", RUN,
+                           spill=spill) == 5
+    spill.close()
+    key = changes_key("wilson", RUN)
+    feed = spilled.get(key)
+    assert feed == in_memory.get(key)
+    assert [json.loads(x)["record_id"] for x in feed.decode().splitlines()] == [
+        "0042", "1001", "300", "300", "999"]
+    assert [json.loads(x)["change"] for x in feed.decode().splitlines()][2:4] == ["new", "changed"]
