@@ -20,7 +20,7 @@ TELNETCONSOLE_ENABLED = False  # no listening port in unattended runs
 # Records in flight per response (Scrapy: 100). A document page yields one record; Scrapy
 # starts this many asyncio tasks for every response it parses, whatever it yields, so 100
 # cost ~5 s of CPU per 2,000 documents (bench/README.md "Where the time went").
-CONCURRENT_ITEMS = 16
+CONCURRENT_ITEMS = 8
 STATS_CLASS = "harvester.stats.HarvestStats"  # Scrapy's memory stats, minus a per-access wrapper
 
 # --- Who we are (the live site sees this) -------------------------------------------------

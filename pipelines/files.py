@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 import scrapy
 from scrapy.exceptions import NotConfigured
 
+from harvester import responsetypes
 from harvester.context import RunContext
 from harvester.items import DocumentItem
 from harvester.keys import file_key, safe_file_name
@@ -50,6 +51,7 @@ class FilesPipeline:
         if not crawler.settings.getbool("HARVESTER_DOWNLOAD_FILES", True):
             raise NotConfigured
         maxsize = crawler.settings.getint("HARVESTER_FILE_MAXSIZE")
+        responsetypes.install()  # PDFs and scans are not sniffed for text
         return cls(RunContext.of(crawler), crawler, maxsize)
 
     async def process_item(self, item: Any) -> Any:

@@ -174,7 +174,8 @@ class ArchiveSpider(scrapy.Spider):
         page = int(response.meta["page"])
         stats = self.crawler.stats
         try:
-            listing = self.site.parse_listing(response.body, response.url)
+            listing = await self.extractor.run(self.site.parse_listing, response.body,
+                                               response.url)
         except ExtractionError as exc:
             stats.inc_value("listing/invalid")
             logger.error("listing page %s is not a listing: %s", response.url, exc)
