@@ -38,7 +38,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +105,6 @@ class PoolStats:
     crashed: int = 0  # jobs failed for good because their worker died twice
     timeouts: int = 0  # jobs failed for good because they ran past the timeout twice
     inline: int = 0  # jobs run inline because no worker could start
-    pids: list[int] = field(default_factory=list)
 
 
 class _NoWorker(Exception):
@@ -122,7 +121,7 @@ class ExtractPool:
         self._next_id = 0
         self._closed = False
         for _ in range(workers):
-            self._workers.append(self._spawn())
+            self._workers.append(_Worker(self))
 
     @classmethod
     def from_settings(cls, settings: Any) -> ExtractPool:
@@ -168,11 +167,6 @@ class ExtractPool:
             worker.reap(wait)
 
     # --- workers --------------------------------------------------------------------------
-    def _spawn(self) -> _Worker:
-        worker = _Worker(self)
-        self.stats.pids.append(worker.pid)
-        return worker
-
     def _worker_died(self, dead: _Worker, timed_out: bool) -> None:
         """Called by a worker whose process ended: settle its jobs, start its successor."""
         status = dead.reap(5.0)
@@ -183,7 +177,7 @@ class ExtractPool:
         if not dead.ready:  # not a page's fault: the worker cannot run here
             self._give_up(jobs, status)
             return
-        successor = self._spawn()
+        successor = _Worker(self)
         self._workers[self._workers.index(dead)] = successor
         self.stats.restarts += 1
         if jobs:

@@ -43,14 +43,11 @@ from harvester import __version__
 from harvester.capture.exchange import Exchange, exchange_from
 from harvester.capture.payloads import PayloadIndex
 from harvester.capture.records import (
-    Original,
     PayloadDigest,
     builder,
     record_id,
     request_record,
-    response_record,
     revisit_record,
-    warc_date,
 )
 from harvester.capture.render import Rendered, render_fetch
 from harvester.capture.rolling import RollingWarcFile
@@ -127,8 +124,8 @@ class WarcCapture:
             gzip_level=s.getint("HARVESTER_WARC_GZIP_LEVEL", 6),
         )
         ext.crawler = crawler
-        if ctx.extract_pool(s).size:
-            ext.renderer = ctx.extract_pool(s)
+        pool = ctx.extract_pool(s)
+        ext.renderer = pool if pool.size else None
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
@@ -157,7 +154,7 @@ class WarcCapture:
             self._rendering.add(task)
             task.add_done_callback(self._rendering.discard)
         else:
-            self._writer.submit(self._counted, self._write, ex)
+            self._writer.submit(self._write_counted, ex)
 
     async def _render(self, ex: Exchange) -> None:
         """Reactor thread: records rendered by the worker process, appended by the writer."""
@@ -166,9 +163,9 @@ class WarcCapture:
         except Exception as exc:  # noqa: BLE001 - the writer renders it instead
             log.debug("rendering the capture of %s in the worker failed (%s); the writer "
                       "thread renders it", ex.url, exc)
-            self._writer.submit(self._counted, self._write, ex)
+            self._writer.submit(self._write_counted, ex)
             return
-        self._writer.submit(self._counted, self._write_rendered, ex, rendered)
+        self._writer.submit(self._write_counted, ex, rendered)
 
     def _resume(self) -> None:
         """Reactor thread: the writer caught up, let the crawl go on."""
@@ -189,9 +186,9 @@ class WarcCapture:
         await maybe_deferred_to_future(deferToThread(self.close))
 
     # --- writer thread ------------------------------------------------------------------
-    def _counted(self, write: Any, *args: Any) -> None:
+    def _write_counted(self, ex: Exchange, rendered: Rendered | None = None) -> None:
         try:
-            write(*args)
+            self._write(ex, rendered)
         finally:
             with self._backlog_lock:
                 self._backlog -= 1
@@ -203,50 +200,28 @@ class WarcCapture:
 
                 reactor.callFromThread(self._resume)
 
-    def _write(self, ex: Exchange) -> None:
+    def _write(self, ex: Exchange, rendered: Rendered | None = None) -> None:
+        """Append one fetch's records: a revisit record when its payload was captured
+        before, else the full capture (`rendered` by the worker, or rendered here)."""
         name = self.file.current_name
         try:
-            b = builder()
-            digest = PayloadDigest.of(ex.body)
+            digest = rendered.digest if rendered is not None else PayloadDigest.of(ex.body)
             original = self.index.find(digest) if self.revisits and ex.body else None
-            if original is not None:
+            if original is not None:  # no body: cheap to render here
+                b = builder()
                 first, kind = revisit_record(b, ex, digest, original), "revisit"
+                self.file.write([first, request_record(b, ex, record_id(first))])
             else:
-                first, kind = response_record(b, ex, digest), "response"
+                rendered = rendered or render_fetch(ex, self.gzip_level, digest)
+                kind = "response"
                 if self.revisits and ex.body:
-                    self.index.add(digest, Original(ex.url, warc_date(ex.date), record_id(first)),
-                                   name)
-            self.file.write([first, request_record(b, ex, record_id(first))])
+                    self.index.add(digest, rendered.original, name)
+                self.file.write_bytes(rendered.data)
         except (OSError, HarvesterError, ValueError) as exc:
             log.error("WARC capture of %s failed: %s", ex.url, exc)
             self._inc("warc/errors")
             return
         self._inc(f"warc/records/{kind}")
-        self._inc("warc/records/request")
-
-    def _write_rendered(self, ex: Exchange, rendered: Rendered) -> None:
-        """Append a fetch the worker rendered as a full capture; a payload captured before
-        is written as a revisit record instead (rendered here: no body, cheap)."""
-        if self.revisits and ex.body:
-            try:
-                known = self.index.find(rendered.digest) is not None
-            except (OSError, HarvesterError) as exc:
-                log.error("WARC capture of %s failed: %s", ex.url, exc)
-                self._inc("warc/errors")
-                return
-            if known:
-                self._write(ex)
-                return
-        try:
-            name = self.file.current_name
-            if self.revisits and ex.body:
-                self.index.add(rendered.digest, rendered.original, name)
-            self.file.write_bytes(rendered.data)
-        except (OSError, HarvesterError, ValueError) as exc:
-            log.error("WARC capture of %s failed: %s", ex.url, exc)
-            self._inc("warc/errors")
-            return
-        self._inc("warc/records/response")
         self._inc("warc/records/request")
 
     def _name(self, seq: int) -> str:

@@ -33,10 +33,12 @@ class Rendered:
     data: bytes  # the response record and the request record, one gzip member each
 
 
-def render_fetch(ex: Exchange, gzip_level: int = 6) -> Rendered:
-    """The records of one fetch as a full capture (response + request)."""
+def render_fetch(ex: Exchange, gzip_level: int = 6,
+                 digest: PayloadDigest | None = None) -> Rendered:
+    """The records of one fetch as a full capture (response + request); `digest`: the
+    body's, when the caller computed it already."""
     b = builder()
-    digest = PayloadDigest.of(ex.body)
+    digest = digest or PayloadDigest.of(ex.body)
     first = response_record(b, ex, digest)
     out = BytesIO()
     writer = LevelGzipWARCWriter(out, level=gzip_level, warc_version=WARC_VERSION)

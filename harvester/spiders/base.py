@@ -112,6 +112,7 @@ class ArchiveSpider(scrapy.Spider):
             asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=STORE_DOWN))
             return
         ctx.mode = self.mode
+        self.crawler.stats.set_value("extract/workers", self.extractor.size)
         ctx.campaign_id = self.campaign["id"] if self.campaign else None
         logger.info("harvest %s: mode %s, run %s, store %s", self.name, self.mode, ctx.run_id,
                     ctx.store_uri)
@@ -284,10 +285,8 @@ class ArchiveSpider(scrapy.Spider):
             self._campaign_saver.submit(self.ctx.state.save_backfill, dict(self.campaign))
         self._campaign_saver.shutdown(wait=True)
         extractor = getattr(self, "extractor", None)
-        if extractor is not None:
+        if extractor is not None:  # the run's context stops its workers (RunContext.close)
             stats = self.crawler.stats
-            stats.set_value("extract/workers", extractor.size)
-            extractor.close()
             stats.set_value("extract/worker_restarts", extractor.stats.restarts)
             stats.set_value("extract/crashed", extractor.stats.crashed)
             stats.set_value("extract/timeouts", extractor.stats.timeouts)
