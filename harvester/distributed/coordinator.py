@@ -116,6 +116,21 @@ redis.call('EXPIRE', KEYS[3], ARGV[3])
 return top[1]
 """
 
+# KEYS: requests, seen, inflight; ARGV: request, score, fingerprint ("" = not filtered),
+# claim ("" = none). Queues a request unless its fingerprint was seen, and releases the
+# claim it replaces (a retry's, a redirect's), in one step: a worker killed between marking
+# a request seen and queuing it would leave a request no worker fetches, since the listing
+# page fetched again finds it seen. Returns 1 when queued, 0 for a duplicate.
+_PUSH = """
+local queued = 0
+if ARGV[3] == '' or redis.call('SADD', KEYS[2], ARGV[3]) == 1 then
+  redis.call('ZADD', KEYS[1], tonumber(ARGV[2]), ARGV[1])
+  queued = 1
+end
+if ARGV[4] ~= '' then redis.call('HDEL', KEYS[3], ARGV[4]) end
+return queued
+"""
+
 # KEYS: current, requests, seen, workers, busy, info, inflight; ARGV: worker, ttl
 # Returns 1, or 0 when the worker had been reaped as dead (it is back, and busy; its claims
 # were put back in the frontier, so some pages may be fetched twice), or -1 when done.
@@ -242,6 +257,7 @@ class CrawlCoordinator:
         self._expected: dict[str, int] = {}  # listing claim -> follow-ups it produced
         self._join = server.register_script(_JOIN)
         self._claim = server.register_script(_CLAIM)
+        self._push = server.register_script(_PUSH)
         self._heartbeat = server.register_script(_HEARTBEAT)
         self._idle = server.register_script(_IDLE)
         self._leave = server.register_script(_LEAVE)
@@ -297,6 +313,17 @@ class CrawlCoordinator:
                                  self.keys.inflight(self.worker_id)],
                            args=[self.worker_id, claim, self.key_ttl])
         return (claim, data) if data else None
+
+    def push(self, data: bytes, score: float, fingerprint: str | None = None,
+             claim: str | None = None) -> bool:
+        """Queue a request (unless `fingerprint` is in the crawl's seen-set) and release
+        the claim it replaces, atomically. True when queued, False for a duplicate."""
+        if claim:
+            self._children.pop(claim, None)
+            self._expected.pop(claim, None)
+        return bool(self._push(keys=[self.keys.requests, self.keys.seen,
+                                     self.keys.inflight(self.worker_id)],
+                               args=[data, score, fingerprint or "", claim or ""]))
 
     def release(self, claim: str | None) -> None:
         """The claim's work is complete (its outcome is in the store or the frontier)."""

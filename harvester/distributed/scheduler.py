@@ -8,6 +8,9 @@ What differs from scrapy-redis 0.9.1 (released before Scrapy 2.16), and why:
 - a pop also marks the worker busy and files the request as its claim, in one Lua script;
   a queued retry or redirect, or the last follow-up of a listing page, releases the claim
   (see coordinator.py);
+- the seen-set check and the push are one Lua script (scrapy-redis makes two calls): a
+  worker killed between them would leave a request marked seen and never queued, which
+  the listing page fetched again by another worker would not queue either;
 - stats are counted without the `spider=` argument Scrapy 2.19 deprecates;
 - requests are queued as JSON (serializer.py), not pickle.
 """
@@ -88,24 +91,20 @@ class RedisScheduler(Scheduler):
         """The crawl's keys outlive this worker (CrawlIdle decides when the crawl is done)."""
 
     def enqueue_request(self, request: Request) -> bool:
-        # a retry or redirect carries the claim of the request it replaces: once it is in
-        # the frontier (or found a duplicate) that claim is done
+        # a retry or redirect carries the claim of the request it replaces: the script that
+        # queues it (or finds it a duplicate) releases that claim in the same step
         claim = request.meta.pop(CLAIM, None)
         parent = request.meta.pop(PARENT, None)
-        try:
-            return self._enqueue(request)
-        finally:
-            self.coordinator.release(claim)
-            if parent:
-                self.coordinator.follow_up_queued(parent)
-
-    def _enqueue(self, request: Request) -> bool:
-        if not request.dont_filter and self.df.request_seen(request):
+        fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
+        queued = self.coordinator.push(self.queue._encode_request(request), -request.priority,
+                                       fingerprint, claim)
+        if parent:
+            self.coordinator.follow_up_queued(parent)
+        if not queued:
             self.df.log(request, self.spider)
             if self.stats:
                 self.stats.inc_value("scheduler/duplicate/redis")
             return False
-        self.queue.push(request)
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis")
         return True

@@ -88,3 +88,21 @@ def page_fetches(stats: dict[str, Any]) -> int:
 
 def campaign(store: Path, site: str = "wilson") -> dict[str, Any]:
     return dict(json.loads((store / "state" / site / "backfill.json").read_text()))
+
+
+def explain_missing(store: Path, expected: list[str], by_path: dict[str, int],
+                    logs: list[Path]) -> str:
+    """What is known of each expected record missing from the store: how often the server
+    served its page, the store's files that name it (seen marker, failed entry,
+    quarantine), the worker log lines that name it. For a failing test's message."""
+    missing = sorted(set(expected) - set(record_ids(store)))
+    found = [p for p in store.rglob("*") if p.is_file() and "records" not in p.parts]
+    lines = [f"missing records: {missing}"]
+    for rid in missing[:5]:
+        lines.append(f"{rid}: served {[(p, n) for p, n in by_path.items() if rid in p]}")
+        lines += [f"  {p.relative_to(store)}" for p in found
+                  if rid.encode() in p.read_bytes()[:100_000]]
+        for log in logs:
+            lines += [f"  {log.name}: {line[:300]}"
+                      for line in log.read_text("utf-8", "replace").splitlines() if rid in line]
+    return "\n".join(lines)

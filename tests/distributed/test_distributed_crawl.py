@@ -22,6 +22,7 @@ import redis
 from distributed_support import (
     campaign,
     changes_counter,
+    explain_missing,
     page_fetches,
     record_ids,
     reports,
@@ -169,10 +170,11 @@ def test_killed_worker_loses_nothing(archive200: tuple[str, SampleControl], redi
     # the survivors reaped the dead worker, did what it held and completed the store
     info = client.hgetall(next(iter(client.scan_iter("harvester:wilson:*:info"))))
     assert int(info[b"reaped"]) == 1 and int(info[b"requeued"]) >= 1
-    assert record_ids(store) == expected
+    by_path = control.stats()["by_path"]
+    assert record_ids(store) == expected, explain_missing(
+        store, expected, by_path, sorted((tmp_path / "logs").glob("*.log")))
     assert versions(store) == []
     assert campaign(store)["status"] == "complete"
-    by_path = control.stats()["by_path"]
     # pages fetched twice: only some of those the dead worker held (it may have fetched them)
     twice = [p for p in by_path if p.startswith(("/document/", "/search")) and by_path[p] > 1]
     assert len(twice) <= int(info[b"requeued"])

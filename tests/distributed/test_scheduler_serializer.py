@@ -3,6 +3,8 @@ serializer of queued requests."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 import redis
 import scrapy
@@ -113,3 +115,53 @@ def test_serializer_refuses_objects() -> None:
         serializer.dumps({"meta": {"when": object()}})
     with pytest.raises(ValueError):
         serializer.loads(b"[1, 2]")
+
+
+class KilledAfter(redis.Redis):
+    """A client whose process dies after `budget` more commands: the next is never sent."""
+
+    budget = 1 << 30
+
+    def execute_command(self, *args: object, **options: object) -> object:
+        if self.budget <= 0:
+            raise redis.ConnectionError("worker killed")
+        self.budget -= 1
+        return super().execute_command(*args, **options)
+
+
+@pytest.mark.parametrize("commands", [0, 1, 2, 3])
+def test_a_worker_killed_while_queuing_leaves_no_request_seen_but_unqueued(
+        redis_url: str, redis_client: redis.Redis, commands: int) -> None:
+    """Whatever the command a worker dies at, a follow-up is either queued or not marked
+    seen: when the listing page is fetched again, it queues what was not queued."""
+    client = KilledAfter.from_url(redis_url)
+    scheduler, spider = make(client)  # type: ignore[arg-type]
+    keys = scheduler.coordinator.keys
+    follow_up = scrapy.Request("http://127.0.0.1:1/document/101416", priority=5,
+                               meta={"redis_parent": "1"})
+    client.budget = commands
+    with contextlib.suppress(redis.ConnectionError):
+        scheduler.enqueue_request(follow_up)
+    fingerprint = scheduler.df.request_fingerprint(follow_up)
+    seen = bool(redis_client.sismember(keys.seen, fingerprint))
+    queued = [raw for raw in redis_client.zrange(keys.requests, 0, -1) if b"101416" in raw]
+    assert seen == bool(queued), f"seen {seen}, queued {len(queued)} after {commands} commands"
+    # the listing page, fetched again by another worker, queues it now if it was lost
+    other, spider2 = make(redis_client, "w2")
+    other.enqueue_request(follow_up.replace(meta={}))
+    assert len([raw for raw in redis_client.zrange(keys.requests, 0, -1)
+                if b"101416" in raw]) == 1
+
+
+def test_a_queued_retry_releases_the_claim_it_replaces(redis_client: redis.Redis) -> None:
+    scheduler, spider = make(redis_client)
+    scheduler.enqueue_request(listing(spider, 1))
+    request = scheduler.next_request()
+    assert request is not None
+    inflight = scheduler.coordinator.keys.inflight("w1")
+    assert redis_client.hkeys(inflight) == [b"1"]
+    retry = request.replace(dont_filter=True)  # as RetryMiddleware queues it
+    assert scheduler.enqueue_request(retry)  # not dropped as a duplicate of itself
+    assert redis_client.hkeys(inflight) == []  # the claim is done: the retry is queued
+    again = scheduler.next_request()
+    assert again is not None and again.meta["page"] == 1 and again.meta["redis_claim"] == "2"
