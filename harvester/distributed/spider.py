@@ -44,7 +44,8 @@ class DistributedSpiderMixin:
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
         spider = super().from_crawler(crawler, *args, **kwargs)  # type: ignore[misc]
         spider.coordinator = CrawlCoordinator.of(crawler)
-        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+        # item_error: released by _fail, once the document is recorded as failed
+        for signal in (signals.item_scraped, signals.item_dropped):
             crawler.signals.connect(spider._release_item, signal=signal)
         return spider
 

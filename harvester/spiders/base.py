@@ -87,7 +87,7 @@ class ArchiveSpider(scrapy.Spider):
         spider.ctx = RunContext.of(crawler)
         crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
         crawler.signals.connect(spider._item_done, signal=signals.item_dropped)
-        crawler.signals.connect(spider._item_done, signal=signals.item_error)
+        crawler.signals.connect(spider._item_failed, signal=signals.item_error)
         spider.extractor = spider.ctx.extract_pool(settings)
         return spider
 
@@ -257,6 +257,17 @@ class ArchiveSpider(scrapy.Spider):
     def _item_done(self, item: Any, **kwargs: Any) -> None:
         if isinstance(item, DocumentItem):
             self._doc_finished(item.page)
+
+    async def _item_failed(self, item: Any, response: Any = None, failure: Any = None,
+                           **kwargs: Any) -> None:
+        """A pipeline raised on the record (not a DropItem): it was not stored. Recorded as
+        failed, so the next run fetches it again and the run report counts it."""
+        if isinstance(item, DocumentItem):
+            meta = getattr(response, "meta", None) or {"listing_url": item.listing_url,
+                                                      "page": item.page}
+            reason = failure.getErrorMessage() if failure is not None else "unknown"
+            self.crawler.stats.inc_value("documents/pipeline_errors")
+            await self._fail(item.url, f"pipeline error: {reason}", meta)
 
     def _doc_finished(self, page: int | None, failed: bool = False) -> None:
         self.done_docs += 1

@@ -21,6 +21,7 @@ from crawl_support import (
     local_records,
     local_reports,
 )
+from failing_pipeline import with_failing_pipeline
 
 from harvester.sample import serve_subprocess
 from harvester.sample.proxy import TcpProxy
@@ -245,3 +246,29 @@ def test_credentials_never_reach_logs_or_reports(tmp_path: Path) -> None:
     for text in (run.stdout, run.stderr, spooled.decode("utf-8", "replace")):
         assert key_id not in text and secret not in text
     assert "Traceback" not in run.stderr
+
+
+def test_a_record_a_pipeline_fails_on_is_retried_next_run(tmp_path: Path) -> None:
+    """An error in a pipeline (not a validation failure) leaves the record unstored: the
+    document is recorded as failed, the report counts it, and the next run stores it."""
+    store = tmp_path / "store"
+    env = {"PYTHONPATH": os.pathsep.join([str(Path(__file__).parent),
+                                          os.environ.get("PYTHONPATH", "")])}
+    with serve_subprocess(size=20) as (base_url, control):
+        expected = _expected(control)
+        victim = sorted(expected)[7]
+        first = harvest(str(store), base_url, *with_failing_pipeline(),
+                        env={**env, "FAIL_RECORD_IDS": victim})
+        report = latest_report(local_reports(store))
+        assert victim not in local_records(store), first.stderr[-2000:]
+        assert report["counts"]["failed"] == 1 and report["counts"]["new"] == 19
+        failed = [json.loads(p.read_text()) for p in (store / "state" / "wilson" / "failed")
+                  .glob("*.json")]
+        assert len(failed) == 1 and f"injected failure for {victim}" in failed[0]["reason"]
+        assert "'documents/pipeline_errors': 1" in first.stderr
+
+        second = harvest(str(store), base_url, *with_failing_pipeline(), env=env)
+        assert second.code == 0, second.stderr[-2000:]
+    assert_matches_ground_truth(local_records(store), expected)
+    assert not list((store / "state" / "wilson" / "failed").glob("*.json"))
+    assert latest_report(local_reports(store))["counts"]["new"] == 1
