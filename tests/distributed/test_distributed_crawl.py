@@ -73,7 +73,10 @@ def shared_run(archive500: tuple[str, SampleControl], redis_server: str,
     single_fetches = control.stats()
 
     control.reset_stats()
-    workers = start_workers(3, root / "store", base_url, redis_url, root / "logs")
+    # no worker dies here: a long timeout, so a worker stalled on a loaded machine is not
+    # taken for dead (which would refetch its pages and count as reaped)
+    workers = start_workers(3, root / "store", base_url, redis_url, root / "logs",
+                            "-s", "HARVESTER_REDIS_WORKER_TIMEOUT=60")
     codes = wait_all(workers)
     return SharedRun(root / "store", root / "logs", codes, expected, control.stats(),
                      single_fetches, redis_url, base_url, control, [w.tail() for w in workers])
