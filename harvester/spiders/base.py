@@ -181,6 +181,11 @@ class ArchiveSpider(scrapy.Spider):
             stats.inc_value("listing/invalid")
             logger.error("listing page %s is not a listing: %s", response.url, exc)
             return
+        except Exception:  # a bug of the extractor on this page: the walk stops here, and
+            # the campaign stays open, so the next run walks on (nothing is taken for done)
+            stats.inc_value("listing/extractor_errors")
+            logger.exception("the listing page %s broke the extractor", response.url)
+            return
         stats.inc_value("listing/pages")
         if listing.total is not None and self.listing_total is None:
             self.listing_total = listing.total
@@ -227,6 +232,12 @@ class ArchiveSpider(scrapy.Spider):
             return
         except ExtractionError as exc:
             await self._quarantine(response, str(exc), type(exc).__name__)
+            return
+        except Exception as exc:  # a bug of the extractor on this page: kept with the reason
+            logger.exception("the document page %s broke the extractor", response.url)
+            self.crawler.stats.inc_value("documents/extractor_errors")
+            await self._quarantine(response, f"extractor error: {type(exc).__name__}: {exc}",
+                                   type(exc).__name__)
             return
         yield DocumentItem(url=response.url, listing_url=meta.get("listing_url", response.url),
                            record=fields, page=meta.get("page"),

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -272,3 +274,33 @@ def test_a_record_a_pipeline_fails_on_is_retried_next_run(tmp_path: Path) -> Non
     assert_matches_ground_truth(local_records(store), expected)
     assert not list((store / "state" / "wilson" / "failed").glob("*.json"))
     assert latest_report(local_reports(store))["counts"]["new"] == 1
+
+
+def test_a_page_that_breaks_the_extractor_is_quarantined(tmp_path: Path) -> None:
+    """An extractor bug on one page (an exception that is no ExtractionError) quarantines
+    that page with the error as its reason; the run goes on and the report counts it."""
+    store = tmp_path / "store"
+    here = str(Path(__file__).parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([here, os.environ.get("PYTHONPATH", "")]),
+           "HARVESTER_SPOOL_DIR": str(tmp_path / "spool")}
+    with serve_subprocess(size=12) as (base_url, control):
+        expected = _expected(control)
+        victim = sorted(expected)[3]
+        for workers in ("1", "0"):  # in the extraction worker process, and inline
+            shutil.rmtree(store, ignore_errors=True)
+            cmd = [sys.executable, "-c", "import sys, buggy_site; sys.exit(buggy_site.run("
+                   "sys.argv[1:]))", "harvest", "wilson", "--store", str(store), "--base-url",
+                   base_url, *FAST, "-s", f"HARVESTER_EXTRACT_WORKERS={workers}"]
+            slug = expected[victim]["url"].rsplit("/", 1)[1]
+            run = subprocess.run(cmd, env={**env, "BUGGY_URL_PART": slug}, text=True,
+                                 capture_output=True, timeout=240)
+            assert run.returncode == 0, run.stderr[-3000:]
+            records = local_records(store)
+            assert sorted(records) == sorted(set(expected) - {victim})
+            notes = [json.loads(p.read_text()) for p in (store / "quarantine").rglob("*.json")]
+            assert len(notes) == 1 and notes[0]["url"].endswith(slug), notes
+            assert notes[0]["error"] == "KeyError"
+            assert "extractor error: KeyError" in notes[0]["reason"]
+            report = latest_report(local_reports(store))
+            assert report["counts"]["quarantined"] == 1 and report["counts"]["new"] == 11
+            assert "'documents/extractor_errors': 1" in run.stderr
