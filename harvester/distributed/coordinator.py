@@ -13,7 +13,9 @@ Kill-safety: a pop also files the request under the worker's claims
 (`...:inflight:<worker>`, claim id -> request). A claim is released when its work is
 complete: a document's record went through the pipelines (or it failed or was
 quarantined), a listing page's follow-up requests are all in the frontier, a retry or
-redirect of it was queued; and all at once when the worker is idle. A worker that stops
+redirect of it was queued; and all at once when the worker is idle (unless one of its Redis
+calls failed since its last idle: then the claims it still holds are queued again, since
+their outcome may not have reached Redis). A worker that stops
 heartbeating for `worker_timeout` seconds is dead: the next idle worker reaps it and puts
 its claims back into the frontier, so the others do its in-flight work (a page it had
 finished but not yet released is fetched again; records are create-only, so nothing is
@@ -105,8 +107,12 @@ return {crawl, how}
 """
 
 # KEYS: requests, busy, inflight; ARGV: worker, claim id, ttl.
-# Pops the best request, marks the worker busy and keeps the request as its claim.
+# Pops the best request, marks the worker busy and keeps the request as its claim. A claim
+# id already filed answers with its request: redis-py sends the script again when a reply
+# is lost, and a second pop under the same id would overwrite (lose) the first request.
 _CLAIM = _NOW + """
+local held = redis.call('HGET', KEYS[3], ARGV[2])
+if held then return held end
 local top = redis.call('ZRANGE', KEYS[1], 0, 0)
 if #top == 0 then return false end
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
@@ -150,16 +156,25 @@ return back
 """
 
 # KEYS: current, requests, seen, workers, busy, info, inflight
-# ARGV: worker, timeout, crawl id, done ttl, crawl key prefix
-# Returns {state, reaped workers, requeued requests}: state 0 = work remains, 1 = done now
-# (the caller finalizes), 2 = done earlier (by another worker).
+# ARGV: worker, timeout, crawl id, done ttl, crawl key prefix, unsure (1: a Redis call of
+# this worker failed since its last idle, so a claim left may not be done: queue it again)
+# Returns {state, reaped workers, requeued requests, of them this worker's own}: state
+# 0 = work remains, 1 = done now (the caller finalizes), 2 = done earlier (by another worker).
 _IDLE = _NOW + _REQUEUE + """
 local worker, limit, prefix = ARGV[1], now - tonumber(ARGV[2]), ARGV[5]
 redis.call('ZREM', KEYS[5], worker)
-redis.call('DEL', KEYS[7])
-if redis.call('HEXISTS', KEYS[6], 'done') == 1 then return {2, 0, 0} end
+if redis.call('HEXISTS', KEYS[6], 'done') == 1 then
+  redis.call('DEL', KEYS[7])
+  return {2, 0, 0, 0}
+end
+local own = 0
+if ARGV[6] == '1' then
+  own = requeue(prefix, worker, KEYS[2])
+else
+  redis.call('DEL', KEYS[7])
+end
 redis.call('ZADD', KEYS[4], now, worker)
-local requeued = 0
+local requeued = own
 local dead = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', '(' .. limit)
 for _, w in ipairs(dead) do
   redis.call('ZREM', KEYS[5], w)
@@ -176,9 +191,9 @@ if redis.call('ZCARD', KEYS[2]) == 0 and redis.call('ZCARD', KEYS[5]) == 0 then
   redis.call('HSET', KEYS[6], 'done', now, 'finalizer', worker)
   if redis.call('GET', KEYS[1]) == ARGV[3] then redis.call('DEL', KEYS[1]) end
   for i = 2, 6 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
-  return {1, #dead, requeued}
+  return {1, #dead, requeued, own}
 end
-return {0, #dead, requeued}
+return {0, #dead, requeued, own}
 """
 
 # KEYS: current, requests, seen, workers, busy, info, inflight; ARGV: worker, prefix
@@ -255,6 +270,9 @@ class CrawlCoordinator:
         self._claims = itertools.count(1)
         self._children: dict[str, int] = {}  # listing claim -> follow-ups queued so far
         self._expected: dict[str, int] = {}  # listing claim -> follow-ups it produced
+        # a claim or push failed since the last idle (Redis unreachable, a reply lost): the
+        # claims still held then may not be done, and idle queues them again
+        self.unsure = False
         self._join = server.register_script(_JOIN)
         self._claim = server.register_script(_CLAIM)
         self._push = server.register_script(_PUSH)
@@ -309,21 +327,30 @@ class CrawlCoordinator:
     def claim(self) -> tuple[str, bytes] | None:
         """Pop the best request of the frontier as this worker's claim (marks it busy)."""
         claim = str(next(self._claims))
-        data = self._claim(keys=[self.keys.requests, self.keys.busy,
-                                 self.keys.inflight(self.worker_id)],
-                           args=[self.worker_id, claim, self.key_ttl])
+        try:
+            data = self._claim(keys=[self.keys.requests, self.keys.busy,
+                                     self.keys.inflight(self.worker_id)],
+                               args=[self.worker_id, claim, self.key_ttl])
+        except Exception:
+            self.unsure = True  # the claim may be filed: queued again at idle
+            raise
         return (claim, data) if data else None
 
     def push(self, data: bytes, score: float, fingerprint: str | None = None,
              claim: str | None = None) -> bool:
         """Queue a request (unless `fingerprint` is in the crawl's seen-set) and release
         the claim it replaces, atomically. True when queued, False for a duplicate."""
+        try:
+            queued = bool(self._push(keys=[self.keys.requests, self.keys.seen,
+                                           self.keys.inflight(self.worker_id)],
+                                     args=[data, score, fingerprint or "", claim or ""]))
+        except Exception:
+            self.unsure = True  # the claims this request came from go back at idle
+            raise
         if claim:
             self._children.pop(claim, None)
             self._expected.pop(claim, None)
-        return bool(self._push(keys=[self.keys.requests, self.keys.seen,
-                                     self.keys.inflight(self.worker_id)],
-                               args=[data, score, fingerprint or "", claim or ""]))
+        return queued
 
     def release(self, claim: str | None) -> None:
         """The claim's work is complete (its outcome is in the store or the frontier)."""
@@ -361,16 +388,21 @@ class CrawlCoordinator:
         """This worker has nothing in flight: release its claims, leave busy, reap dead
         workers (their claims go back to the frontier), and tell whether the crawl is done
         (IDLE_DONE_HERE makes this worker the finalizer)."""
-        self._children.clear()
-        self._expected.clear()
-        state, reaped, requeued = self._idle(
+        state, reaped, requeued, own = self._idle(
             keys=self._crawl_keys(),
             args=[self.worker_id, self.worker_timeout, self.crawl, self.done_ttl,
-                  self.keys.crawl_prefix],
+                  self.keys.crawl_prefix, int(self.unsure)],
         )
-        if int(reaped) or int(requeued):
+        self._children.clear()
+        self._expected.clear()
+        self.unsure = False
+        if int(own):
+            logger.warning("crawl %s: after a Redis error, the %d request(s) this worker still "
+                           "held are queued again", self.crawl, int(own))
+        if int(reaped) or int(requeued) - int(own):
             logger.warning("crawl %s: %d worker(s) stopped heartbeating; %d request(s) they "
-                           "held are queued again", self.crawl, int(reaped), int(requeued))
+                           "held are queued again", self.crawl, int(reaped),
+                           int(requeued) - int(own))
         state = int(state)
         if state == IDLE_DONE_HERE:
             self.finalizer = True

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from redis.exceptions import RedisError
 from scrapy import Request, Spider
 from scrapy.exceptions import CloseSpider
 from scrapy_redis.dupefilter import RFPDupeFilter
@@ -96,8 +97,17 @@ class RedisScheduler(Scheduler):
         claim = request.meta.pop(CLAIM, None)
         parent = request.meta.pop(PARENT, None)
         fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
-        queued = self.coordinator.push(self.queue._encode_request(request), -request.priority,
-                                       fingerprint, claim)
+        try:
+            queued = self.coordinator.push(self.queue._encode_request(request),
+                                           -request.priority, fingerprint, claim)
+        except RedisError as exc:
+            # not queued; the claim it came from (its listing page, or the request a retry
+            # replaces) stays held and is queued again when this worker is next idle
+            logger.error("crawl %s: could not queue %s (%s); it is queued again from the "
+                         "request it came from", self.coordinator.crawl, request.url, exc)
+            if self.stats:
+                self.stats.inc_value("redis/push_errors")
+            return False
         if parent:
             self.coordinator.follow_up_queued(parent)
         if not queued:
@@ -110,7 +120,14 @@ class RedisScheduler(Scheduler):
         return True
 
     def next_request(self) -> Request | None:
-        request = self.queue.pop()
+        try:
+            request = self.queue.pop()
+        except RedisError as exc:  # the engine asks again; idle waits out an outage
+            logger.warning("crawl %s: could not take a request (%s)", self.coordinator.crawl,
+                           exc)
+            if self.stats:
+                self.stats.inc_value("redis/pop_errors")
+            return None
         if request is not None and self.stats:
             self.stats.inc_value("scheduler/dequeued/redis")
         return request

@@ -13,7 +13,11 @@ from scrapy.utils.test import get_crawler
 from scrapy_redis.scheduler import Scheduler
 
 from harvester.distributed import serializer
-from harvester.distributed.coordinator import CrawlCoordinator
+from harvester.distributed.coordinator import (
+    IDLE_DONE_HERE,
+    IDLE_WORK_REMAINS,
+    CrawlCoordinator,
+)
 from harvester.distributed.keys import CrawlKeys
 from harvester.distributed.scheduler import RedisScheduler
 
@@ -165,3 +169,48 @@ def test_a_queued_retry_releases_the_claim_it_replaces(redis_client: redis.Redis
     assert redis_client.hkeys(inflight) == []  # the claim is done: the retry is queued
     again = scheduler.next_request()
     assert again is not None and again.meta["page"] == 1 and again.meta["redis_claim"] == "2"
+
+
+def test_a_follow_up_that_could_not_be_queued_is_queued_again_from_its_listing(
+        redis_url: str, redis_client: redis.Redis) -> None:
+    """Redis fails while a listing page's follow-up is queued: the error is logged, the
+    listing page stays claimed, and at idle it goes back to the frontier (fetched again,
+    its follow-ups are queued), so the crawl is not found done without it."""
+    client = KilledAfter.from_url(redis_url)
+    scheduler, spider = make(client)  # type: ignore[arg-type]
+    keys = scheduler.coordinator.keys
+    scheduler.enqueue_request(listing(spider, 0))
+    claimed = scheduler.next_request()
+    assert claimed is not None and claimed.meta["redis_claim"] == "1"
+    follow_up = scrapy.Request("http://127.0.0.1:1/document/101416",
+                               meta={"redis_parent": "1"})
+    client.budget = 0  # Redis is unreachable now
+    assert scheduler.enqueue_request(follow_up) is False  # no exception into the engine
+    assert scheduler.next_request() is None
+    client.budget = 1 << 30  # back
+    assert scheduler.stats.get_value("redis/push_errors") == 1
+    assert not redis_client.sismember(keys.seen, scheduler.df.request_fingerprint(follow_up))
+    assert scheduler.coordinator.idle() == IDLE_WORK_REMAINS
+    again = scheduler.next_request()  # the listing page, to be fetched again
+    assert again is not None and again.meta["page"] == 0
+    # after a clean stretch, idle releases what is held as before
+    assert scheduler.enqueue_request(follow_up.replace(meta={"redis_parent": "2"}))
+    scheduler.coordinator.listing_parsed("2", 1)
+    assert scheduler.next_request() is not None  # the document
+    assert scheduler.coordinator.idle() == IDLE_DONE_HERE
+
+
+def test_a_claim_sent_again_after_a_lost_reply_pops_nothing_more(
+        redis_client: redis.Redis) -> None:
+    """redis-py sends a script again when its reply is lost; the claim id is the same, and
+    the second run must answer with the first pop, not pop (and lose) another request."""
+    scheduler, spider = make(redis_client)
+    for page in (1, 2):
+        scheduler.enqueue_request(listing(spider, page))
+    coordinator, keys = scheduler.coordinator, scheduler.coordinator.keys
+    args = {"keys": [keys.requests, keys.busy, keys.inflight("w1")],
+            "args": ["w1", "7", coordinator.key_ttl]}
+    first = coordinator._claim(**args)
+    assert coordinator._claim(**args) == first  # the retry
+    assert redis_client.zcard(keys.requests) == 1  # page 2 is still queued
+    assert redis_client.hgetall(keys.inflight("w1")) == {b"7": first}
