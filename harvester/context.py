@@ -52,6 +52,7 @@ class RunContext:
     executor: ThreadPoolExecutor = field(repr=False)
     mode: str = ""  # resolved by the spider at start
     campaign_id: str | None = None  # the running backfill campaign, if any
+    walk_id: str | None = None  # the incremental walk of this run, if any
     exit_code: int = 0  # set by the run report at close
     exit_reason: str = ""  # one line, shown by the CLI when exit_code != 0
     # A local store's I/O runs on the reactor thread (a few short system calls per object,

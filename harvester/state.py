@@ -68,13 +68,15 @@ class HarvestState:
         return value if isinstance(value, dict) else None
 
     def mark_seen(self, url: str, record_id: str, content_sha256: str,
-                  campaign: str | None) -> None:
+                  campaign: str | None, walk: str | None = None) -> None:
         marker = {
             "url": url_identity(url),
             "record_id": record_id,
             "content_sha256": content_sha256,
             "campaign": campaign,
         }
+        if walk:
+            marker["walk"] = walk  # the incremental walk that stored it
         self.store.put(self._seen_key(url), _dump(marker), content_type=JSON)
 
     # --- failed documents ---------------------------------------------------------------
@@ -105,6 +107,17 @@ class HarvestState:
 
     def save_backfill(self, campaign: dict[str, Any]) -> None:
         self.store.put(self._backfill_key(), _dump(campaign), content_type=JSON)
+
+    # --- incremental walk ---------------------------------------------------------------
+    def _incremental_key(self) -> str:
+        return state_key(self.site, "incremental.json")
+
+    def load_incremental(self) -> dict[str, Any] | None:
+        value = load_json(self.store.get(self._incremental_key()))
+        return value if isinstance(value, dict) else None
+
+    def save_incremental(self, walk: dict[str, Any]) -> None:
+        self.store.put(self._incremental_key(), _dump(walk), content_type=JSON)
 
     # --- changes journal ----------------------------------------------------------------
     def _changes_prefix(self, run_id: str) -> str:

@@ -70,7 +70,7 @@ class StorePipeline(RunPipeline):
         """Blocking: the URL is harvested (after its record is durable)."""
         ctx, record = self.ctx, item.record
         ctx.state.mark_seen(item.listing_url, record["record_id"], record["content_sha256"],
-                            getattr(ctx, "campaign_id", None))
+                            getattr(ctx, "campaign_id", None), getattr(ctx, "walk_id", None))
         if item.from_failed:
             ctx.state.clear_failed(item.listing_url)
 

@@ -62,7 +62,8 @@ class CrawlKeys:
 
     @property
     def info(self) -> str:
-        """Hash: mode, campaign, listing_exhausted, limited, reaped, requeued, done, finalizer."""
+        """Hash: mode, campaign, listing_exhausted, walk, walk_ended, limited, reaped, requeued,
+        done, finalizer."""
         return self.part("info")
 
     def inflight(self, worker: str) -> str:

@@ -17,6 +17,9 @@ itself; the workers of a shared crawl must agree on them:
 - campaign completion: only the worker that found the crawl done (the finalizer) completes
   the campaign, and only if the listing was walked to its end and no worker ran with a
   --limit. Otherwise the campaign stays open and the next run fetches what is missing.
+- incremental walk: the first worker resolves it (a new one, or the open one an earlier
+  run left) and the others adopt its id; the finalizer completes it when a worker's walk
+  reached documents harvested before it (or the listing's end) and no worker had a limit.
 """
 
 from __future__ import annotations
@@ -94,6 +97,22 @@ class DistributedSpiderMixin:
                                    "same store is running with a different Redis")
         return agreed.mode, campaign
 
+    def _resolve_walk(self) -> dict[str, Any]:
+        """Blocking: the first worker resolves the incremental walk; the others adopt it,
+        so every worker tags its seen markers with one walk id."""
+        coordinator = self.coordinator
+        with coordinator.lock("walk"):
+            agreed = coordinator.info()
+            self._walk_saved = True  # the first worker records it as running, for all
+            if agreed.walk:
+                return {"id": agreed.walk, "status": "running"}
+            walk: dict[str, Any] = super()._resolve_walk()  # type: ignore[misc]
+            if not self._walk_saved:  # a new walk
+                self.ctx.state.save_incremental(walk)  # type: ignore[attr-defined]
+                self._walk_saved = True
+            coordinator.agree(walk=walk["id"])
+            return walk
+
     # --- listing ------------------------------------------------------------------------
     async def parse_listing(self, response: Response) -> AsyncIterator[Any]:
         claim = response.meta.get(CLAIM)
@@ -107,22 +126,26 @@ class DistributedSpiderMixin:
         if self.listing_exhausted:
             # before this worker can go idle, so before the crawl can be found done
             self.coordinator.agree(listing_exhausted="1")
+        if self.walk_ended:
+            self.coordinator.agree(walk_ended="1")
 
     def _maybe_advance_cursor(self) -> None:
         """No per-process cursor in a shared crawl (see the module docstring)."""
 
     def closed(self, reason: str) -> None:
         coordinator = self.coordinator
-        complete = False
+        complete = walk_complete = False
         if coordinator.finalizer:
             info = coordinator.info()
             complete = info.listing_exhausted and not info.limited
+            walk_complete = info.walk_ended and not info.limited
             if info.reaped:
                 logger.warning("crawl %s: %d worker(s) died; the others did the %d request(s) "
                                "they held", coordinator.crawl, info.reaped, info.requeued)
         # the base completes the campaign when its own walk reached the listing's end:
         # here that is the whole crawl's, and only the finalizer's to record
         self.listing_exhausted = complete
+        self.walk_ended = walk_complete
         super().closed(reason)  # type: ignore[misc]
 
 

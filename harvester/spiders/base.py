@@ -7,7 +7,12 @@ Modes (see README "Harvest modes"):
   A backfill started after the last one completed begins a new campaign that revisits
   every document, which is how edited documents are picked up.
 - incremental: reads the listing from the newest uploads and stops at the first page
-  holding a document already harvested.
+  holding a document harvested before this *walk* (state/<site>/incremental.json). A walk
+  completes when it reaches such a page (or the listing's end) in a run that finished
+  without --limit; a run stopped earlier (killed, a persistent challenge, a listing page
+  that failed) leaves the walk open, and the next incremental run resumes it: the
+  documents the stopped run stored are skipped without ending the walk, so the older new
+  uploads behind them are still reached.
 - auto: backfill while a campaign is unfinished or the store is empty, else incremental.
 Documents that failed in earlier runs (state/<site>/failed/) are retried first in every mode.
 """
@@ -62,6 +67,9 @@ class ArchiveSpider(scrapy.Spider):
         self.campaign: dict[str, Any] | None = None
         self.listing_total: int | None = None
         self.listing_exhausted = False
+        self.walk: dict[str, Any] | None = None  # the incremental walk (incremental mode)
+        self.walk_ended = False  # the walk reached documents harvested before it
+        self._walk_saved = False  # the walk is recorded as running in the store
         self.scheduled_docs = 0
         self.done_docs = 0
         self._page_pending: dict[int, int] = {}
@@ -114,6 +122,12 @@ class ArchiveSpider(scrapy.Spider):
         ctx.mode = self.mode
         self.crawler.stats.set_value("extract/workers", self.extractor.size)
         ctx.campaign_id = self.campaign["id"] if self.campaign else None
+        if self.mode == "incremental":
+            try:
+                self.walk = await ctx.io(self._resolve_walk)
+            except StoreError as exc:  # markers then carry no walk: the next walk is fresh
+                logger.warning("could not read the incremental walk state: %s", exc)
+            ctx.walk_id = self.walk["id"] if self.walk else None
         logger.info("harvest %s: mode %s, run %s, store %s", self.name, self.mode, ctx.run_id,
                     ctx.store_uri)
         try:
@@ -121,6 +135,8 @@ class ArchiveSpider(scrapy.Spider):
         except StoreError as exc:
             logger.warning("could not read the failed list (retried next run): %s", exc)
             failed = []
+        if failed:  # the retried documents are stored as part of the walk
+            await self._open_walk()
         for entry in failed:
             if self.limit and self.scheduled_docs >= self.limit:
                 break
@@ -147,6 +163,26 @@ class ArchiveSpider(scrapy.Spider):
                        "started_at": utc_now()}
             state.save_backfill(running)
         return mode, running
+
+    def _resolve_walk(self) -> dict[str, Any]:
+        """Blocking: the incremental walk this run does, a new one or an open one resumed."""
+        state = self.ctx.state
+        walk = state.load_incremental()
+        if walk and walk.get("status") == "running" and walk.get("id"):
+            logger.info("resuming the incremental walk %s (started %s), which an earlier run "
+                        "did not finish", walk["id"], walk.get("started_at"))
+            self.crawler.stats.set_value("listing/walk_resumed", 1)
+            self._walk_saved = True
+            return walk
+        self._walk_saved = False  # saved by _open_walk, once a document may be stored
+        return {"id": self.ctx.run_id, "status": "running", "started_at": utc_now()}
+
+    async def _open_walk(self) -> None:
+        """Record the walk as running before any record of it can be stored (a run that
+        stores nothing new writes no state)."""
+        if self.walk is not None and not self._walk_saved:
+            self._walk_saved = True
+            await self.ctx.io(self.ctx.state.save_incremental, self.walk)
 
     # --- requests -----------------------------------------------------------------------
     def _listing_request(self, page: int) -> scrapy.Request:
@@ -197,15 +233,19 @@ class ArchiveSpider(scrapy.Spider):
         limit_hit = False
         for url, marker in zip(urls, markers, strict=True):
             if marker is not None and self._is_done(marker):
-                reached_known = True
+                reached_known = reached_known or self._ends_walk(marker)
                 stats.inc_value("listing/known")
                 continue
             if self.limit and self.scheduled_docs >= self.limit:
                 limit_hit = True
                 break
+            await self._open_walk()
             yield self._document_request(url, page, unseen=marker is None)
         self._maybe_advance_cursor()
-        if limit_hit or (self.mode == "incremental" and reached_known):
+        if limit_hit:
+            return
+        if self.mode == "incremental" and reached_known:
+            self.walk_ended = True
             return
         if listing.next_url and urls:
             yield self._listing_request(page + 1)
@@ -216,6 +256,12 @@ class ArchiveSpider(scrapy.Spider):
         if self.mode == "incremental":
             return True
         return bool(self.campaign) and marker.get("campaign") == self.campaign["id"]  # type: ignore[index]
+
+    def _ends_walk(self, marker: dict[str, Any]) -> bool:
+        """Incremental: a document harvested before this walk (not by a run of this walk
+        that stopped early) marks where the new uploads end."""
+        return self.mode == "incremental" and (
+            self.walk is None or marker.get("walk") != self.walk["id"])
 
     def listing_failed(self, failure: Failure) -> None:
         self.crawler.stats.inc_value("listing/failed")
@@ -305,6 +351,10 @@ class ArchiveSpider(scrapy.Spider):
                 and self.listing_exhausted and not self.limit:
             self.campaign.update(status="complete", finished_at=utc_now())
             self._campaign_saver.submit(self.ctx.state.save_backfill, dict(self.campaign))
+        if self.mode == "incremental" and self.walk and self._walk_saved and reason == "finished" \
+                and (self.walk_ended or self.listing_exhausted) and not self.limit:
+            walk = dict(self.walk, status="complete", finished_at=utc_now())
+            self._campaign_saver.submit(self.ctx.state.save_incremental, walk)
         self._campaign_saver.shutdown(wait=True)
         extractor = getattr(self, "extractor", None)
         if extractor is not None:  # the run's context stops its workers (RunContext.close)

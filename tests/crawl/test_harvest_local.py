@@ -175,3 +175,37 @@ def test_records_stored_without_seen_markers_are_checked_not_duplicated(tmp_path
     lines = [json.loads(line) for line in feed.splitlines()]
     assert [(x["record_id"], x["change"]) for x in lines] == [(target, "changed")]
     assert len(list((store / "state" / "wilson" / "seen").glob("*.json"))) == len(before)
+
+
+def test_an_incremental_run_stopped_early_is_resumed_by_the_next(tmp_path: Path, sample) -> None:
+    """25 new uploads (listing pages 0-2) and an incremental run that stops after 12 of them
+    (--limit; a kill or a persistent challenge stop it the same way): the next run does not
+    end at page 0, whose documents that run stored, but walks on to the documents stored
+    before the walk began, and so stores the 13 older new uploads too."""
+    base_url, control = sample
+    store = tmp_path / "store"
+    assert harvest(str(store), base_url).code == 0
+    old = set(local_records(store))
+    new_ids = control.publish(25)
+    first = harvest(str(store), base_url, "--mode", "incremental", "--limit", "12")
+    assert first.code == 0, first.stderr[-2000:]
+    assert len(set(local_records(store)) - old) == 12
+    walk = json.loads((store / "state" / "wilson" / "incremental.json").read_text())
+    assert walk["status"] == "running"
+
+    control.reset_stats()
+    second = harvest(str(store), base_url, "--mode", "incremental")
+    assert second.code == 0, second.stderr[-2000:]
+    records = local_records(store)
+    assert sorted(set(records) - old) == sorted(new_ids)  # none of the 25 is left behind
+    assert_matches_ground_truth(records, _expected(control))
+    served = control.stats()["by_kind"]
+    assert served.get("document", 0) == 13 and served.get("listing", 0) == 3
+    resumed = json.loads((store / "state" / "wilson" / "incremental.json").read_text())
+    assert resumed["id"] == walk["id"] and resumed["status"] == "complete"
+    assert "'listing/walk_resumed': 1" in second.stderr
+
+    control.reset_stats()  # the walk is complete: the next one stops at the first page
+    assert harvest(str(store), base_url, "--mode", "incremental").code == 0
+    assert control.stats()["by_kind"].get("listing", 0) == 1
+    assert control.stats()["by_kind"].get("document", 0) == 0
