@@ -48,8 +48,8 @@ def test_compose_brings_up_minio_redis_buckets_and_a_schedule() -> None:
 def test_kubernetes_manifests() -> None:
     docs = k8s_documents()
     kinds = sorted(d["kind"] for _, d in docs)
-    assert kinds == ["ConfigMap", "CronJob", "Deployment", "Deployment", "Job", "Secret",
-                     "Service"]
+    assert kinds == ["ConfigMap", "CronJob", "Deployment", "Deployment", "Job",
+                     "PersistentVolumeClaim", "Secret", "Service"]
     for name, doc in docs:
         assert doc["apiVersion"] and doc["metadata"].get("name") or \
             doc["metadata"].get("generateName"), name
@@ -66,12 +66,19 @@ def test_kubernetes_manifests() -> None:
     configmap = next(d for _, d in docs if d["kind"] == "ConfigMap")
     assert urlsplit(configmap["data"]["HARVESTER_REDIS_URL"]).hostname == \
         redis_service["metadata"]["name"]
+    claim = next(d for _, d in docs if d["kind"] == "PersistentVolumeClaim")
     for _, doc in docs:  # every pod takes its configuration from the ConfigMap and Secret
         spec = pod_spec(doc)
         for container in (spec or {}).get("containers", []):
             if container["image"].startswith("archive-harvester"):
                 refs = {next(iter(r.values()))["name"] for r in container["envFrom"]}
                 assert refs == {"harvester-config", "harvester-aws"}
+                # the spool outlives the pod (a Job's pod ends after an outage, exit 3)
+                mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+                assert mounts["spool"] == configmap["data"]["HARVESTER_SPOOL_DIR"]
+                volumes = {v["name"]: v for v in spec["volumes"]}  # type: ignore[index]
+                assert volumes["spool"]["persistentVolumeClaim"]["claimName"] == \
+                    claim["metadata"]["name"]
 
 
 def test_dockerfile() -> None:
