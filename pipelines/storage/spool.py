@@ -34,6 +34,7 @@ import itertools
 import json
 import logging
 import os
+import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -89,6 +90,9 @@ class SpoolingStore:
         self._by_key: dict[str, _Entries] = {}
         self._down_until = 0.0
         self._seq = itertools.count()
+        # with the pid, tells this process from others sharing the spool (in containers,
+        # processes on several hosts are often all pid 1)
+        self._writer = secrets.token_hex(4)
         for entry in self._scan():
             self._by_key.setdefault(entry.key, []).append(entry)
 
@@ -228,7 +232,7 @@ class SpoolingStore:
 
     def _append(self, key: str, data: bytes, content_type: str, if_absent: bool) -> None:
         entry = _Entry(
-            id=f"{time.time_ns():020d}-{os.getpid():07d}-{next(self._seq):09d}",
+            id=f"{time.time_ns():020d}-{os.getpid():07d}-{self._writer}-{next(self._seq):09d}",
             key=key, content_type=content_type, if_absent=if_absent, size=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
         )

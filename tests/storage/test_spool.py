@@ -239,3 +239,18 @@ def test_s3_outage_is_spooled_then_flushed_into_a_working_s3_exactly_once(
     head = moto_s3.client.head_object(Bucket=bucket, Key="harvest/runs/wilson/r.json")
     assert head["ContentType"] == "application/json"
     assert spool_files(spool_dir) == []
+
+
+def test_writers_sharing_a_spool_never_overwrite_each_others_entries(
+        inner, spool_dir, monkeypatch) -> None:
+    """Pods on several hosts share one spool volume, and in containers they are often all
+    pid 1: two writers spooling at the same instant keep both objects."""
+    inner.down = True
+    one, two = SpoolingStore(inner, spool_dir), SpoolingStore(inner, spool_dir)
+    monkeypatch.setattr(time, "time_ns", lambda: 1_700_000_000_000_000_000)
+    assert one.put("records/wilson/1.json", b"one") and two.put("records/wilson/2.json", b"two")
+    monkeypatch.undo()
+    inner.down = False
+    assert SpoolingStore(inner, spool_dir).flush() == (2, 0)
+    assert inner.get("records/wilson/1.json") == b"one"
+    assert inner.get("records/wilson/2.json") == b"two"
