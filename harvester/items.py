@@ -16,5 +16,6 @@ class DocumentItem:
     page: int | None = None  # listing page the document was found on (backfill cursor)
     from_failed: bool = False  # a retry of a document that failed in an earlier run
     unseen: bool = False  # its URL had no seen marker: most likely new (see DedupPipeline)
+    unverified: bool = False  # classified without the stored version (the store was down)
     body: bytes = field(default=b"", repr=False)  # the page, kept until validation (quarantine)
     extra: dict[str, Any] = field(default_factory=dict)

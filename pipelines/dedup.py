@@ -61,8 +61,10 @@ class DedupPipeline(RunPipeline):
                                        record["record_id"])
         except StoreError:
             # the store cannot be read now: write create-only (spooled if need be); when the
-            # record turns out to exist, the spool's replay keeps the stored one
+            # record turns out to exist, the spool's replay keeps the stored one, so the URL
+            # is recorded as failed, not seen, and the next run classifies it again
             self.stats.inc_value("dedup/store_unreadable")
+            item.unverified = True
             stored = None
         item.previous = stored
         item.status = classify(record, stored)

@@ -10,7 +10,10 @@ Order of writes (crash-safe, idempotent):
    create-only, so two workers never both write it (the loser re-checks);
 3. a durability barrier (a local store's group commit: the record, its version and its
    files are on disk before anything says they are);
-4. the URL's seen marker (state/<site>/seen/...), after which the URL is not fetched again.
+4. the URL's seen marker (state/<site>/seen/...), after which the URL is not fetched again;
+   for a record classified while the store could not be read, a failed entry instead, so
+   the next run compares it with the stored one (an edit is not lost to the create-only
+   write the spool replays).
 """
 
 from __future__ import annotations
@@ -67,8 +70,17 @@ class StorePipeline(RunPipeline):
         return status
 
     def mark_seen(self, item: DocumentItem) -> None:
-        """Blocking: the URL is harvested (after its record is durable)."""
+        """Blocking: the URL is harvested (after its record is durable). A record classified
+        while the store could not be read (an edit of a stored document would be kept out
+        by the create-only write) is recorded as failed instead: the next run fetches it
+        again and classifies it against the store."""
         ctx, record = self.ctx, item.record
+        if item.unverified:
+            ctx.state.mark_failed(item.listing_url, "the store could not be read to compare "
+                                  "the record with the stored one; compared next run",
+                                  ctx.run_id)
+            self.stats.inc_value("records/unverified")
+            return
         ctx.state.mark_seen(item.listing_url, record["record_id"], record["content_sha256"],
                             getattr(ctx, "campaign_id", None), getattr(ctx, "walk_id", None))
         if item.from_failed:
