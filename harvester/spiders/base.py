@@ -70,6 +70,7 @@ class ArchiveSpider(scrapy.Spider):
         self.walk: dict[str, Any] | None = None  # the incremental walk (incremental mode)
         self.walk_ended = False  # the walk reached documents harvested before it
         self._walk_saved = False  # the walk is recorded as running in the store
+        self._walk_saving: asyncio.Future[Any] | None = None
         self.scheduled_docs = 0
         self.done_docs = 0
         self._page_pending: dict[int, int] = {}
@@ -179,10 +180,14 @@ class ArchiveSpider(scrapy.Spider):
 
     async def _open_walk(self) -> None:
         """Record the walk as running before any record of it can be stored (a run that
-        stores nothing new writes no state)."""
-        if self.walk is not None and not self._walk_saved:
-            self._walk_saved = True
-            await self.ctx.io(self.ctx.state.save_incremental, self.walk)
+        stores nothing new writes no state). Every caller waits for the one write."""
+        if self.walk is None or self._walk_saved:
+            return
+        if self._walk_saving is None:
+            self._walk_saving = asyncio.ensure_future(
+                self.ctx.io(self.ctx.state.save_incremental, self.walk))
+        await asyncio.shield(self._walk_saving)
+        self._walk_saved = True
 
     # --- requests -----------------------------------------------------------------------
     def _listing_request(self, page: int) -> scrapy.Request:
