@@ -41,6 +41,7 @@ def site_summary(store: Any, site: str) -> dict[str, Any]:
         "quarantined": count(store, f"quarantine/{site}/", ".json"),
         "failed_pending": sum(1 for _ in state.iter_failed()),
         "backfill": state.load_backfill(),
+        "incremental": state.load_incremental(),
         "runs": list(iter_reports(store, site)),
     }
 
@@ -82,6 +83,11 @@ def run(args: argparse.Namespace) -> int:
         if campaign:
             print(f"backfill campaign {campaign.get('id')}: {campaign.get('status')}, "
                   f"listing cursor page {campaign.get('cursor')}")
+        walk = s["incremental"]
+        if walk and walk.get("status") == "running":
+            print(f"incremental walk {walk.get('id')}: open since {walk.get('started_at')} "
+                  "(a run stopped before reaching known documents; the next incremental run "
+                  "resumes it)")
         reports = s["runs"][-args.runs:]
         if reports:
             print(f"last {len(reports)} runs:")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,13 @@ from crawl_support import (
     local_reports,
     snapshot,
 )
+
+
+def _status(store: Path) -> str:
+    run = subprocess.run([sys.executable, "-m", "harvester.cli", "status", "--store", str(store)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    return run.stdout
 
 
 def _expected(control):
@@ -192,6 +201,7 @@ def test_an_incremental_run_stopped_early_is_resumed_by_the_next(tmp_path: Path,
     assert len(set(local_records(store)) - old) == 12
     walk = json.loads((store / "state" / "wilson" / "incremental.json").read_text())
     assert walk["status"] == "running"
+    assert f"incremental walk {walk['id']}: open since" in _status(store)
 
     control.reset_stats()
     second = harvest(str(store), base_url, "--mode", "incremental")
@@ -204,6 +214,7 @@ def test_an_incremental_run_stopped_early_is_resumed_by_the_next(tmp_path: Path,
     resumed = json.loads((store / "state" / "wilson" / "incremental.json").read_text())
     assert resumed["id"] == walk["id"] and resumed["status"] == "complete"
     assert "'listing/walk_resumed': 1" in second.stderr
+    assert "incremental walk" not in _status(store)
 
     control.reset_stats()  # the walk is complete: the next one stops at the first page
     assert harvest(str(store), base_url, "--mode", "incremental").code == 0
