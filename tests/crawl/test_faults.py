@@ -304,3 +304,31 @@ def test_a_page_that_breaks_the_extractor_is_quarantined(tmp_path: Path) -> None
             report = latest_report(local_reports(store))
             assert report["counts"]["quarantined"] == 1 and report["counts"]["new"] == 11
             assert "'documents/extractor_errors': 1" in run.stderr
+
+
+def test_a_listing_page_that_breaks_the_extractor_leaves_the_backfill_open(
+        tmp_path: Path) -> None:
+    """An extractor bug on a listing page stops the walk there with an error; the campaign
+    is not taken for complete, and the next run walks on and stores the rest."""
+    store = tmp_path / "store"
+    here = str(Path(__file__).parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([here, os.environ.get("PYTHONPATH", "")]),
+           "HARVESTER_SPOOL_DIR": str(tmp_path / "spool")}
+    with serve_subprocess(size=30) as (base_url, control):
+        expected = _expected(control)
+        cmd = [sys.executable, "-c", "import sys, buggy_site; sys.exit(buggy_site.run("
+               "sys.argv[1:]))", "harvest", "wilson", "--store", str(store), "--base-url",
+               base_url, *FAST]
+        run = subprocess.run(cmd, env={**env, "BUGGY_URL_PART": "page=1"}, text=True,
+                             capture_output=True, timeout=240)
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert "'listing/extractor_errors': 1" in run.stderr
+        assert len(local_records(store)) == 10  # page 0's documents
+        backfill = json.loads((store / "state" / "wilson" / "backfill.json").read_text())
+        assert backfill["status"] == "running"
+
+        again = subprocess.run(cmd, env=env, text=True, capture_output=True, timeout=240)
+        assert again.returncode == 0, again.stderr[-3000:]
+    assert_matches_ground_truth(local_records(store), expected)
+    backfill = json.loads((store / "state" / "wilson" / "backfill.json").read_text())
+    assert backfill["status"] == "complete"
