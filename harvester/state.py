@@ -97,27 +97,25 @@ class HarvestState:
             if isinstance(value, dict) and isinstance(value.get("url"), str):
                 yield value
 
-    # --- backfill campaign --------------------------------------------------------------
-    def _backfill_key(self) -> str:
-        return state_key(self.site, "backfill.json")
+    # --- run-spanning walks: the backfill campaign, the incremental walk ------------------
+    def _load_object(self, name: str) -> dict[str, Any] | None:
+        value = load_json(self.store.get(state_key(self.site, name)))
+        return value if isinstance(value, dict) else None
+
+    def _save_object(self, name: str, value: dict[str, Any]) -> None:
+        self.store.put(state_key(self.site, name), _dump(value), content_type=JSON)
 
     def load_backfill(self) -> dict[str, Any] | None:
-        value = load_json(self.store.get(self._backfill_key()))
-        return value if isinstance(value, dict) else None
+        return self._load_object("backfill.json")
 
     def save_backfill(self, campaign: dict[str, Any]) -> None:
-        self.store.put(self._backfill_key(), _dump(campaign), content_type=JSON)
-
-    # --- incremental walk ---------------------------------------------------------------
-    def _incremental_key(self) -> str:
-        return state_key(self.site, "incremental.json")
+        self._save_object("backfill.json", campaign)
 
     def load_incremental(self) -> dict[str, Any] | None:
-        value = load_json(self.store.get(self._incremental_key()))
-        return value if isinstance(value, dict) else None
+        return self._load_object("incremental.json")
 
     def save_incremental(self, walk: dict[str, Any]) -> None:
-        self.store.put(self._incremental_key(), _dump(walk), content_type=JSON)
+        self._save_object("incremental.json", walk)
 
     # --- changes journal ----------------------------------------------------------------
     def _changes_prefix(self, run_id: str) -> str:

@@ -351,16 +351,19 @@ class CrawlCoordinator:
             self.unsure = True  # the claims this request came from go back at idle
             raise
         if claim:
-            self._children.pop(claim, None)
-            self._expected.pop(claim, None)
+            self._forget(claim)
         return queued
 
     def release(self, claim: str | None) -> None:
         """The claim's work is complete (its outcome is in the store or the frontier)."""
         if claim:
-            self._children.pop(claim, None)
-            self._expected.pop(claim, None)
+            self._forget(claim)
             self.server.hdel(self.keys.inflight(self.worker_id), claim)
+
+    def _forget(self, claim: str) -> None:
+        """Drop this worker's follow-up counts of a released claim."""
+        self._children.pop(claim, None)
+        self._expected.pop(claim, None)
 
     def follow_up_queued(self, parent: str) -> None:
         """One request a listing page produced reached the frontier (or was a duplicate)."""

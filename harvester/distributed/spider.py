@@ -42,6 +42,7 @@ class DistributedSpiderMixin:
     """Mixed in before an ArchiveSpider subclass (see `distributed`)."""
 
     coordinator: CrawlCoordinator
+    _walk_saved: bool  # ArchiveSpider's: the incremental walk is recorded as running
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
@@ -103,14 +104,14 @@ class DistributedSpiderMixin:
         coordinator = self.coordinator
         with coordinator.lock("walk"):
             agreed = coordinator.info()
-            self._walk_saved = True  # the first worker records it as running, for all
             if agreed.walk:
-                return {"id": agreed.walk, "status": "running"}
-            walk: dict[str, Any] = super()._resolve_walk()  # type: ignore[misc]
-            if not self._walk_saved:  # a new walk
-                self.ctx.state.save_incremental(walk)  # type: ignore[attr-defined]
-                self._walk_saved = True
-            coordinator.agree(walk=walk["id"])
+                walk: dict[str, Any] = {"id": agreed.walk, "status": "running"}
+            else:
+                walk = super()._resolve_walk()  # type: ignore[misc]
+                if not self._walk_saved:  # a new walk: recorded as running, for all workers
+                    self.ctx.state.save_incremental(walk)  # type: ignore[attr-defined]
+                coordinator.agree(walk=walk["id"])
+            self._walk_saved = True
             return walk
 
     # --- listing ------------------------------------------------------------------------

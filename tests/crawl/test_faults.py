@@ -280,20 +280,14 @@ def test_a_page_that_breaks_the_extractor_is_quarantined(tmp_path: Path) -> None
     """An extractor bug on one page (an exception that is no ExtractionError) quarantines
     that page with the error as its reason; the run goes on and the report counts it."""
     store = tmp_path / "store"
-    here = str(Path(__file__).parent)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([here, os.environ.get("PYTHONPATH", "")]),
-           "HARVESTER_SPOOL_DIR": str(tmp_path / "spool")}
     with serve_subprocess(size=12) as (base_url, control):
         expected = _expected(control)
         victim = sorted(expected)[3]
         for workers in ("1", "0"):  # in the extraction worker process, and inline
             shutil.rmtree(store, ignore_errors=True)
-            cmd = [sys.executable, "-c", "import sys, buggy_site; sys.exit(buggy_site.run("
-                   "sys.argv[1:]))", "harvest", "wilson", "--store", str(store), "--base-url",
-                   base_url, *FAST, "-s", f"HARVESTER_EXTRACT_WORKERS={workers}"]
             slug = expected[victim]["url"].rsplit("/", 1)[1]
-            run = subprocess.run(cmd, env={**env, "BUGGY_URL_PART": slug}, text=True,
-                                 capture_output=True, timeout=240)
+            run = _harvest_with_buggy_site(store, base_url, tmp_path, slug,
+                                           "-s", f"HARVESTER_EXTRACT_WORKERS={workers}")
             assert run.returncode == 0, run.stderr[-3000:]
             records = local_records(store)
             assert sorted(records) == sorted(set(expected) - {victim})
@@ -311,24 +305,31 @@ def test_a_listing_page_that_breaks_the_extractor_leaves_the_backfill_open(
     """An extractor bug on a listing page stops the walk there with an error; the campaign
     is not taken for complete, and the next run walks on and stores the rest."""
     store = tmp_path / "store"
-    here = str(Path(__file__).parent)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([here, os.environ.get("PYTHONPATH", "")]),
-           "HARVESTER_SPOOL_DIR": str(tmp_path / "spool")}
     with serve_subprocess(size=30) as (base_url, control):
         expected = _expected(control)
-        cmd = [sys.executable, "-c", "import sys, buggy_site; sys.exit(buggy_site.run("
-               "sys.argv[1:]))", "harvest", "wilson", "--store", str(store), "--base-url",
-               base_url, *FAST]
-        run = subprocess.run(cmd, env={**env, "BUGGY_URL_PART": "page=1"}, text=True,
-                             capture_output=True, timeout=240)
+        run = _harvest_with_buggy_site(store, base_url, tmp_path, "page=1")
         assert run.returncode == 0, run.stderr[-3000:]
         assert "'listing/extractor_errors': 1" in run.stderr
         assert len(local_records(store)) == 10  # page 0's documents
         backfill = json.loads((store / "state" / "wilson" / "backfill.json").read_text())
         assert backfill["status"] == "running"
 
-        again = subprocess.run(cmd, env=env, text=True, capture_output=True, timeout=240)
+        again = _harvest_with_buggy_site(store, base_url, tmp_path, "")
         assert again.returncode == 0, again.stderr[-3000:]
     assert_matches_ground_truth(local_records(store), expected)
     backfill = json.loads((store / "state" / "wilson" / "backfill.json").read_text())
     assert backfill["status"] == "complete"
+
+
+def _harvest_with_buggy_site(store: Path, base_url: str, tmp_path: Path, url_part: str,
+                             *args: str) -> subprocess.CompletedProcess[str]:
+    """A harvest whose extractor raises KeyError on the URLs containing `url_part`
+    (tests/crawl/buggy_site.py; "" for none)."""
+    here = str(Path(__file__).parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([here, os.environ.get("PYTHONPATH", "")]),
+           "HARVESTER_SPOOL_DIR": str(tmp_path / "spool")}
+    if url_part:
+        env["BUGGY_URL_PART"] = url_part
+    cmd = [sys.executable, "-c", "import sys, buggy_site; sys.exit(buggy_site.run(sys.argv[1:]))",
+           "harvest", "wilson", "--store", str(store), "--base-url", base_url, *FAST, *args]
+    return subprocess.run(cmd, env=env, text=True, capture_output=True, timeout=240)
