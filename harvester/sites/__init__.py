@@ -10,7 +10,7 @@ from typing import Any
 from harvester.exceptions import ConfigError
 
 # site name -> package in harvester.sites exposing NAME, LIVE_BASE_URL, parse_document,
-# parse_listing and is_challenge
+# parse_listing, listing_url, LISTING_PAGE_SIZE and is_challenge
 SITES = {"wilson": "harvester.sites.wilson"}
 
 
@@ -23,6 +23,8 @@ class Site:
     parse_document: Callable[..., dict[str, Any]]
     parse_listing: Callable[..., Any]
     is_challenge: Callable[[bytes], bool]
+    listing_url: Callable[[str, int], str]  # (base URL, page number from 0) -> listing URL
+    listing_page_size: int  # results a listing page is asked for
 
 
 def get_site(name: str) -> Site:
@@ -37,4 +39,6 @@ def get_site(name: str) -> Site:
         parse_document=module.parse_document,
         parse_listing=module.parse_listing,
         is_challenge=module.is_challenge,
+        listing_url=module.listing_url,
+        listing_page_size=module.LISTING_PAGE_SIZE,
     )

@@ -9,6 +9,18 @@ from harvester.sites.htmltext import element_text, parse_html
 from harvester.sites.wilson import selectors as S
 
 
+# Results asked for per listing page (the live site accepts items_per_page=100).
+LISTING_PAGE_SIZE = 100
+# Newest upload first, asked for explicitly: the live listing's default order is not known.
+LISTING_QUERY = "items_per_page={size}&sort_bef_combine=created_DESC&sort_by=created&sort_order=DESC"
+
+
+def listing_url(base_url: str, page: int) -> str:
+    """The URL of listing page `page` (from 0): 100 results, newest upload first."""
+    query = LISTING_QUERY.format(size=LISTING_PAGE_SIZE)
+    return f"{base_url.rstrip('/')}/search?{query}&page={int(page)}"
+
+
 @dataclass(frozen=True)
 class Listing:
     """What a listing page offers: document URLs (absolute, page order, no duplicates, no
