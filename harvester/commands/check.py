@@ -234,7 +234,16 @@ def check_site(site: Site, base_url: str, options: CheckOptions, result: dict[st
     fetcher = fetcher or Fetcher(options, host=(urlsplit(base_url).hostname or "").lower())
     result["requests"] = fetcher.log
     listing_url = site.listing_url(base_url, 0)
+    rules = _check_robots(site, base_url, listing_url, options, fetcher, result)
+    document_url = _check_listing(site, listing_url, fetcher, result)
+    result["robots"]["document_allowed"] = rules.allowed(document_url)
+    _check_document(site, document_url, fetcher, result)
 
+
+def _check_robots(site: Site, base_url: str, listing_url: str, options: CheckOptions,
+                  fetcher: Fetcher, result: dict[str, Any]) -> Robots:
+    """Read robots.txt (unless ROBOTSTXT_OBEY is off), make the fetcher obey it and wait the
+    larger of its Crawl-delay and DOWNLOAD_DELAY."""
     robots = result["robots"] = {"url": f"{base_url}/robots.txt", "obeyed": options.obey_robots}
     rules = Robots(options, None)
     if options.obey_robots:
@@ -249,7 +258,11 @@ def check_site(site: Site, base_url: str, options: CheckOptions, result: dict[st
     robots["crawl_delay"] = crawl_delay
     fetcher.delay = max(min(crawl_delay or 0.0, options.crawl_delay_max), options.download_delay)
     robots["wait"] = fetcher.delay
+    return rules
 
+
+def _check_listing(site: Site, listing_url: str, fetcher: Fetcher, result: dict[str, Any]) -> str:
+    """Read the first listing page; the URL of its first document."""
     listing = result["listing"] = {"url": listing_url}
     answer = fetcher.get(listing_url, "listing")
     listing.update(final_url=answer.url, status=answer.status)
@@ -267,10 +280,13 @@ def check_site(site: Site, base_url: str, options: CheckOptions, result: dict[st
         said = f" (it says {parsed.total} results)" if parsed.total is not None else ""
         raise CheckFailed(NO_LINKS, f"the listing page holds no document links{said}: the "
                           f"listing could not be read or its markup changed: {answer.url}")
+    return str(parsed.document_urls[0])
 
-    document = result["document"] = {"url": parsed.document_urls[0]}
-    robots["document_allowed"] = rules.allowed(document["url"])
-    answer = fetcher.get(document["url"], "document")
+
+def _check_document(site: Site, url: str, fetcher: Fetcher, result: dict[str, Any]) -> None:
+    """Read the document page and make its full record."""
+    document = result["document"] = {"url": url}
+    answer = fetcher.get(url, "document")
     document.update(final_url=answer.url, status=answer.status)
     _refuse_challenge(site, answer, "document page")
     if answer.status != 200:
@@ -418,8 +434,8 @@ def render_table(result: dict[str, Any], out: TextIO) -> None:
         if section != current:
             current = section
             print(f"\n{section}" if section else "", file=out)
-        if len(value) > room and not value.startswith(("http://", "https://")):
-            value = value[: room - 1] + "…"  # URLs stay whole: they are to be copied
+        if len(value) > room and key != "result" and not value.startswith(("http://", "https://")):
+            value = value[: room - 1] + "…"  # URLs and the verdict stay whole
         print(f"  {key:<{width}}{value}", file=out)
 
 
@@ -440,11 +456,15 @@ def run(args: argparse.Namespace) -> int:
         result.update(status=OK, reason=None)
     except CheckFailed as exc:
         result.update(status=exc.status, reason=exc.reason)
-    if hasattr(sys.stdout, "reconfigure"):
-        sys.stdout.reconfigure(encoding="utf-8", errors="replace")
+    terminal = sys.stdout.isatty()
+    if hasattr(sys.stdout, "reconfigure"):  # UTF-8 into pipes; a terminal keeps its own
+        if terminal:
+            sys.stdout.reconfigure(errors="replace")
+        else:
+            sys.stdout.reconfigure(encoding="utf-8", errors="replace")
     if args.json:
         print(json.dumps(result, ensure_ascii=False), flush=True)
-    elif sys.stdout.isatty():
+    elif terminal:
         render_table(result, sys.stdout)
     else:
         render_plain(result, sys.stdout)

@@ -72,13 +72,15 @@ Answer = tuple[int, dict[str, str], bytes]
 
 
 @contextmanager
-def front(answer: Callable[[str], Answer]) -> Iterator[tuple[str, list[str]]]:
-    """Serve answer(path) on loopback: yields (base URL, paths requested)."""
+def front(answer: Callable[[str], Answer]) -> Iterator[tuple[str, list[str], list[str]]]:
+    """Serve answer(path) on loopback: yields (base URL, paths requested, their User-Agents)."""
     requested: list[str] = []
+    agents: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - stdlib name
             requested.append(self.path)
+            agents.append(self.headers.get("User-Agent", ""))
             status, headers, body = answer(self.path)
             self.send_response(status)
             for name, value in {"Content-Type": "text/html; charset=UTF-8", **headers}.items():
@@ -94,7 +96,7 @@ def front(answer: Callable[[str], Answer]) -> Iterator[tuple[str, list[str]]]:
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", requested
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", requested, agents
     finally:
         httpd.shutdown()
         thread.join()
@@ -189,7 +191,7 @@ def test_a_same_host_redirect_is_followed_within_four_requests():
             body = body.replace(f"/document/{slug}".encode(), f"/document/{record_id}".encode())
         return status, headers, body
 
-    with front(answer) as (base_url, requested):
+    with front(answer) as (base_url, requested, agents):
         status, stdout, stderr = check(base_url)
     assert status == 0, stderr
     assert requested == ["/robots.txt", listing, f"/document/{record_id}", f"/document/{slug}"]
@@ -198,6 +200,7 @@ def test_a_same_host_redirect_is_followed_within_four_requests():
     assert lines["document.fetched"] == \
         f"{base_url}/document/{record_id} -> {base_url}/document/{slug} (HTTP 200)"
     assert lines["requests"].startswith("4 of at most 4")
+    assert len(agents) == 4 and all(a.startswith("archive-harvester/") for a in agents)
 
 
 def test_a_second_redirect_is_not_followed_past_four_requests():
@@ -206,7 +209,7 @@ def test_a_second_redirect_is_not_followed_past_four_requests():
             return 301, {"Location": path + "x"}, b""
         return sample_answer(SampleArchive(30), path)
 
-    with front(answer) as (base_url, requested):
+    with front(answer) as (base_url, requested, _):
         status, _, stderr = check(base_url)
     assert status == 1
     assert len(requested) == 4
@@ -239,7 +242,7 @@ def test_a_listing_without_document_links_exits_6():
             return 404, {}, b"not found"
         return 200, {}, page
 
-    with front(answer) as (base_url, requested):
+    with front(answer) as (base_url, requested, _):
         status, stdout, stderr = check(base_url)
     assert status == 6
     assert len(requested) == 2  # robots.txt and the listing, no document
@@ -255,7 +258,7 @@ def test_robots_txt_disallowing_everything_stops_before_the_listing():
             return 200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /\n"
         return sample_answer(SampleArchive(30), path)
 
-    with front(answer) as (base_url, requested):
+    with front(answer) as (base_url, requested, _):
         status, stdout, stderr = check(base_url)
     assert status == 1
     assert requested == ["/robots.txt"]
@@ -286,7 +289,7 @@ def test_a_document_url_serving_another_page_exits_1():
     def answer(path: str) -> Answer:
         return sample_answer(archive, "/" if path.startswith("/document/") else path)
 
-    with front(answer) as (base_url, requested):
+    with front(answer) as (base_url, requested, _):
         status, stdout, stderr = check(base_url)
     assert status == 1
     assert "the document page could not be read" in stderr and len(stderr.splitlines()) == 1
@@ -302,7 +305,7 @@ def test_a_redirect_to_another_host_is_refused(server):
 
 
 def test_an_unreachable_archive_exits_1_with_the_reason():
-    with front(lambda path: (200, {}, b"")) as (base_url, _):
+    with front(lambda path: (200, {}, b"")) as (base_url, _, _):
         pass  # closed again: nothing listens on the port now
     status, _, stderr = check(base_url)
     assert status == 1
