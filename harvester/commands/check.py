@@ -435,8 +435,15 @@ def render_table(result: dict[str, Any], out: TextIO) -> None:
             current = section
             print(f"\n{section}" if section else "", file=out)
         if len(value) > room and key != "result" and not value.startswith(("http://", "https://")):
-            value = value[: room - 1] + "…"  # URLs and the verdict stay whole
+            value = _narrow(value, room)  # URLs and the verdict stay whole
         print(f"  {key:<{width}}{value}", file=out)
+
+
+def _narrow(value: str, room: int) -> str:
+    """`value` cut to `room` chars, keeping a "… (N chars)" ending made by _cut."""
+    at = value.rfind("… (")
+    ending = value[at:] if at >= 0 and value.endswith(")") else "…"
+    return value[: max(room - len(ending), 10)].rstrip() + ending
 
 
 def run(args: argparse.Namespace) -> int:

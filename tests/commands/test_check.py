@@ -172,6 +172,25 @@ def test_on_a_terminal_the_output_is_an_aligned_table(server, monkeypatch):
     assert title.endswith(server.control().expected(record_id)["title"])
 
 
+def test_on_a_narrow_terminal_rows_fit_and_cut_values_keep_their_length(server, monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = Terminal()
+    monkeypatch.setattr("sys.stdout", out)
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["check", "wilson", "--base-url", server.base_url, *NO_DELAY]) == 0
+    lines = [line for line in out.getvalue().splitlines() if line.startswith("  ")]
+    rows = [line.split(None, 1) for line in lines]
+    for line, (key, value) in zip(lines, rows, strict=True):
+        if key != "result" and not value.startswith("http"):
+            assert len(line) <= 80, line
+    values = dict(rows)
+    rights = server.control().expected(values["record_id"])["rights"]
+    assert values["rights"].endswith(f"… ({len(rights):,} chars)")
+
+
 def test_without_robots_obey_robots_txt_is_not_fetched(server):
     status, stdout, _ = check(server.base_url, "-s", "ROBOTSTXT_OBEY=False")
     assert status == 0
