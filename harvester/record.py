@@ -19,14 +19,17 @@ FIELDS = (
     "site", "record_id", "node_id", "url", "title", "date", "date_text", "summary", "texts",
     "authors", "places", "subjects", "people", "source", "original_archive", "rights",
     "uploaded", "type", "languages", "classification", "donors", "credits", "files",
-    "content_sha256", "harvested_at",
+    "content_sha256", "harvested_at", "status", "withdrawn_at",
 )
-NOT_CONTENT = frozenset({"content_sha256", "harvested_at"})
+# Lifecycle fields (status, withdrawn_at) are not content: a withdrawal keeps the hash.
+NOT_CONTENT = frozenset({"content_sha256", "harvested_at", "status", "withdrawn_at"})
+STATUSES = ("active", "withdrawn")
 
 
 def content_sha256(record: dict[str, Any]) -> str:
-    """Hash of the content fields: canonical JSON of every field but harvested_at and
-    content_sha256, files reduced to their URLs (so it is known before any download)."""
+    """Hash of the content fields: canonical JSON of every field but harvested_at,
+    content_sha256 and the lifecycle fields (status, withdrawn_at), files reduced to their
+    URLs (so it is known before any download)."""
     content = {k: v for k, v in record.items() if k not in NOT_CONTENT}
     if "files" in content:
         content["files"] = [f.get("url") if isinstance(f, dict) else f for f in content["files"]]
@@ -35,12 +38,15 @@ def content_sha256(record: dict[str, Any]) -> str:
 
 
 def finalize(fields: dict[str, Any], *, site: str, harvested_at: str) -> dict[str, Any]:
-    """The full record, in contract order: extracted fields plus site, content_sha256 and
-    harvested_at. Raises InvalidRecord (reason names the field) when it fails the schema."""
+    """The full record, in contract order: extracted fields plus site, content_sha256,
+    harvested_at and the lifecycle fields (status "active", withdrawn_at null). Raises
+    InvalidRecord (reason names the field) when it fails the schema."""
     record: dict[str, Any] = {"site": site}
     record.update(fields)
     record["content_sha256"] = content_sha256(record)
     record["harvested_at"] = harvested_at
+    record.setdefault("status", "active")
+    record.setdefault("withdrawn_at", None)
     ordered = {name: record[name] for name in FIELDS if name in record}
     ordered.update((k, v) for k, v in record.items() if k not in ordered)
     validate(ordered)
@@ -74,11 +80,12 @@ def validate(record: dict[str, Any]) -> None:
 # patterns with the same re.search), and anything else goes to jsonschema, which gives the
 # verdict and the reason. tests/unit/test_record_validation.py checks both agree. It was
 # written for one version of the schema: when the schema file changes, it stands aside.
-_FAST_PATH_SCHEMA = "21bccd285402aa2cb29a242abd02f0bb39586b4fcc6a4fe49cbd2c696d0efac9"
+_FAST_PATH_SCHEMA = "60d45d9a1b4532cebcfc3949b6bba09f182122a4dfa85f77665fbb02a169ed3d"
 _SCHEMA_FIELDS = frozenset(FIELDS)
 _TEXT_FIELDS = frozenset({"kind", "language", "text"})
 _FILE_FIELDS = frozenset({"url", "key", "sha256", "size", "content_type"})
 _KINDS = frozenset({"translation", "transcript", "original"})
+_STATUSES = frozenset(STATUSES)
 _LINE_MAX = 65536
 _SITE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _RECORD_ID = re.compile(r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -119,7 +126,9 @@ def _surely_valid(r: Any) -> bool:
             and all(r[k] is None or _line(r[k]) for k in _OPTIONAL_LINES)
             and all(r[k] is None or (type(r[k]) is str and r[k]) for k in _OPTIONAL_TEXTS)
             and _matches(r["content_sha256"], _SHA256)
-            and _matches(r["harvested_at"], _HARVESTED_AT)):
+            and _matches(r["harvested_at"], _HARVESTED_AT)
+            and type(r["status"]) is str and r["status"] in _STATUSES
+            and (r["withdrawn_at"] is None or _matches(r["withdrawn_at"], _HARVESTED_AT))):
         return False
     for name in _LINES:
         values = r[name]

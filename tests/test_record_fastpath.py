@@ -51,7 +51,8 @@ _scalars = st.one_of(
     st.text(max_size=12), st.sampled_from(["", "0" * 64, "a" * 64, "1950-07-01", "1950",
                                            "https://x.org/a", "file:///a", "translation",
                                            "original", "wilson", "117029", "x\n", "a..b",
-                                           "2025-06-01T12:00:00Z", "http:// x"]),
+                                           "2025-06-01T12:00:00Z", "http:// x", "active",
+                                           "withdrawn", "Active"]),
 )
 _values = st.recursive(
     _scalars,

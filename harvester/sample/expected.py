@@ -48,7 +48,8 @@ def file_urls(doc: Document, base: str = LIVE_BASE) -> list[str]:
 
 def expected_record(doc: Document, files_base: str = LIVE_BASE) -> dict[str, Any]:
     """The record fields the extractor must output for `doc` (site, identity and content;
-    not content_sha256 nor harvested_at). File URLs sit on `files_base` (the host the page
+    not content_sha256 nor harvested_at), with the lifecycle fields of a record the site
+    offers (status "active", withdrawn_at null). File URLs sit on `files_base` (the host the page
     was fetched from)."""
     info = {b.label: b for b in doc.info}
 
@@ -98,4 +99,6 @@ def expected_record(doc: Document, files_base: str = LIVE_BASE) -> dict[str, Any
             {"url": url, "key": None, "sha256": None, "size": None, "content_type": None}
             for url in file_urls(doc, files_base)
         ],
+        "status": "active",
+        "withdrawn_at": None,
     }
