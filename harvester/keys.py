@@ -71,6 +71,35 @@ def version_key(site: str, record_id: str, content_sha256: str) -> str:
     return f"versions/{check_site(site)}/{check_record_id(record_id)}/{content_sha256}.json"
 
 
+_STAMP_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?Z$")
+
+
+def withdrawn_version_key(site: str, record_id: str, content_sha256: str,
+                          withdrawn_at: str) -> str:
+    """Where the withdrawn version of a record is kept once it is restored: its content hash
+    equals the restored record's, so it carries its withdrawal time beside the hash
+    (versions/<site>/<id>/<sha256>.withdrawn-<YYYYMMDDTHHMMSSZ>.json)."""
+    _check_hex(content_sha256)
+    m = _STAMP_RE.fullmatch(withdrawn_at) if isinstance(withdrawn_at, str) else None
+    if m is None:
+        raise UnsafeKey(f"not an ISO 8601 UTC time: {withdrawn_at!r}")
+    stamp = "{}{}{}T{}{}{}Z".format(*m.groups())
+    return (f"versions/{check_site(site)}/{check_record_id(record_id)}/"
+            f"{content_sha256}.withdrawn-{stamp}.json")
+
+
+def version_name_sha(name: str) -> str:
+    """The content hash a version object's name carries (`<sha>.json` or
+    `<sha>.withdrawn-<stamp>.json`); "" when the name is neither."""
+    m = re.fullmatch(r"([0-9a-f]{64})(?:\.withdrawn-\d{8}T\d{6}Z)?\.json", name)
+    return m.group(1) if m else ""
+
+
+def missing_key(site: str, record_id: str) -> str:
+    """The missing mark of a record whose page answered 404 (state/<site>/missing/<id>.json)."""
+    return state_key(site, "missing", check_record_id(record_id) + ".json")
+
+
 def file_key(site: str, record_id: str, file_name: str) -> str:
     rid = check_record_id(record_id)
     return f"files/{check_site(site)}/{rid}/{safe_file_name(file_name, rid + '.pdf')}"

@@ -2,7 +2,8 @@
 
 Identity is the Record ID; the decision is made against the store (records/<site>/<id>.json),
 never against one process's memory, so it holds across runs, processes and restarts.
-A record whose content hash equals the stored one is unchanged and is not written again;
+A record whose content hash equals the stored one is unchanged and is not written again
+(unless the stored one is withdrawn: the document came back, it is `restored`);
 its files are taken over from the stored version (re-downloaded if they were missing).
 
 A document whose URL has no seen marker (`item.unseen`: the listing showed it and no run
@@ -38,9 +39,13 @@ def load_record(store: Store, site: str, record_id: str) -> dict[str, Any] | Non
 
 
 def classify(record: dict[str, Any], stored: dict[str, Any] | None) -> str:
-    """new | changed | unchanged | repaired (unchanged content, but stored files were missing)."""
+    """new | changed | unchanged | repaired (unchanged content, but stored files were missing)
+    | restored (the stored record is withdrawn and its page answers again: a new version,
+    active again, whatever its content)."""
     if stored is None:
         return "new"
+    if stored.get("status") == "withdrawn":
+        return "restored"
     if stored.get("content_sha256") != record["content_sha256"]:
         return "changed"
     if any(f.get("key") is None for f in stored.get("files") or []):

@@ -6,8 +6,10 @@ Order of writes (crash-safe, idempotent):
    the lines of records written at the same moment: `harvester.journal`), so a run killed
    after step 2 still reports the change (the feed is at-least-once);
 2. for a changed record, the previous version to versions/<site>/<id>/<old sha256>.json
-   (create-only), then the record to records/<site>/<id>.json; a new record is written
-   create-only, so two workers never both write it (the loser re-checks);
+   (create-only; for a restored record, its withdrawn version to
+   versions/<site>/<id>/<sha256>.withdrawn-<time>.json), then the record to
+   records/<site>/<id>.json; a new record is written create-only, so two workers never
+   both write it (the loser re-checks);
 3. a durability barrier (a local store's group commit: the record, its version and its
    files are on disk before anything says they are);
 4. the URL's seen marker (state/<site>/seen/...), after which the URL is not fetched again;
@@ -25,12 +27,22 @@ from typing import Any
 from harvester.context import RunContext
 from harvester.items import DocumentItem
 from harvester.journal import ChangeJournal
-from harvester.keys import record_key, version_key
+from harvester.keys import record_key, version_key, withdrawn_version_key
 from pipelines.base import RunPipeline
 from pipelines.dedup import classify, load_record
 
 logger = logging.getLogger(__name__)
 JSON = "application/json"
+
+
+def superseded_key(site: str, record_id: str, previous: dict[str, Any]) -> str:
+    """Where a superseded version goes: versions/<site>/<id>/<sha256>.json; a withdrawn one
+    (superseded by its restoration, whose hash may be the same) carries its withdrawal time."""
+    sha = previous.get("content_sha256", "")
+    withdrawn_at = previous.get("withdrawn_at")
+    if previous.get("status") == "withdrawn" and isinstance(withdrawn_at, str):
+        return withdrawn_version_key(site, record_id, sha, withdrawn_at)
+    return version_key(site, record_id, sha)
 
 
 def encode_record(record: dict[str, Any]) -> bytes:
@@ -48,7 +60,7 @@ class StorePipeline(RunPipeline):
     async def process_document(self, item: DocumentItem) -> DocumentItem:
         ctx, record = self.ctx, item.record
         line_id = None
-        if item.status in {"new", "changed"}:
+        if item.status in {"new", "changed", "restored"}:
             line = self.change_line(record, item.status, record_key(ctx.site,
                                                                     record["record_id"]))
             line_id = await self.journal.append(line)
@@ -59,6 +71,8 @@ class StorePipeline(RunPipeline):
             await ctx.durable()
             await ctx.io(self.mark_seen, item)
         self.stats.inc_value(f"records/{item.status}")
+        if item.status == "restored":
+            self.stats.inc_value("withdraw/restored")
         return item
 
     async def close_spider(self, spider: Any = None) -> None:
@@ -103,12 +117,11 @@ class StorePipeline(RunPipeline):
             if line_id is not None and status != "new":
                 ctx.state.drop_change(ctx.run_id, line_id)  # journaled as new: it was not
                 line_id = None
-                if status == "changed":
+                if status in ("changed", "restored"):
                     line_id = ctx.state.put_change(ctx.run_id, rid,
                                                    self.change_line(record, status, key))
-        if status == "changed" and item.previous is not None:
-            old_sha = item.previous.get("content_sha256", "")
-            ctx.store.put(version_key(site, rid, old_sha), encode_record(item.previous),
+        if status in ("changed", "restored") and item.previous is not None:
+            ctx.store.put(superseded_key(site, rid, item.previous), encode_record(item.previous),
                           content_type=JSON, if_absent=True)
             ctx.store.put(key, data, content_type=JSON)
         elif status == "repaired":

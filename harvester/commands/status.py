@@ -31,10 +31,12 @@ def count(store: Any, prefix: str, suffix: str = "") -> int:
 
 def site_summary(store: Any, site: str) -> dict[str, Any]:
     from harvester.state import HarvestState
+    from harvester.withdrawals import count_withdrawn
 
     state = HarvestState(store, site)
     return {
         "records": count(store, f"records/{site}/", ".json"),
+        "withdrawn": count_withdrawn(store, site),
         "versions": count(store, f"versions/{site}/", ".json"),
         "files": count(store, f"files/{site}/"),
         "raw": count(store, f"raw/{site}/"),
@@ -77,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
     for site in sites:
         s = site_summary(store, site)
         campaign = s["backfill"]
-        print(f"\nsite {site}: {s['records']} records, {s['versions']} earlier versions, "
+        print(f"\nsite {site}: {s['records']} records ({s['withdrawn']} withdrawn), "
+              f"{s['versions']} earlier versions, "
               f"{s['files']} files, {s['raw']} raw captures, {s['quarantined']} quarantined, "
               f"{s['failed_pending']} failed (retried next run)")
         if campaign:

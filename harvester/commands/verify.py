@@ -54,6 +54,7 @@ def verify_record(store: Any, site: str, key: str, check_files: bool) -> tuple[l
 
 
 def verify_versions(store: Any, site: str) -> tuple[list[str], int]:
+    from harvester.keys import version_name_sha
     from harvester.record import content_sha256
 
     problems, n = [], 0
@@ -65,7 +66,8 @@ def verify_versions(store: Any, site: str) -> tuple[list[str], int]:
         except ValueError:
             problems.append(f"{key}: not JSON")
             continue
-        if not key.endswith(f"/{content_sha256(record)}.json"):
+        # <sha>.json, or <sha>.withdrawn-<time>.json for a withdrawn version (restored since)
+        if version_name_sha(key.rsplit("/", 1)[-1]) != content_sha256(record):
             problems.append(f"{key}: name does not match the version's content hash")
     return problems, n
 
