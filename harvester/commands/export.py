@@ -7,6 +7,12 @@
 
 Records come in byte order of record_id and are streamed: memory does not grow
 with the store. --since follows the changes feeds runs/<site>/<run_id>.changes.jsonl.
+
+Withdrawn records (status "withdrawn": the archive no longer offers them; their last
+content is kept) are left out of bagit and dc exports unless --include-withdrawn; jsonl
+carries every record with its status. A --since export carries what changed in every
+format, withdrawals included (a withdrawn record with its status, so a downstream copy
+can follow).
 """
 
 from __future__ import annotations
@@ -28,6 +34,9 @@ def add_parser(sub: Any) -> None:
                    help="only records added or changed after this run, or at/after this "
                         "ISO date/time (UTC unless it has an offset)")
     p.add_argument("--site", default="wilson", help="site to export (default wilson)")
+    p.add_argument("--include-withdrawn", action="store_true",
+                   help="bagit/dc: also records the archive withdrew (jsonl always has them, "
+                        "with their status; --since exports carry the withdrawals)")
     p.set_defaults(run=run)
 
 
@@ -36,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from harvester.export.dc import export_dc
     from harvester.export.jsonl import export_jsonl
     from harvester.export.since import changed_since, parse_since
-    from harvester.export.source import iter_records
+    from harvester.export.source import iter_records, without_withdrawn
     from harvester.keys import check_site
     from pipelines.storage import open_store
 
@@ -46,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         only = changed_since(store, site, since) if since else None
         records = iter_records(store, site, only)
+        if args.format != "jsonl" and since is None and not args.include_withdrawn:
+            records = without_withdrawn(records)
         if args.format == "jsonl":
             count = export_jsonl(records, args.out)
         elif args.format == "dc":

@@ -13,7 +13,8 @@ validate with `bagit.Bag(path).validate()`.
 
 bag-info.txt names the archive (Source-Organization, External-Description), the
 harvest dates of the records (Harvest-Start-Date, Harvest-End-Date: first and
-last harvested_at), Record-Count and File-Count, with Bagging-Date, Payload-Oxum
+last harvested_at), Record-Count and File-Count (and Withdrawn-Count, the records with
+status "withdrawn" a --since or --include-withdrawn bag holds), with Bagging-Date, Payload-Oxum
 and Bag-Software-Agent.
 """
 
@@ -45,6 +46,7 @@ class BagSummary:
     records: int = 0
     files: int = 0
     missing_files: int = 0
+    withdrawn: int = 0  # records with status "withdrawn" (a --since bag, --include-withdrawn)
     first_harvest: str | None = None
     last_harvest: str | None = None
 
@@ -122,6 +124,7 @@ def export_bag(store: Store, site: str, records: Iterable[dict[str, Any]], out: 
             bag.add(f"records/{record_id}.json",
                     json.dumps(record, ensure_ascii=False).encode("utf-8"))
             summary.records += 1
+            summary.withdrawn += record.get("status") == "withdrawn"
             summary.saw(record.get("harvested_at"))
             for entry in record.get("files") or []:
                 _copy_file(store, bag, str(record_id), entry, summary)
@@ -149,6 +152,8 @@ def bag_info(site: str, summary: BagSummary, since: str | None) -> dict[str, str
         info["Harvest-End-Date"] = summary.last_harvest
     if since:
         info["Changed-Since"] = since
+    if summary.withdrawn:
+        info["Withdrawn-Count"] = str(summary.withdrawn)
     if summary.missing_files:
         info["Files-Missing"] = str(summary.missing_files)
     return info

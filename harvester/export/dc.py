@@ -9,7 +9,7 @@ Elements are repeated once per value, in this order:
 | dc:title        | title                                                 |
 | dc:creator      | authors (one element each)                            |
 | dc:subject      | subjects, then people (one element each)              |
-| dc:description  | summary                                               |
+| dc:description  | summary; for a withdrawn record, "Withdrawn ..." and its withdrawn_at |
 | dc:publisher    | the archive (e.g. "Wilson Center Digital Archive")    |
 | dc:date         | date (ISO 8601: YYYY, YYYY-MM or YYYY-MM-DD); else date_text |
 | dc:type         | type (e.g. "Telegram"), then the DCMI type "Text"     |
@@ -70,6 +70,7 @@ def dc_elements(record: dict[str, Any]) -> Iterator[tuple[str, str]]:
         ("subject", record.get("subjects")),
         ("subject", record.get("people")),
         ("description", record.get("summary")),
+        ("description", _withdrawn_note(record)),
         ("publisher", archive),
         ("date", date),
         ("type", record.get("type")),
@@ -85,6 +86,13 @@ def dc_elements(record: dict[str, Any]) -> Iterator[tuple[str, str]]:
     for name, value in mapping:
         for text in _values(value):
             yield name, text
+
+
+def _withdrawn_note(record: dict[str, Any]) -> str | None:
+    if record.get("status") != "withdrawn":
+        return None
+    when = record.get("withdrawn_at") or "an unknown time"
+    return f"Withdrawn: the archive no longer offers this document (since {when})."
 
 
 def dc_document(record: dict[str, Any]) -> bytes:

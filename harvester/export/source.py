@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from harvester.export.order import SUFFIX, in_id_order
@@ -36,6 +36,11 @@ def record_ids(store: Store, site: str) -> Iterator[str]:
                     yield record_id
 
     return in_id_order(listed())
+
+
+def without_withdrawn(records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The records whose status is not "withdrawn" (the archive still offers them)."""
+    return (r for r in records if r.get("status") != "withdrawn")
 
 
 def iter_records(store: Store, site: str, only: set[str] | None = None

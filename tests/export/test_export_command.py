@@ -6,7 +6,7 @@ import json
 
 import bagit
 import pytest
-from export_support import PDF, RUN1, RUN2, Populated
+from export_support import PDF, RUN1, RUN2, RUN3, Populated
 from lxml import etree
 
 from harvester.cli import main
@@ -132,3 +132,81 @@ def test_a_damaged_bag_fails_validation(populated_local, tmp_path):
     (out / "data" / "files" / "100" / "100.pdf").write_bytes(b"%PDF damaged")
     with pytest.raises(bagit.BagValidationError):
         bagit.Bag(str(out)).validate()
+
+
+# --- withdrawn records -------------------------------------------------------------------
+RUN4 = "20240504T120000Z-aaaaaa04"
+WITHDRAWN_AT = "2024-05-04T12:00:00Z"
+
+
+def _withdraw(populated: Populated, record_id: str) -> None:
+    """A later run withdrew `record_id` (as the end-of-backfill check does): its record,
+    its changes feed line and its report."""
+    from harvester.runs import compose_changes, write_report
+    from harvester.state import HarvestState
+    from harvester.withdrawals import withdraw
+
+    state = HarvestState(populated.store, "wilson")
+    line = withdraw(populated.store, state, "wilson", record_id, RUN4, WITHDRAWN_AT)
+    assert line is not None
+    compose_changes(populated.store, state, "wilson", RUN4, lines=[line])
+    write_report(populated.store, {"site": "wilson", "run_id": RUN4, "status": "finished"})
+
+
+def test_jsonl_carries_withdrawn_records_with_their_status(populated_local, tmp_path):
+    _withdraw(populated_local, "10")
+    out = tmp_path / "records.jsonl"
+    assert export(populated_local, "jsonl", out) == 0
+    records = {r["record_id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert sorted(records) == sorted(ALL_IDS)
+    assert records["10"]["status"] == "withdrawn"
+    assert records["10"]["withdrawn_at"] == WITHDRAWN_AT
+    assert records["10"]["title"] == populated_local.records["10"]["title"]  # content kept
+    assert {r["status"] for i, r in records.items() if i != "10"} == {"active"}
+
+
+@pytest.mark.parametrize("fmt", ["bagit", "dc"])
+def test_bag_and_dc_leave_withdrawn_records_out_unless_asked(populated_local, tmp_path, fmt):
+    _withdraw(populated_local, "10")
+    name = "data/records/10.json" if fmt == "bagit" else "10.xml"
+    plain, asked = tmp_path / "plain", tmp_path / "asked"
+    assert export(populated_local, fmt, plain) == 0
+    assert export(populated_local, fmt, asked, "--include-withdrawn") == 0
+    assert not (plain / name).exists() and (asked / name).exists()
+    if fmt == "bagit":
+        bagit.Bag(str(plain)).validate()
+        bag = bagit.Bag(str(asked))
+        bag.validate()
+        assert bagit.Bag(str(plain)).info["Record-Count"] == "4"
+        assert bag.info["Record-Count"] == "5" and bag.info["Withdrawn-Count"] == "1"
+        assert json.loads((asked / name).read_text())["status"] == "withdrawn"
+    else:
+        assert len(list(plain.iterdir())) == 4
+        root = etree.parse(str(asked / name)).getroot()
+        notes = [e.text for e in root.findall("dc:description", {"dc": DC})]
+        assert any("Withdrawn" in n and WITHDRAWN_AT in n for n in notes)
+
+
+def _exported(fmt: str, out) -> dict[str, str]:
+    """Record id -> status of what an export holds."""
+    if fmt == "jsonl":
+        return {r["record_id"]: r["status"] for r in map(json.loads, out.read_text().splitlines())}
+    if fmt == "bagit":
+        bagit.Bag(str(out)).validate()
+        return {p.stem: json.loads(p.read_text())["status"]
+                for p in (out / "data" / "records").iterdir()}
+    ns = {"dc": DC}
+    return {p.stem: ("withdrawn" if any("Withdrawn" in (e.text or "") for e in
+                                        etree.parse(str(p)).getroot().findall("dc:description",
+                                                                              ns))
+                     else "active") for p in out.iterdir()}
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "bagit", "dc"])
+@pytest.mark.parametrize("since", [RUN3, "2024-05-04"])
+def test_since_exports_carry_the_withdrawal(populated_local, tmp_path, fmt, since):
+    # the feed line names the record, and carries the time the withdrawal was confirmed
+    _withdraw(populated_local, "10")
+    out = tmp_path / "since"
+    assert export(populated_local, fmt, out, "--since", since) == 0
+    assert _exported(fmt, out) == {"10": "withdrawn"}
