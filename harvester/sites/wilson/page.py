@@ -85,6 +85,30 @@ def _first(elements: list[Any]) -> Any:
     return elements[0] if elements else None
 
 
+def _in_chrome(element: etree._Element) -> bool:
+    """True under the site's navigation, banner or footer (see selectors, "site chrome")."""
+    outer = False
+    for ancestor in element.iterancestors():
+        tag = ancestor.tag
+        if tag in S.CHROME_ANCESTOR_TAGS or ancestor.get("role") in S.CHROME_ANCESTOR_ROLES:
+            return True
+        if tag in S.CONTENT_TAGS:
+            outer = False
+            break
+        if tag in S.CHROME_OUTER_TAGS:
+            outer = True
+    return outer
+
+
+def _first_label(elements: list[etree._Element]) -> str:
+    """The first non-empty label among the candidates (an empty `.title` comes first)."""
+    for element in elements:
+        label = _label(element)
+        if label:
+            return label
+    return ""
+
+
 class WilsonDocumentPage:
     """A parsed document page; each public method returns one record field."""
 
@@ -157,20 +181,21 @@ class WilsonDocumentPage:
 
     def node_id(self) -> str | None:
         for script in S.DRUPAL_SETTINGS(self.root):
+            text = script.text or ""
             try:
-                settings = json.loads(script.text or "")
-                path = settings["path"]["currentPath"]
+                path = json.loads(text)["path"]["currentPath"]
             except (ValueError, KeyError, TypeError):
-                continue
+                path = None
             match = S.NODE_PATH.match(path) if isinstance(path, str) else None
+            match = match or S.NODE_PATH_IN_SETTINGS.search(text)
             if match:
                 return match.group(1)
         for link in S.SHORTLINK(self.root):
             match = S.NODE_URL.search(link.get("href") or "")
             if match:
                 return match.group(1)
-        for element in S.FILE_SOURCES(self.root):
-            match = S.DOWNLOAD_NID.search(element.get("href") or "")
+        for href in self._file_sources[1]:
+            match = S.DOWNLOAD_NID.search(href)
             if match:
                 return match.group(1)
         return None
@@ -191,11 +216,24 @@ class WilsonDocumentPage:
 
     @cached_property
     def _title(self) -> str:
-        for elements in (self._in_content_block(S.TITLE), S.TITLE_FALLBACK(self.root)):
-            for element in elements:
-                text = element_text(element, S.SKIP_CLASSES)
+        if self._by_class(S.CONTENT_BLOCK):
+            for selector in S.TITLE:
+                text = self._first_text(self._in_content_block(selector))
                 if text:
                     return text
+        for fallback in S.TITLE_FALLBACK:
+            found = self._by_class(fallback) if isinstance(fallback, tuple) else fallback(self.root)
+            text = self._first_text(el for el in found if not _in_chrome(el))
+            if text:
+                return text
+        return ""
+
+    @staticmethod
+    def _first_text(elements: Any) -> str:
+        for element in elements:
+            text = element_text(element, S.SKIP_CLASSES)
+            if text:
+                return text
         return ""
 
     def title(self) -> str:
@@ -241,7 +279,7 @@ class WilsonDocumentPage:
 
     def summary(self) -> str | None:
         for element in self._by_class(S.SUMMARY):
-            if not S.INSIDE_TABS(element) and not S.INSIDE_INFO_BLOCK(element):
+            if not (S.INSIDE_TABS(element) or S.INSIDE_INFO_BLOCK(element) or _in_chrome(element)):
                 return self._body_text(element) or None
         return None
 
@@ -250,14 +288,20 @@ class WilsonDocumentPage:
     @cached_property
     def _pill_sections(self) -> dict[str, list[str]]:
         sections: dict[str, list[str]] = {}
-        for heading in S.SECTION_HEADINGS(self.root):
+        blocks = [b for b in self._by_class(S.PILL_BLOCKS) if not _in_chrome(b)]
+        in_blocks = set(blocks)
+        for heading in self._by_class(S.SECTION_HEADING_CLASS):
+            if heading.tag not in S.SECTION_HEADING_TAGS:
+                continue
             field = S.PILL_LABELS.get(_label(heading))
+            if not field or any(a in in_blocks for a in heading.iterancestors()):
+                continue  # a pill-block's own label is read with its block below
             sibling = _first(S.NEXT_SIBLING(heading))
-            if field and sibling is not None:
-                sections.setdefault(field, []).extend(_pill_names(sibling))
-        for block in self._by_class(S.PILL_BLOCKS):
-            label = _first(S.BLOCK_LABEL(block))
-            field = S.PILL_LABELS.get(_label(label)) if label is not None else None
+            if sibling is not None and not _in_chrome(heading):
+                names = _pill_names(sibling) or _link_names(sibling)
+                sections.setdefault(field, []).extend(names)
+        for block in blocks:
+            field = S.PILL_LABELS.get(_first_label(S.BLOCK_LABEL(block)))
             if field:
                 sections.setdefault(field, []).extend(_pill_names(block))
         return sections
@@ -277,11 +321,29 @@ class WilsonDocumentPage:
     # --- "Document Information" ----------------------------------------------------------
 
     @cached_property
+    def _info_block_set(self) -> set[etree._Element]:
+        return set(self._by_class(S.INFO_BLOCKS))
+
+    def _own_block(self, element: etree._Element) -> etree._Element | None:
+        """The information block an element belongs to (the nearest one around it)."""
+        members = self._info_block_set
+        return next((a for a in element.iterancestors() if a in members), None)
+
+    @cached_property
     def _info_blocks(self) -> dict[str, list[etree._Element]]:
+        """Information blocks by field. A block's label is the first non-empty `.sub-title`
+        of its own (not of a block nested in it): a wrapper that carries the class around the
+        real blocks has none and is no block; unclosed blocks, nested, keep their own."""
+        labels: dict[etree._Element, str] = {}
+        for element in self._by_class(S.INFO_LABEL_CLASS):
+            block = self._own_block(element)
+            if block is not None and block not in labels:
+                label = _label(element)
+                if label:
+                    labels[block] = label
         blocks: dict[str, list[etree._Element]] = {}
-        for block in self._by_class(S.INFO_BLOCKS):
-            label = _first(S.INFO_LABEL(block))
-            field = S.INFO_LABELS.get(_label(label)) if label is not None else None
+        for block in self._by_class(S.INFO_BLOCKS):  # document order
+            field = S.INFO_LABELS.get(labels.get(block, ""))
             if field:
                 blocks.setdefault(field, []).append(block)
         return blocks
@@ -300,8 +362,9 @@ class WilsonDocumentPage:
     def _info_pills(self, field: str) -> list[str]:
         names: list[str] = []
         for block in self._info_blocks.get(field, []):
-            value = _value(block)
-            names.extend(_pill_names(value) if S.PILLS(value) else element_lines(value))
+            # its own pills, in a .text value or straight in the block
+            pills = [p for p in S.PILLS(block) if self._own_block(p) is block]
+            names.extend(_pill_names(pills) if pills else element_lines(_value(block)))
         return names
 
     def source(self) -> str | None:
@@ -338,19 +401,37 @@ class WilsonDocumentPage:
 
     # --- files and e-mails ---------------------------------------------------------------
 
+    @cached_property
+    def _file_sources(self) -> tuple[list[str], list[str]]:
+        """(file paths of the download link and the previews in page order, every href of
+        an <a> holding "/download") in one walk over the few tags that can hold them."""
+        previews = self._by_class(S.PDF_PREVIEW)
+        preview_set = set(previews)
+        tags = {"a", *S.EMBED_TAGS, *(p.tag for p in previews)}
+        paths: list[str] = []
+        download_hrefs: list[str] = []
+        for element in self.root.iter(*tags):
+            if element in preview_set:
+                value = _source(element)
+            elif element.tag == "a":
+                href = element.get("href") or ""
+                if S.DOWNLOAD_HREF not in href:
+                    continue
+                download_hrefs.append(href)
+                value = href if S.DOWNLOAD_LINK.search(href) else None
+            else:  # an embedding element: a file only inside a preview that names none itself
+                holder = _first([a for a in element.iterancestors() if a in preview_set])
+                value = _source(element) if holder is not None and not _source(holder) else None
+            if value:
+                paths.append(value)
+        return paths, download_hrefs
+
     def files(self) -> list[dict[str, Any]]:
         urls: list[str] = []
-        for element in S.FILE_SOURCES(self.root):
-            for attribute in S.FILE_SOURCE_ATTRIBUTES:
-                value = element.get(attribute)
-                if not value:
-                    continue
-                if attribute == "href" and not S.DOWNLOAD_LINK.search(value):
-                    continue
-                url = cleaners.absolute_url(self._url, value)
-                if url:
-                    urls.append(cleaners.strip_fragment(url))
-                break
+        for value in self._file_sources[0]:
+            url = cleaners.absolute_url(self._url, value)
+            if url:
+                urls.append(cleaners.strip_fragment(url))
         return [
             {"url": u, "key": None, "sha256": None, "size": None, "content_type": None}
             for u in dict.fromkeys(urls)
@@ -382,6 +463,15 @@ def _value(block: etree._Element) -> etree._Element:
     return block
 
 
+def _source(element: etree._Element) -> str | None:
+    """The file a preview or embedding element names (data, src, href), if any."""
+    for attribute in S.FILE_SOURCE_ATTRIBUTES:
+        value = (element.get(attribute) or "").strip()
+        if value:
+            return value
+    return None
+
+
 def _replace_text(element: etree._Element, text: str | None) -> None:
     if not text:
         return
@@ -390,9 +480,10 @@ def _replace_text(element: etree._Element, text: str | None) -> None:
     element.text = text
 
 
-def _pill_names(container: etree._Element) -> list[str]:
+def _pill_names(container: etree._Element | list[etree._Element]) -> list[str]:
+    """Names of the pills in a container (or of the given pills), in page order."""
     names = []
-    for pill in S.PILLS(container):
+    for pill in S.PILLS(container) if isinstance(container, etree._Element) else container:
         name = _first(S.PILL_NAME(pill))
         if name is None:
             text = element_text(pill, S.SKIP_CLASSES)
@@ -403,6 +494,12 @@ def _pill_names(container: etree._Element) -> list[str]:
         if text:
             names.append(text)
     return names
+
+
+def _link_names(container: etree._Element) -> list[str]:
+    """Names given as plain links (no pills), in page order."""
+    names = [element_text(a, S.SKIP_CLASSES) for a in S.PLAIN_LINKS(container)]
+    return [name for name in names if name]
 
 
 def _target_id(label: etree._Element) -> str | None:

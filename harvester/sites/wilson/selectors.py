@@ -24,6 +24,8 @@ CANONICAL = css("link[rel~=canonical]")
 SHORTLINK = css("link[rel~=shortlink]")
 DRUPAL_SETTINGS = css('script[data-drupal-selector="drupal-settings-json"]')
 NODE_PATH = re.compile(r"^/?node/(\d+)$")
+# The same key read from the settings text when it is not valid JSON (cut short, HTML-escaped).
+NODE_PATH_IN_SETTINGS = re.compile(r'"currentPath"\s*:\s*"\\?/?node\\?/(\d+)"')
 NODE_URL = re.compile(r"/node/(\d+)(?:[/?#]|$)")
 DOWNLOAD_NID = re.compile(r"/document/(\d+)/download(?:[/?#]|$)")
 
@@ -33,10 +35,23 @@ DOWNLOAD_NID = re.compile(r"/document/(\d+)/download(?:[/?#]|$)")
 
 # --- document page: heading, credits ----------------------------------------------------
 CONTENT_BLOCK = ("content-block",)
-TITLE = css("h1.title")  # inside CONTENT_BLOCK
-TITLE_FALLBACK = css("h1")
+# Inside CONTENT_BLOCK, tried in this order, the first with text wins: the first element of
+# class "title" on the live page is empty (a public scraper got empty titles from `.title`).
+TITLE = (css("h1.title"), css("h1"), css(".page-title"))
+# On a page without a content block: h1.title, then .page-title, then any h1 (not chrome).
+TITLE_FALLBACK = (css("h1.title"), ("page-title",), css("h1"))
 DATE = css(".date")  # inside CONTENT_BLOCK
 CREDITS = ("donated",)
+
+# --- site chrome around the content (mega-menu, site header, footer) -------------------
+# An element under one of these is chrome: headings, teasers and pills there are not the
+# document's (issue 17: a ~170-link mega-menu with h2.title columns named like sections,
+# topic chips styled as pills and a teaser with its own .text-block).
+CHROME_ANCESTOR_TAGS = frozenset({"nav"})
+CHROME_ANCESTOR_ROLES = frozenset({"navigation", "banner", "contentinfo", "search"})
+# Chrome only outside <main>/<article> (a node's own <header> or <footer> is content).
+CHROME_OUTER_TAGS = frozenset({"header", "footer"})
+CONTENT_TAGS = frozenset({"main", "article"})
 
 # --- body texts -------------------------------------------------------------------------
 TABS = ("document-tabs",)
@@ -67,13 +82,17 @@ INSIDE_INFO_BLOCK = etree.XPath(
 )
 
 # --- pills: authors and the pill-block sections -----------------------------------------
-SECTION_HEADINGS = css("h2.title")
+# Authors: a heading of class "title" (h2 on the live site; h3/h4 accepted) outside any
+# pill-block, whose next sibling holds the pills (or plain links). Looked up in the class index.
+SECTION_HEADING_CLASS = ("title",)
+SECTION_HEADING_TAGS = frozenset({"h2", "h3", "h4"})
 PILL_BLOCKS = ("pill-block",)
-BLOCK_LABEL = css("h2, h3, h4, h5, .title")
+BLOCK_LABEL = css("h2, h3, h4, h5, .title")  # the first one with text is the label
 NEXT_SIBLING = etree.XPath("following-sibling::*[1]")
 PILLS = css(".pill")
 PILL_NAME = css(".name")
 PILL_NAME_SPANS = css("span")
+PLAIN_LINKS = css("a")  # a heading's sibling without pills: its links are the names
 # section label (lower-cased, trailing colon dropped) -> record field; others are ignored
 PILL_LABELS = {
     "author(s)": "authors",
@@ -87,11 +106,14 @@ PILL_LABELS = {
     "associated people and organizations": "people",
     "associated people & organisations": "people",
     "associated people": "people",
+    # "Document Contributor(s)" is deliberately absent: contributors are neither authors nor
+    # associated people, and the record has no field for them (docs/wilson-dom.md).
 }
 
 # --- "Document Information" blocks ------------------------------------------------------
 INFO_BLOCKS = ("information-block",)
 INFO_LABEL = css(".sub-title")
+INFO_LABEL_CLASS = ("sub-title",)  # the same, looked up in the class index
 INFO_VALUE = css(".text")
 INFO_LABELS = {
     "source": "source",
@@ -113,25 +135,16 @@ INFO_LABELS = {
 }
 
 # --- files ------------------------------------------------------------------------------
-# Download links and embedded previews, in page order: what the XPath
-#   //a[contains(@href, '/download')] | //*[self::object or self::embed or self::iframe]
-#   [contains(concat(' ', normalize-space(@class), ' '), ' pdf-preview ')]
-# selects, as one tag-filtered walk (the XPath's string tests on every element cost ~0.4 ms
-# a page; this ~0.03 ms).
-_FILE_SOURCE_TAGS = ("a", "object", "embed", "iframe")
-_PDF_PREVIEW_CLASS = re.compile(r"(?:^|[ \t\r\n])pdf-preview(?:[ \t\r\n]|$)")
-
-
-def FILE_SOURCES(root: etree._Element) -> list[etree._Element]:  # noqa: N802 - a selector
-    return [
-        el for el in root.iter(*_FILE_SOURCE_TAGS)
-        if ("/download" in (el.get("href") or "") if el.tag == "a"
-            else _PDF_PREVIEW_CLASS.search(el.get("class") or "") is not None)
-    ]
-
-
-FILE_SOURCE_ATTRIBUTES = ("data", "src", "href")
+# Download links and every `.pdf-preview` (object[data], embed[src], iframe[src], or a
+# wrapper of any tag around one of those), in page order, as one tag-filtered walk over
+# `a`, the embedding tags and the previews' own tags (an XPath with string tests on every
+# element costs ~0.4 ms a page; this ~0.03 ms).
+DOWNLOAD_HREF = "/download"  # an <a> whose href holds this may be the download link
 DOWNLOAD_LINK = re.compile(r"/document/[^/?#]+/download/?(?:[?#]|$)")
+PDF_PREVIEW = ("pdf-preview",)
+EMBED_TAGS = ("object", "embed", "iframe")
+# Where a preview (or the embedding element inside a wrapper preview) names its file.
+FILE_SOURCE_ATTRIBUTES = ("data", "src", "href")
 
 # --- Cloudflare e-mail obfuscation ------------------------------------------------------
 CFEMAIL = ("__cf_email__",)

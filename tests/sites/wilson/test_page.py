@@ -44,7 +44,8 @@ def test_no_chrome_in_any_text_field(name):
     record, _ = extract(name)
     chrome = ["Skip to content", "Main navigation", "cookies", "Subscribe", "newsletter",
               "Terms of Use", "Twitter", "Download PDF", "Document Information", "Author(s)",
-              "welcomes reuse", "rights status", "INJECTED", "alert(", "<"]
+              "welcomes reuse", "rights status", "INJECTED", "alert(", "<", "Toggle submenu",
+              "Featured:", "Explore", "Breadcrumb", "email protected"]
     values = [record["title"], record["summary"] or "", *[t["text"] for t in record["texts"]]]
     for value in values:
         for phrase in chrome:
@@ -96,6 +97,55 @@ def test_node_id_falls_back_to_the_download_link():
     body, url, _ = load_case("scan-only-year-date")
     body = body.replace(b"currentPath", b"otherPath").replace(b'rel="shortlink"', b'rel="x"')
     assert parse_document(body, url)["node_id"] == "5521"
+
+
+def test_title_in_the_content_block_wins_over_an_h1_in_the_site_header():
+    body, url, expected = load_case("authors-plain-links")  # its title: an h1 without class
+    site_name = b'<h1 class="site-name">Wilson Center Digital Archive</h1>'
+    body = body.replace(b'<div class="site-branding">', b'<div class="site-branding">' + site_name)
+    assert parse_document(body, url)["title"] == expected["title"]
+
+
+def test_page_without_content_block_takes_its_h1_title_not_the_site_header_one():
+    body, url, expected = load_case("empty-first-title-nehru")
+    site_name = b'<h1 class="title site-name">Wilson Center Digital Archive</h1>'
+    body = body.replace(b'<div class="site-branding">', b'<div class="site-branding">' + site_name)
+    body = body.replace(b'class="content-block"', b'class="document-heading"')
+    assert parse_document(body, url)["title"] == expected["title"]
+
+
+def test_node_id_is_read_from_settings_that_are_not_valid_json():
+    body, url, _ = load_case("escaped-node-path-99018")  # no shortlink, no download link
+    body = body.replace(b'"currentLanguage":"en"},', b'"currentLanguage":"en"},,', 1)
+    assert parse_document(body, url)["node_id"] == "99018"
+
+
+def test_author_heading_inside_a_pill_block_is_read_once():
+    body, url, expected = load_case("full-all-fields")
+    body = body.replace(b'<h2 class="title">Author(s):</h2>',
+                        b'<div class="pill-block"><h2 class="title">Author(s):</h2>', 1)
+    body = body.replace(b'<div class="pill-block">\n      <h3 class="title">Associated Places',
+                        b'</div><div class="pill-block">\n      <h3 class="title">Associated Places', 1)
+    assert parse_document(body, url)["authors"] == expected["authors"]
+
+
+def test_wrapper_carrying_the_information_block_class_is_not_a_block():
+    body, url, expected = load_case("full-all-fields")
+    first = b'<div class="information-block"><div class="sub-title">Source</div>'
+    body = body.replace(first, b'<div class="information-block information-blocks">' + first, 1)
+    body = body.replace(b"  </main>", b"  </div></main>", 1)
+    fields = parse_document(body, url)
+    for name in ("source", "original_archive", "rights", "languages", "donors", "record_id"):
+        assert fields[name] == expected[name], name
+
+
+def test_contributors_with_no_author_reach_neither_authors_nor_people():
+    body, url, _ = load_case("kohl-contributors-no-author")
+    assert b"Document Contributor" in body
+    fields = parse_document(body, url)
+    names = fields["authors"] + fields["people"]
+    assert fields["authors"] == []
+    assert "Bundeskanzleramt" not in names and not any("Küsters" in n for n in names)
 
 
 def test_listing_page_is_not_a_document():
