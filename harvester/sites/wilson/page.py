@@ -132,8 +132,12 @@ class WilsonDocumentPage:
                 return self._index[token]
         return []
 
+    @cached_property
+    def _content_blocks(self) -> list[etree._Element]:
+        return [b for b in self._by_class(S.CONTENT_BLOCK) if not _in_chrome(b)]
+
     def _in_content_block(self, selector: Any) -> list[etree._Element]:
-        return [el for block in self._by_class(S.CONTENT_BLOCK) for el in selector(block)]
+        return [el for block in self._content_blocks for el in selector(block)]
 
     # --- checks -------------------------------------------------------------------------
 
@@ -216,7 +220,7 @@ class WilsonDocumentPage:
 
     @cached_property
     def _title(self) -> str:
-        if self._by_class(S.CONTENT_BLOCK):
+        if self._content_blocks:
             for selector in S.TITLE:
                 text = self._first_text(self._in_content_block(selector))
                 if text:
@@ -251,8 +255,10 @@ class WilsonDocumentPage:
         return cleaners.parse_date(self._date_text)
 
     def credits(self) -> str | None:
-        element = _first(self._by_class(S.CREDITS))
-        return (element_text(element, S.SKIP_CLASSES) or None) if element is not None else None
+        for element in self._by_class(S.CREDITS):
+            if not _in_chrome(element):
+                return element_text(element, S.SKIP_CLASSES) or None
+        return None
 
     # --- texts -------------------------------------------------------------------------
 
@@ -390,7 +396,7 @@ class WilsonDocumentPage:
         if value:
             return value
         for element in self._by_class(S.CLASSIFICATION_LINE):
-            if not S.INSIDE_TABS(element):
+            if not (S.INSIDE_TABS(element) or _in_chrome(element)):
                 text = element_text(element, S.SKIP_CLASSES)
                 if text:
                     return text

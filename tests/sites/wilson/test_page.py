@@ -114,6 +114,17 @@ def test_page_without_content_block_takes_its_h1_title_not_the_site_header_one()
     assert parse_document(body, url)["title"] == expected["title"]
 
 
+def test_a_menu_teaser_drawn_like_the_content_block_is_chrome():
+    body, url, expected = load_case("kohl-contributors-no-author")  # no credits, no class.
+    teaser = (b'<div class="featured-document content-block"><h1 class="title">Featured</h1>'
+              b'<div class="donated">This document was made possible with support from X</div>'
+              b'<div class="classification">Top Secret</div>')
+    body = body.replace(b'<div class="featured-document">', teaser, 1)
+    fields = parse_document(body, url)
+    for name in ("title", "date", "date_text", "credits", "classification", "summary"):
+        assert fields[name] == expected[name], name
+
+
 def test_node_id_is_read_from_settings_that_are_not_valid_json():
     body, url, _ = load_case("escaped-node-path-99018")  # no shortlink, no download link
     body = body.replace(b'"currentLanguage":"en"},', b'"currentLanguage":"en"},,', 1)
