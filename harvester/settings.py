@@ -13,6 +13,7 @@ from harvester.config import user_agent
 BOT_NAME = "archive-harvester"
 SPIDER_MODULES = ["harvester.spiders"]
 NEWSPIDER_MODULE = "harvester.spiders"
+COMMANDS_MODULE = "harvester.scrapy_commands"  # scrapy crawl exits with the harvest's status
 LOG_LEVEL = "INFO"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"  # Scrapy's default, explicit
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"  # the current fingerprinter, explicit
@@ -67,6 +68,7 @@ HARVESTER_STORE = "./harvest-data"  # store URI: a local path, file://..., or s3
 HARVESTER_MODE = "auto"  # auto | incremental | backfill (auto: see README "Harvest modes")
 HARVESTER_BASE_URL = ""  # crawl a mirror or the sample archive instead of the live site
 HARVESTER_LIMIT = 0  # stop after this many documents (0: no limit)
+HARVESTER_LISTING_PAGE_SIZE = 0  # results asked per listing page (0: the site's, 100 for wilson)
 HARVESTER_DOWNLOAD_FILES = True  # download each document's PDF/scan
 HARVESTER_SPOOL_DIR = ""  # local spool for writes the store refused ("" = ~/.cache/archive-harvester/spool)
 HARVESTER_SPOOL_COOLDOWN = 30.0  # after a store failure, writes go straight to the spool this long
@@ -81,6 +83,10 @@ HARVESTER_STORE_THREADS = 16  # threads for store I/O (kept off the reactor thre
 HARVESTER_EXTRACT_WORKERS = "auto"  # processes parsing pages: auto (1 with 2+ cores, else 0) | N | 0 (inline)
 HARVESTER_EXTRACT_TIMEOUT = 60.0  # seconds one page may take to parse before its worker is stopped
 HARVESTER_STORE_INLINE = True  # local store: I/O on the reactor thread, fsync in groups (False: threads)
+
+# --- Withdrawn documents (checked at the end of a complete backfill campaign) ----------------
+HARVESTER_WITHDRAW_CHECK = True  # check stored records the walk did not meet at their own URL
+HARVESTER_WITHDRAW_MAX_SHARE = 0.1  # more than this share of active records gone: withdraw nothing, exit 7
 
 # --- Raw captures (WARC) ----------------------------------------------------------------------
 HARVESTER_WARC_ENABLED = True  # capture fetched documents/files as WARC 1.1 in raw/<site>/

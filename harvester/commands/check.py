@@ -36,6 +36,7 @@ from typing import Any, TextIO
 from urllib.parse import urljoin, urlsplit
 
 from harvester.exceptions import ConfigError, HarvesterError, InvalidRecord
+from harvester.listingwalk import next_step
 from harvester.record import finalize
 from harvester.sites import Site, get_site
 
@@ -235,7 +236,7 @@ def check_site(site: Site, base_url: str, options: CheckOptions, result: dict[st
     result["requests"] = fetcher.log
     listing_url = site.listing_url(base_url, 0)
     rules = _check_robots(site, base_url, listing_url, options, fetcher, result)
-    document_url = _check_listing(site, listing_url, fetcher, result)
+    document_url = _check_listing(site, base_url, listing_url, fetcher, result)
     result["robots"]["document_allowed"] = rules.allowed(document_url)
     _check_document(site, document_url, fetcher, result)
 
@@ -261,8 +262,10 @@ def _check_robots(site: Site, base_url: str, listing_url: str, options: CheckOpt
     return rules
 
 
-def _check_listing(site: Site, listing_url: str, fetcher: Fetcher, result: dict[str, Any]) -> str:
-    """Read the first listing page; the URL of its first document."""
+def _check_listing(site: Site, base_url: str, listing_url: str, fetcher: Fetcher,
+                   result: dict[str, Any]) -> str:
+    """Read the first listing page; the URL of its first document. The next page is the
+    one the harvest's walk would fetch (harvester.listingwalk), not the pager's link."""
     listing = result["listing"] = {"url": listing_url}
     answer = fetcher.get(listing_url, "listing")
     listing.update(final_url=answer.url, status=answer.status)
@@ -274,12 +277,14 @@ def _check_listing(site: Site, listing_url: str, fetcher: Fetcher, result: dict[
     except Exception as exc:  # noqa: BLE001 - an extractor bug is reported, not a traceback
         raise CheckFailed(FAILED, f"the listing parser failed: {type(exc).__name__}: {exc}: "
                           f"{answer.url}") from None
+    step = next_step(0, parsed, site.listing_page_size)
     listing.update(links_found=len(parsed.document_urls), page_size=site.listing_page_size,
-                   total=parsed.total, next_page=parsed.next_url)
-    if not parsed.document_urls:
+                   total=parsed.total, next_page=(site.listing_url(base_url, step.next_page)
+                                                  if step.next_page is not None else None))
+    if step.problem:
         said = f" (it says {parsed.total} results)" if parsed.total is not None else ""
-        raise CheckFailed(NO_LINKS, f"the listing page holds no document links{said}: the "
-                          f"listing could not be read or its markup changed: {answer.url}")
+        raise CheckFailed(NO_LINKS, f"{step.problem}{said}: the listing could not be read or "
+                          f"its markup changed: {answer.url}")
     return str(parsed.document_urls[0])
 
 

@@ -232,6 +232,7 @@ class CrawlInfo:
     listing_exhausted: bool = False
     walk: str = ""  # the incremental walk the crawl does (incremental mode)
     walk_ended: bool = False  # the walk reached documents harvested before it
+    listing_error: str = ""  # a worker could not read a listing page: the walk stopped
     limited: bool = False
     reaped: int = 0  # workers found dead
     requeued: int = 0  # claimed requests put back into the frontier (dead or stopped workers)
@@ -244,6 +245,7 @@ class CrawlInfo:
         return cls(mode=h.get("mode", ""), campaign=h.get("campaign", ""),
                    listing_exhausted=h.get("listing_exhausted") == "1",
                    walk=h.get("walk", ""), walk_ended=h.get("walk_ended") == "1",
+                   listing_error=h.get("listing_error", ""),
                    limited=h.get("limited") == "1", reaped=int(h.get("reaped") or 0),
                    requeued=int(h.get("requeued") or 0),
                    done="done" in h, finalizer=h.get("finalizer", ""))

@@ -17,6 +17,9 @@ itself; the workers of a shared crawl must agree on them:
 - campaign completion: only the worker that found the crawl done (the finalizer) completes
   the campaign, and only if the listing was walked to its end and no worker ran with a
   --limit. Otherwise the campaign stays open and the next run fetches what is missing.
+- a listing page that cannot be read (no document links where some were due): the worker
+  that met it stops the walk there and records the reason in the crawl's info; every
+  worker's run then ends with exit status 6 and that reason;
 - incremental walk: the first worker resolves it (a new one, or the open one an earlier
   run left) and the others adopt its id; the finalizer completes it when a worker's walk
   reached documents harvested before it (or the listing's end) and no worker had a limit.
@@ -43,6 +46,9 @@ class DistributedSpiderMixin:
 
     coordinator: CrawlCoordinator
     _walk_saved: bool  # ArchiveSpider's: the incremental walk is recorded as running
+    # The end-of-campaign check for withdrawn documents runs in single-process backfills
+    # only; the finalizer completes a distributed campaign as before (README "Withdrawn").
+    withdraw_checks = False
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
@@ -70,6 +76,23 @@ class DistributedSpiderMixin:
     def listing_failed(self, failure: Failure) -> None:
         super().listing_failed(failure)  # type: ignore[misc]
         self.coordinator.release(failure.request.meta.get(CLAIM))  # type: ignore[attr-defined]
+
+    # --- a listing page that could not be read stops the crawl's walk, for every worker ----
+    def listing_unreadable(self, reason: str, url: str) -> None:
+        super().listing_unreadable(reason, url)  # type: ignore[misc]
+        self.coordinator.agree(listing_error=self.listing_error)  # type: ignore[attr-defined]
+
+    def listing_problem(self) -> str:
+        """This worker's, or another worker's of the same crawl: every worker's run then
+        ends with exit status 6, not only the one that met the page."""
+        own = super().listing_problem()  # type: ignore[misc]
+        if own:
+            return str(own)
+        try:
+            return self.coordinator.info().listing_error
+        except Exception as exc:  # noqa: BLE001 - Redis gone at the end: this worker's view
+            logger.warning("could not read the crawl's state from Redis: %s", exc)
+            return ""
 
     # --- mode and campaign: the first worker decides --------------------------------------
     def _resolve_mode(self) -> tuple[str, dict[str, Any] | None]:

@@ -18,7 +18,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.http import Request
 
-from harvester import __version__
+from harvester import __version__, withdrawals
 from harvester.context import RunContext, utc_now
 from harvester.exceptions import StoreError
 from harvester.items import DocumentItem
@@ -41,6 +41,8 @@ EXIT_STOPPED = 1  # the run did not finish (shutdown, error)
 EXIT_SPOOLED = 3  # the store was unreachable: writes wait in the local spool
 EXIT_SITE_CHANGED = 4  # field coverage fell sharply: the site's markup probably changed
 EXIT_CHALLENGED = 5  # the bot manager kept answering with challenge pages
+EXIT_WITHDRAW_GUARD = 7  # too many stored records answered 404/410: nothing was withdrawn
+EXIT_LISTING_UNREADABLE = 6  # a listing page yielded no document links where some were due
 
 
 def redact_uri(uri: str) -> str:
@@ -72,6 +74,7 @@ class RunReport:
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(ext.request_reached, signal=signals.request_reached_downloader)
+        crawler.signals.connect(ext.record_withdrawn, signal=withdrawals.record_withdrawn)
         return ext
 
     # --- signals ------------------------------------------------------------------------
@@ -115,7 +118,7 @@ class RunReport:
     def item_scraped(self, item: Any, **kwargs: Any) -> None:
         if isinstance(item, DocumentItem):
             self.coverage.add(item.record)
-            if item.status in {"new", "changed"}:
+            if item.status in {"new", "changed", "restored"}:
                 rid = item.record["record_id"]
                 self.changes.append(feed_line({
                     "record_id": rid, "change": item.status,
@@ -124,6 +127,9 @@ class RunReport:
                     "title": item.record["title"], "run_id": self.ctx.run_id,
                     "harvested_at": item.record["harvested_at"],
                 }))
+
+    def record_withdrawn(self, line: dict[str, Any], **kwargs: Any) -> None:
+        self.changes.append(feed_line(line))
 
     def request_reached(self, request: Request, spider: Any = None) -> None:
         kind = request.meta.get("kind") or ("robots" if request.url.endswith("/robots.txt")
@@ -157,6 +163,7 @@ class RunReport:
                 "failed": g("documents/failed"), "quarantined": g("documents/quarantined"),
                 "records": self.coverage.records, "known_in_listing": g("listing/known"),
                 "files_stored": g("files/stored"), "files_failed": g("files/failed"),
+                "withdrawn": g("withdraw/withdrawn"), "restored": g("records/restored"),
             },
             "requests": {
                 "total": g("downloader/request_count"), "listing": g("requests/listing"),
@@ -196,10 +203,17 @@ class RunReport:
                          "markup may have changed", alert["field"], 100 * alert["coverage"],
                          100 * alert["previous"])
         pending = store.pending()
+        listing_problem = getattr(spider, "listing_problem", lambda: "")()
         status, code, why = "finished", EXIT_OK, ""
-        if reason == CHALLENGE_CLOSE:
+        if listing_problem and reason == "finished":
+            status, code = "stopped", EXIT_LISTING_UNREADABLE
+            why = f"the listing could not be read, so the walk stopped: {listing_problem}"
+        elif reason == CHALLENGE_CLOSE:
             status, code = "stopped", EXIT_CHALLENGED
             why = "the site kept answering with bot-challenge pages; try again later"
+        elif reason == withdrawals.GUARD_CLOSE:
+            status, code = "stopped", EXIT_WITHDRAW_GUARD
+            why = ctx.exit_reason or "too many stored records answered 404/410: nothing withdrawn"
         elif reason != "finished":
             status, code = "stopped", EXIT_STOPPED
             why = ctx.exit_reason or f"the run stopped early ({reason})"

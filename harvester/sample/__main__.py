@@ -17,6 +17,7 @@ from pathlib import Path
 from types import FrameType
 
 from harvester.sample.corpus import SampleArchive
+from harvester.sample.listing_render import MARKUPS, ListingStyle
 from harvester.sample.render import document_page
 from harvester.sample.server import SampleServer
 
@@ -33,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0)
     serve.add_argument("--crawl-delay", type=float, default=None)
     serve.add_argument("--faults", default=None, help="fault config as JSON (see faults.py)")
+    serve.add_argument("--listing-markup", default="table", choices=MARKUPS,
+                       help="how the listing is drawn (see listing_render.py)")
+    serve.add_argument("--featured", action="store_true",
+                       help="add chrome and side blocks that link (old) documents")
     dump.add_argument("--out", type=Path, required=True)
     dump.add_argument("--first", type=int, default=None, help="only the first K documents")
     return parser
@@ -43,6 +48,7 @@ def _serve(args: argparse.Namespace) -> int:
     server = SampleServer(
         SampleArchive(args.size, args.seed), args.host, args.port,
         crawl_delay=args.crawl_delay, faults=faults,
+        listing=ListingStyle(markup=args.listing_markup, featured=args.featured),
     )
 
     def stop(signum: int, frame: FrameType | None) -> None:

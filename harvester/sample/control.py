@@ -68,6 +68,27 @@ class SampleControl:
     def edit(self, record_id: int | str) -> int:
         return int(self._call("POST", f"edit?record_id={quote(str(record_id))}", {})["version"])
 
+    def set_listing(self, **style: Any) -> dict[str, Any]:
+        """Draw the listing another way: markup, featured, max_per_page, default_per_page,
+        default_newest_first (see harvester.sample.listing_render.ListingStyle)."""
+        return dict(self._call("POST", "listing", style))
+
+    def withdraw(self, record_id: int | str, status: int = 404) -> None:
+        """Take a document out of the listing; its page answers `status` (404 or 410)."""
+        self._call("POST", f"withdraw?record_id={quote(str(record_id))}&status={int(status)}",
+                   {})
+
+    def restore(self, record_id: int | str) -> None:
+        self._call("POST", f"restore?record_id={quote(str(record_id))}", {})
+
+    def break_site(self, status: int = 404, paths: str = "document") -> None:
+        """Every document page ("document") or every page but robots.txt ("all") answers
+        `status` until mend_site()."""
+        self._call("POST", f"break?status={int(status)}&paths={quote(paths)}", {})
+
+    def mend_site(self) -> None:
+        self._call("POST", "mend", {})
+
     def set_crawl_delay(self, delay: float | None) -> None:
         value = "" if delay is None else repr(float(delay))
         self._call("POST", f"crawl-delay?value={value}", {})

@@ -7,7 +7,13 @@
     POST /_sample/faults                 body: fault config (see faults); {} clears faults
     POST /_sample/publish?k=N            N new uploads -> {"record_ids": [...]}
     POST /_sample/edit?record_id=R       edit a record -> {"record_id": R, "version": n}
+    POST /_sample/withdraw?record_id=R&status=404|410   out of the listing, its page answers it
+    POST /_sample/restore?record_id=R    a withdrawn document back (listed, page answers)
+    POST /_sample/break?status=404&paths=document|all   every such page answers the status
+    POST /_sample/mend                   undo break
     POST /_sample/crawl-delay?value=D    robots.txt Crawl-delay (empty value: none)
+    GET  /_sample/listing                how the listing is drawn (listing_render.ListingStyle)
+    POST /_sample/listing                body: {"markup": "views", "featured": true, ...}
     GET  /_sample/state                  archive state (SampleArchive.from_state) + crawl_delay
     GET  /_sample/expected/R[?files_base=URL]   ground-truth record of Record ID R
 """
@@ -15,13 +21,17 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
+
+from harvester.sample.listing_render import ListingStyle
 
 if TYPE_CHECKING:
     from harvester.sample.server import SampleServer
 
-_MUTATING = {"reset-stats", "publish", "edit", "crawl-delay"}
+_MUTATING = {"reset-stats", "publish", "edit", "crawl-delay", "withdraw", "restore", "break",
+             "mend"}
 
 
 def handle_control(server: SampleServer, method: str, url: str, body: bytes) -> tuple[int, bytes]:
@@ -56,6 +66,10 @@ def _dispatch(
                 raise ValueError("fault config must be a JSON object")
             server.set_faults(config)
         return 200, server.faults.config()
+    if name == "listing":
+        if method == "POST":
+            server.set_listing(ListingStyle(**json.loads(body or b"{}")))
+        return 200, asdict(server.listing)
     if name == "publish":
         return 200, {"record_ids": server.publish(int(query.get("k", "1")))}
     if name == "edit":
@@ -63,6 +77,21 @@ def _dispatch(
         if not record_id:
             raise ValueError("record_id is required")
         return 200, {"record_id": record_id, "version": server.edit(record_id)}
+    if name in ("withdraw", "restore"):
+        record_id = query.get("record_id")
+        if not record_id:
+            raise ValueError("record_id is required")
+        if name == "withdraw":
+            server.withdraw(record_id, int(query.get("status", "404")))
+        else:
+            server.restore(record_id)
+        return 200, {"record_id": record_id, "withdrawn": server.archive.withdrawn()}
+    if name == "break":
+        server.break_site(int(query.get("status", "404")), query.get("paths", "document"))
+        return 200, {"broken": list(server.archive.broken or ())}
+    if name == "mend":
+        server.mend_site()
+        return 200, {"broken": None}
     if name == "crawl-delay":
         value = query.get("value", "")
         server.crawl_delay = float(value) if value else None

@@ -3,7 +3,7 @@
 Document i depends only on (seed, i, edits of i): the same in a 50- and a
 20,000-document archive. Only small metadata (ids, titles, slugs) is held for
 every document; full documents are generated on demand and kept in a small LRU.
-The listing is newest upload first, which is the highest index first.
+The listing, asked for newest upload first, shows the highest index first.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ _DOC_CACHE = 512
 
 
 class SampleArchive:
-    """The sample archive's content and its switches (publish, edit)."""
+    """The sample archive's content and its switches (publish, edit, withdraw/restore,
+    break_site/mend_site)."""
 
     def __init__(self, size: int = 50, seed: int = 0) -> None:
         if not 0 <= size <= MAX_SIZE:
@@ -40,6 +41,8 @@ class SampleArchive:
         self._by_record: dict[int, int] = {}
         self._by_nid: dict[int, int] = {}
         self._edits: dict[int, int] = {}  # index -> number of edits
+        self._withdrawn: dict[int, int] = {}  # index -> the status its page answers (404/410)
+        self.broken: tuple[int, str] | None = None  # (status, "document" | "all"): break_site
         self._docs: OrderedDict[tuple[int, int], Document] = OrderedDict()
         self._grow(size)
 
@@ -49,8 +52,13 @@ class SampleArchive:
         return len(self._metas)
 
     @property
+    def listed_count(self) -> int:
+        """Documents the listing shows (withdrawn ones are not listed)."""
+        return self.size - len(self._withdrawn)
+
+    @property
     def total_pages(self) -> int:
-        return (self.size + PAGE_SIZE - 1) // PAGE_SIZE
+        return (self.listed_count + PAGE_SIZE - 1) // PAGE_SIZE
 
     def meta(self, i: int) -> Meta:
         return self._metas[i]
@@ -71,12 +79,33 @@ class SampleArchive:
         """Every Record ID, oldest upload first (index order)."""
         return [str(m.record_id) for m in self._metas]
 
-    def listing(self, page: int) -> list[int]:
-        """Indices shown on listing page `page` (from 0), newest upload first."""
-        top = self.size - 1 - page * PAGE_SIZE
-        if page < 0 or top < 0:
+    def listing(self, page: int, per_page: int = PAGE_SIZE, newest_first: bool = True) -> list[int]:
+        """Indices shown on listing page `page` (from 0), `per_page` a page, newest upload
+        first (the highest index first) or oldest first."""
+        order = self.listing_order(newest_first)
+        start = page * per_page
+        if page < 0 or start >= len(order):
             return []
-        return list(range(top, max(top - PAGE_SIZE, -1), -1))
+        return order[start:start + per_page]
+
+    def listing_order(self, newest_first: bool = True) -> list[int]:
+        """Every listed index in listing order (withdrawn documents are not listed)."""
+        indices = range(self.size - 1, -1, -1) if newest_first else range(self.size)
+        if not self._withdrawn:
+            return list(indices)
+        with self._lock:
+            return [i for i in indices if i not in self._withdrawn]
+
+    def page_status(self, i: int | None, kind: str) -> int:
+        """The status a page of request kind `kind` answers (200 unless a switch says not):
+        a withdrawn document's page (slug or /node/ URL), or any page of a broken site."""
+        if self.broken is not None:
+            status, paths = self.broken
+            if paths == "all" or kind in ("document", "node"):
+                return status
+        if i is not None and kind in ("document", "node"):
+            return self._withdrawn.get(i, 200)
+        return 200
 
     def version(self, i: int) -> int:
         return self._edits.get(i, 0)
@@ -138,6 +167,43 @@ class SampleArchive:
             self.generation += 1
             return self._edits[i]
 
+    def withdraw(self, record_id: int | str, status: int = 404) -> None:
+        """Take a document out of the listing; its page answers `status` (404 or 410)."""
+        if status not in (404, 410):
+            raise ValueError(f"status must be 404 or 410, not {status}")
+        i = self._index(record_id)
+        with self._lock:
+            self._withdrawn[i] = status
+            self.generation += 1
+
+    def restore(self, record_id: int | str) -> None:
+        """Put a withdrawn document back into the listing, its page answering again."""
+        i = self._index(record_id)
+        with self._lock:
+            self._withdrawn.pop(i, None)
+            self.generation += 1
+
+    def withdrawn(self) -> dict[str, int]:
+        """Record ID -> status of the withdrawn documents."""
+        with self._lock:
+            return {str(self._metas[i].record_id): s for i, s in self._withdrawn.items()}
+
+    def break_site(self, status: int = 404, paths: str = "document") -> None:
+        """Every document page (paths="document") or every page but robots.txt ("all")
+        answers `status` until mend_site()."""
+        if paths not in ("document", "all"):
+            raise ValueError(f"paths must be 'document' or 'all', not {paths!r}")
+        if not 400 <= int(status) <= 599:
+            raise ValueError(f"status must be an HTTP error status, not {status}")
+        with self._lock:
+            self.broken = (int(status), paths)
+            self.generation += 1
+
+    def mend_site(self) -> None:
+        with self._lock:
+            self.broken = None
+            self.generation += 1
+
     def state(self) -> dict[str, Any]:
         """What a copy needs to hold the same content: see from_state."""
         with self._lock:
@@ -146,6 +212,9 @@ class SampleArchive:
                 "initial_size": self.initial_size,
                 "size": self.size,
                 "edits": {str(self._metas[i].record_id): n for i, n in self._edits.items()},
+                "withdrawn": {str(self._metas[i].record_id): s
+                              for i, s in self._withdrawn.items()},
+                "broken": list(self.broken) if self.broken else None,
             }
 
     @classmethod
@@ -155,7 +224,17 @@ class SampleArchive:
         for record_id, n in state.get("edits", {}).items():
             for _ in range(int(n)):
                 archive.edit(record_id)
+        for record_id, status in (state.get("withdrawn") or {}).items():
+            archive.withdraw(record_id, int(status))
+        if state.get("broken"):
+            archive.break_site(int(state["broken"][0]), str(state["broken"][1]))
         return archive
+
+    def _index(self, record_id: int | str) -> int:
+        i = self.index_of_record(record_id)
+        if i is None:
+            raise KeyError(f"no record {record_id}")
+        return i
 
     # -- internals --------------------------------------------------------------------------
     def _grow(self, size: int) -> None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from html import escape
 
 from harvester.sample import chrome
 from harvester.sample import words as W
-from harvester.sample.generate import Head
 from harvester.sample.model import LIVE_BASE, Block, Document, Pill, Tab
 
 
@@ -187,89 +185,6 @@ def document_page(doc: Document) -> str:
     return chrome.page(
         doc.title, "path-node page-node-type-document", head, document_main(doc)
     )
-
-
-def _pager(page: int, last: int) -> str:
-    items = []
-    if page > 0:
-        items.append(
-            '<li class="pager__item pager__item--first"><a href="?page=0">« First</a></li>'
-        )
-        items.append(
-            f'<li class="pager__item pager__item--previous"><a href="?page={page - 1}" rel="prev">'
-            "‹ Previous</a></li>"
-        )
-    for n in range(max(0, page - 4), min(last, page + 4) + 1):
-        current = " is-active" if n == page else ""
-        items.append(
-            f'<li class="pager__item{current}"><a href="?page={n}">{n + 1}</a></li>'
-        )
-    if page < last:
-        items.append(
-            f'<li class="pager__item pager__item--next"><a href="?page={page + 1}" rel="next">'
-            "Next ›</a></li>"
-        )
-        items.append(
-            f'<li class="pager__item pager__item--last"><a href="?page={last}">Last »</a></li>'
-        )
-    return (
-        '    <nav class="pager" role="navigation" aria-labelledby="pagination-heading">\n'
-        '      <h4 id="pagination-heading" class="visually-hidden">Pagination</h4>\n'
-        '      <ul class="pager__items js-pager__items">' + "".join(items) + "</ul>\n    </nav>\n"
-    )
-
-
-@dataclass(frozen=True)
-class ListingEntry:
-    slug: str
-    title: str
-    nid: int
-    head: Head
-
-
-def _result(entry: ListingEntry, style: int) -> str:
-    head = entry.head
-    date = f'<div class="date">{esc(head.date_text)}</div>' if head.date_text else ""
-    summary = f'<div class="summary">{esc(head.summary)}</div>' if head.summary else ""
-    download = (
-        f'<a class="download-link" href="/document/{entry.nid}/download">Download</a>'
-        if head.has_download else ""
-    )
-    inner = (
-        f'{date}<h3 class="title"><a href="/document/{attr(entry.slug)}">{esc(entry.title)}</a>'
-        f"</h3>{summary}{download}"
-    )
-    if style == 1:
-        return f'      <article class="search-result">{inner}</article>\n'
-    if style == 2:
-        return f'      <div class="views-row">{inner}</div>\n'
-    return f'      <div class="search-result">{inner}</div>\n'
-
-
-def listing_page(docs: list[ListingEntry], page: int, total: int, last: int) -> str:
-    if docs:
-        first = page * 10 + 1
-        count = (
-            f'    <div class="search-results-count">Showing {first} - {first + len(docs) - 1}'
-            f" of {total:,} results</div>\n"
-        )
-        style = page % 3
-        results = "".join(_result(d, style) for d in docs)
-        pager = _pager(page, last)
-    else:
-        count = '    <div class="search-empty"><p>Your search yielded no results.</p></div>\n'
-        results, pager = "", ""
-    facets = "".join(
-        f'<li><a href="{_facet_href("places", p)}">{esc(p)}</a></li>' for p in W.PLACES[:12]
-    )
-    main = (
-        '    <h1 class="page-title">Search the Archive</h1>\n'
-        f'    <aside class="facets"><h2>Associated Places</h2><ul>{facets}</ul></aside>\n'
-        f"{count}"
-        f'    <div class="search-results">\n{results}    </div>\n{pager}'
-    )
-    head = chrome.drupal_settings("search", {"views": {"ajax_path": "/views/ajax"}})
-    return chrome.page("Search", "path-search", head, main)
 
 
 def not_found_page(path: str) -> str:

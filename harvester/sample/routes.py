@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from harvester.sample import render
 from harvester.sample.corpus import SampleArchive
+from harvester.sample.listing_render import ListingEntry, ListingStyle, ListingView, listing_page
 from harvester.sample.model import SCAN_DIR
 from harvester.sample.pdf import make_pdf
 
@@ -59,7 +60,8 @@ def _not_found(path: str, kind: str) -> Response:
     return _html(404, render.not_found_page(path), kind)
 
 
-def route(archive: SampleArchive, method: str, url: str, crawl_delay: float | None) -> Response:
+def route(archive: SampleArchive, method: str, url: str, crawl_delay: float | None,
+          listing: ListingStyle | None = None) -> Response:
     """The response to `method url` (url is path?query as received)."""
     parts = urlsplit(url)
     path = parts.path
@@ -71,15 +73,12 @@ def route(archive: SampleArchive, method: str, url: str, crawl_delay: float | No
     if kind == "robots":
         return Response(200, render.robots_txt(crawl_delay).encode(), "text/plain; charset=UTF-8",
                         kind=kind)
+    if archive.broken is not None:  # break_site: every page of that kind answers the status
+        status = archive.page_status(None, kind)
+        if status != 200:
+            return _error(status, path, kind)
     if kind == "listing":
-        page = _page_number(parse_qs(parts.query).get("page", ["0"])[0])
-        docs = [
-            render.ListingEntry(archive.slug(i), archive.meta(i).title, archive.meta(i).nid,
-                                archive.head(i))
-            for i in archive.listing(page)
-        ]
-        last = max(archive.total_pages - 1, 0)
-        return _html(200, render.listing_page(docs, page, archive.size, last), kind)
+        return _listing(archive, parse_qs(parts.query), listing or ListingStyle())
     if kind == "document":
         i = archive.index_of_slug(_DOC_RE.match(path).group(1))  # type: ignore[union-attr]
         return _document(archive, i, path, kind)
@@ -110,10 +109,49 @@ def route(archive: SampleArchive, method: str, url: str, crawl_delay: float | No
     return _not_found(path, kind)
 
 
+def _listing(archive: SampleArchive, query: dict[str, list[str]], style: ListingStyle) -> Response:
+    """/search: `page` (from 0), `items_per_page` (up to the style's maximum, else the
+    default size), the order by upload asked with sort_by=created & sort_order=DESC|ASC (or
+    sort_bef_combine=created_DESC); unasked, the style's default order (not newest first)."""
+    page = _page_number(query.get("page", ["0"])[0])
+    per_page = _page_number(query.get("items_per_page", [""])[0]) or style.default_per_page
+    if per_page > style.max_per_page:
+        per_page = style.default_per_page
+    newest_first = style.default_newest_first
+    combined = query.get("sort_bef_combine", [""])[0].lower()
+    if query.get("sort_by", [""])[0] == "created" or combined.startswith("created_"):
+        order = (query.get("sort_order", [""])[0] or combined.rsplit("_", 1)[-1]).upper()
+        newest_first = order != "ASC"
+    order_all = archive.listing_order(newest_first)
+
+    def entry(i: int) -> ListingEntry:
+        meta = archive.meta(i)
+        return ListingEntry(archive.slug(i), meta.title, meta.nid, archive.head(i))
+
+    shown = order_all[page * per_page:(page + 1) * per_page]
+    oldest = sorted(order_all)[:5]  # the "featured" documents: old ones, on every page
+    view = ListingView([entry(i) for i in shown], page, per_page, len(order_all),
+                       [entry(i) for i in oldest] if style.featured else [])
+    return _html(200, listing_page(view, style), "listing")
+
+
 def _document(archive: SampleArchive, i: int | None, path: str, kind: str) -> Response:
     if i is None:
         return _not_found(path, kind)
+    status = archive.page_status(i, kind)  # a withdrawn document answers 404 or 410
+    if status != 200:
+        return _error(status, path, kind)
     return _html(200, render.document_page(archive.document(i)), kind)
+
+
+def _error(status: int, path: str, kind: str) -> Response:
+    if status == 404:
+        return _not_found(path, kind)
+    return _html(status, render.error_page(status, _ERROR_REASONS.get(status, "Error")), kind)
+
+
+_ERROR_REASONS = {410: "Gone", 403: "Forbidden", 500: "Internal Server Error",
+                  503: "Service Unavailable"}
 
 
 def _pdf(body: bytes, filename: str | None, kind: str) -> Response:

@@ -22,6 +22,7 @@ from harvester.sample.control import SampleControl
 from harvester.sample.control_api import handle_control
 from harvester.sample.corpus import SampleArchive
 from harvester.sample.faults import FaultInjector, FaultRule
+from harvester.sample.listing_render import ListingStyle
 from harvester.sample.routes import HTML, Response, request_kind, route
 from harvester.sample.stats import RequestStats
 
@@ -46,12 +47,14 @@ class SampleServer:
         faults: Mapping[str, Mapping[str, Any]] | None = None,
         cache_size: int = 1024,
         gzip_enabled: bool = True,
+        listing: ListingStyle | None = None,
     ) -> None:
         self.archive = archive if archive is not None else SampleArchive()
         self.crawl_delay = crawl_delay
         self.faults = FaultInjector(faults, seed=self.archive.seed)
         self.stats = RequestStats()
         self.gzip_enabled = gzip_enabled
+        self.listing = listing or ListingStyle()
         self._cache: OrderedDict[tuple[int, str], Response] = OrderedDict()
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
@@ -99,6 +102,24 @@ class SampleServer:
     def edit(self, record_id: int | str) -> int:
         return self.archive.edit(record_id)
 
+    def set_listing(self, style: ListingStyle) -> None:
+        """Draw and order the listing another way (markup, featured chrome, sizes, order)."""
+        with self._cache_lock:
+            self.listing = style
+            self._cache.clear()
+
+    def withdraw(self, record_id: int | str, status: int = 404) -> None:
+        self.archive.withdraw(record_id, status)
+
+    def restore(self, record_id: int | str) -> None:
+        self.archive.restore(record_id)
+
+    def break_site(self, status: int = 404, paths: str = "document") -> None:
+        self.archive.break_site(status, paths)
+
+    def mend_site(self) -> None:
+        self.archive.mend_site()
+
     def set_faults(self, config: Mapping[str, Mapping[str, Any]]) -> None:
         self.faults.configure(config)
 
@@ -113,14 +134,14 @@ class SampleServer:
     def response(self, method: str, url: str) -> Response:
         """The normal (fault-free) response, from the cache when possible."""
         if method == "POST":
-            return route(self.archive, method, url, self.crawl_delay)
+            return route(self.archive, method, url, self.crawl_delay, self.listing)
         key = (self.archive.generation, url)
         with self._cache_lock:
             cached = self._cache.get(key)
             if cached is not None:
                 self._cache.move_to_end(key)
                 return cached
-        resp = route(self.archive, method, url, self.crawl_delay)
+        resp = route(self.archive, method, url, self.crawl_delay, self.listing)
         with self._cache_lock:
             self._cache[key] = resp
             while len(self._cache) > self._cache_size:

@@ -23,7 +23,7 @@ class Site:
     parse_document: Callable[..., dict[str, Any]]
     parse_listing: Callable[..., Any]
     is_challenge: Callable[[bytes], bool]
-    listing_url: Callable[[str, int], str]  # (base URL, page number from 0) -> listing URL
+    listing_url: Callable[..., str]  # (base URL, page from 0[, page size]) -> listing URL
     listing_page_size: int  # results a listing page is asked for
 
 

@@ -35,6 +35,7 @@ from harvester.context import RunContext, utc_now
 from harvester.exceptions import ChallengePage, ConfigError, ExtractionError, StoreError
 from harvester.extractpool import ExtractPool
 from harvester.items import DocumentItem
+from harvester.listingwalk import next_step
 from harvester.quarantine import quarantine
 from harvester.sites import get_site
 
@@ -45,14 +46,15 @@ STORE_DOWN = "store_unavailable"  # close reason when the store cannot be read a
 
 
 class ArchiveSpider(scrapy.Spider):
-    """Base of the archive spiders; a subclass names its site and its listing URL shape."""
+    """Base of the archive spiders; a subclass names its site (listing URLs, page size and
+    selectors are the site package's)."""
 
     name = "archive"
-    listing_path = "/search?page={page}"
     base_url: str
     allowed_domains: list[str]
     limit: int
     html_maxsize: int
+    listing_page_size: int
     ctx: RunContext
     extractor: ExtractPool
 
@@ -69,6 +71,7 @@ class ArchiveSpider(scrapy.Spider):
         self.listing_exhausted = False
         self.walk: dict[str, Any] | None = None  # the incremental walk (incremental mode)
         self.walk_ended = False  # the walk reached documents harvested before it
+        self.listing_error = ""  # why a listing page could not be read (the walk stopped)
         self._walk_saved = False  # the walk is recorded as running in the store
         self._walk_saving: asyncio.Future[Any] | None = None
         self.scheduled_docs = 0
@@ -93,11 +96,14 @@ class ArchiveSpider(scrapy.Spider):
         spider.allowed_domains = [host]
         spider.limit = spider.limit_arg or settings.getint("HARVESTER_LIMIT", 0)
         spider.html_maxsize = settings.getint("HARVESTER_HTML_MAXSIZE")
+        spider.listing_page_size = (settings.getint("HARVESTER_LISTING_PAGE_SIZE")
+                                    or spider.site.listing_page_size)
         spider.ctx = RunContext.of(crawler)
         crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
         crawler.signals.connect(spider._item_done, signal=signals.item_dropped)
         crawler.signals.connect(spider._item_failed, signal=signals.item_error)
         spider.extractor = spider.ctx.extract_pool(settings)
+        spider._withdraw_setup(crawler)
         return spider
 
     # --- URLs ---------------------------------------------------------------------------
@@ -108,7 +114,7 @@ class ArchiveSpider(scrapy.Spider):
         return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
 
     def listing_url(self, page: int) -> str:
-        return self.base_url + self.listing_path.format(page=page)
+        return self.site.listing_url(self.base_url, page, self.listing_page_size)
 
     # --- start --------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
@@ -190,10 +196,11 @@ class ArchiveSpider(scrapy.Spider):
         self._walk_saved = True
 
     # --- requests -----------------------------------------------------------------------
-    def _listing_request(self, page: int) -> scrapy.Request:
+    def _listing_request(self, page: int, prior: dict[str, Any] | None = None) -> scrapy.Request:
+        """`prior`: what the page before it told of the walk (listingwalk.Step.carry)."""
         return scrapy.Request(
             self.listing_url(page), callback=self.parse_listing, errback=self.listing_failed,
-            priority=-page, meta={"page": page, "kind": "listing",
+            priority=-page, meta={"page": page, "kind": "listing", "walk_prior": prior or {},
                                   "download_maxsize": self.html_maxsize},
         )
 
@@ -220,12 +227,19 @@ class ArchiveSpider(scrapy.Spider):
                                                response.url)
         except ExtractionError as exc:
             stats.inc_value("listing/invalid")
-            logger.error("listing page %s is not a listing: %s", response.url, exc)
+            self.listing_unreadable(f"listing page {page} is not a listing ({exc})", response.url)
             return
-        except Exception:  # a bug of the extractor on this page: the walk stops here, and
-            # the campaign stays open, so the next run walks on (nothing is taken for done)
+        except Exception as exc:  # a bug of the extractor on this page: the walk stops here,
+            # and the campaign stays open, so the next run walks on (nothing taken for done)
             stats.inc_value("listing/extractor_errors")
             logger.exception("the listing page %s broke the extractor", response.url)
+            self.listing_unreadable(f"listing page {page} broke the extractor "
+                                    f"({type(exc).__name__}: {exc})", response.url)
+            return
+        step = next_step(page, listing, self.listing_page_size,
+                         response.meta.get("walk_prior"))
+        if step.problem:
+            self.listing_unreadable(step.problem, response.url)
             return
         stats.inc_value("listing/pages")
         if listing.total is not None and self.listing_total is None:
@@ -252,8 +266,8 @@ class ArchiveSpider(scrapy.Spider):
         if self.mode == "incremental" and reached_known:
             self.walk_ended = True
             return
-        if listing.next_url and urls:
-            yield self._listing_request(page + 1)
+        if step.next_page is not None:
+            yield self._listing_request(step.next_page, step.carry)
         else:
             self.listing_exhausted = True
 
@@ -270,7 +284,22 @@ class ArchiveSpider(scrapy.Spider):
 
     def listing_failed(self, failure: Failure) -> None:
         self.crawler.stats.inc_value("listing/failed")
-        logger.error("listing page failed: %s", _failure_reason(failure))
+        request = failure.request  # type: ignore[attr-defined]
+        self.listing_unreadable(f"listing page {request.meta.get('page')} could not be fetched "
+                                f"({_failure_reason(failure)})", request.url)
+
+    def listing_unreadable(self, reason: str, url: str) -> None:
+        """The walk stops here: the documents already queued are still fetched and stored,
+        the campaign or walk stays open, and the run ends with exit status 6 and `reason`
+        (never "finished" as if the archive were empty)."""
+        self.crawler.stats.inc_value("listing/unreadable")
+        logger.error("%s: %s; the walk stops here", reason, url)
+        if not self.listing_error:
+            self.listing_error = f"{reason}: {url}"
+
+    def listing_problem(self) -> str:
+        """Why the run's listing walk stopped before its end ('' when it did not)."""
+        return self.listing_error
 
     # --- documents ----------------------------------------------------------------------
     async def parse_document(self, response: Response) -> AsyncIterator[Any]:
@@ -353,7 +382,7 @@ class ArchiveSpider(scrapy.Spider):
 
     def closed(self, reason: str) -> None:
         if self.mode == "backfill" and self.campaign and reason == "finished" \
-                and self.listing_exhausted and not self.limit:
+                and self.listing_exhausted and not self.limit and self._withdraw_passed():
             self.campaign.update(status="complete", finished_at=utc_now())
             self._campaign_saver.submit(self.ctx.state.save_backfill, dict(self.campaign))
         if self.mode == "incremental" and self.walk and self._walk_saved and reason == "finished" \
@@ -367,6 +396,139 @@ class ArchiveSpider(scrapy.Spider):
             stats.set_value("extract/worker_restarts", extractor.stats.restarts)
             stats.set_value("extract/crashed", extractor.stats.crashed)
             stats.set_value("extract/timeouts", extractor.stats.timeouts)
+
+    # --- withdrawn documents (harvester/withdrawals.py) -----------------------------------
+    # At the end of a complete backfill (listing walked to its end, no --limit) the stored
+    # records the walk did not meet are checked at their own URL; the campaign completes
+    # only when that check passed the safety valve.
+    withdraw_checks = True  # False in distributed workers (the finalizer completes as before)
+
+    def _withdraw_setup(self, crawler: Any) -> None:
+        settings = crawler.settings
+        self.withdraw_checks = self.withdraw_checks and settings.getbool(
+            "HARVESTER_WITHDRAW_CHECK", True)
+        self.withdraw_max_share = settings.getfloat("HARVESTER_WITHDRAW_MAX_SHARE", 0.1)
+        self.withdraw_threads = settings.getint("HARVESTER_STORE_THREADS", 16)
+        self._withdraw_check: Any = None  # the WithdrawalCheck, once the checks are planned
+        self._withdraw_pending = 0
+        self._withdraw_phase = ""  # "" | checking | passed | tripped | failed
+        crawler.signals.connect(self._withdraw_idle, signal=signals.spider_idle)
+
+    def _withdraw_wanted(self) -> bool:
+        return (self.withdraw_checks and self.mode == "backfill" and bool(self.campaign)
+                and self.listing_exhausted and not self.limit)
+
+    def _withdraw_passed(self) -> bool:
+        """The campaign may be completed: no check is wanted, or it passed."""
+        return not self._withdraw_wanted() or self._withdraw_phase == "passed"
+
+    def _withdraw_idle(self, spider: Any = None) -> None:
+        """spider_idle: plan and schedule the checks; once all are answered, decide."""
+        from scrapy.exceptions import CloseSpider, DontCloseSpider
+
+        from harvester.withdrawals import GUARD_CLOSE
+
+        if not self._withdraw_wanted() or self._withdraw_phase in ("passed", "tripped",
+                                                                    "failed"):
+            return
+        if not self._withdraw_phase:
+            if self._withdraw_plan():
+                raise DontCloseSpider
+        elif self._withdraw_pending > 0:
+            raise DontCloseSpider
+        if self._withdraw_phase == "checking" and not self._withdraw_decide():
+            raise CloseSpider(reason=GUARD_CLOSE)
+
+    def _withdraw_plan(self) -> bool:
+        """Blocking (the crawl is idle): schedule the check requests; True when some were."""
+        from harvester.withdrawals import WithdrawalCheck, clear_missing, plan_checks
+
+        ctx, stats = self.ctx, self.crawler.stats
+        assert self.campaign is not None
+        try:
+            plan = plan_checks(ctx.store, ctx.state, self.name, self.campaign["id"],
+                               self.withdraw_threads)
+            for rid in plan.stale_missing:
+                clear_missing(ctx.store, self.name, rid)
+        except StoreError as exc:
+            logger.warning("could not list the stored records to check for withdrawn "
+                           "documents (the campaign stays open): %s", exc)
+            self._withdraw_phase = "failed"
+            return False
+        self._withdraw_check = WithdrawalCheck(self.campaign["id"], plan.active,
+                                               self.withdraw_max_share)
+        self._withdraw_phase = "checking"
+        logger.info("backfill walked to its end: checking %d stored records it did not meet "
+                    "(%d active, %d withdrawn)", len(plan.candidates), plan.active,
+                    plan.withdrawn)
+        for candidate in plan.candidates:
+            self._withdraw_pending += 1
+            stats.inc_value("withdraw/checked")
+            url = self.crawl_url(candidate.url)
+            self.crawler.engine.crawl(scrapy.Request(
+                url, callback=self.parse_withdraw_check, errback=self.withdraw_check_failed,
+                priority=100, dont_filter=True,
+                meta={"kind": "withdraw_check", "candidate": candidate, "page": None,
+                      "listing_url": url, "handle_httpstatus_list": [404, 410],
+                      "download_maxsize": self.html_maxsize}))
+        return bool(plan.candidates)
+
+    async def parse_withdraw_check(self, response: Response) -> AsyncIterator[Any]:
+        """404/410 are answers of the check; a page is processed as any document page."""
+        from harvester.withdrawals import GONE, MISSING, clear_missing
+
+        candidate = response.meta["candidate"]
+        stats = self.crawler.stats
+        try:
+            if response.status in (404, 410):
+                result = self._withdraw_check.answered(candidate, response.status)
+                stats.inc_value(f"withdraw/{'gone' if result == GONE else 'missing'}")
+                if result not in (GONE, MISSING):
+                    stats.inc_value("withdraw/confirmed_404")
+                return
+            stats.inc_value("withdraw/answered")
+            async for output in self.parse_document(response):
+                if isinstance(output, DocumentItem) and candidate.missing is not None:
+                    await self.ctx.io(clear_missing, self.ctx.store, self.name,
+                                      candidate.record_id)
+                yield output
+        finally:
+            self._withdraw_pending -= 1
+
+    async def withdraw_check_failed(self, failure: Failure) -> None:
+        """A check that failed otherwise (timeout, 5xx after retries) decides nothing."""
+        self._withdraw_pending -= 1
+        self.crawler.stats.inc_value("withdraw/undecided")
+        request = failure.request  # type: ignore[attr-defined]
+        logger.warning("withdrawal check of %s decided nothing: %s", request.url,
+                       _failure_reason(failure))
+
+    def _withdraw_decide(self) -> bool:
+        """Blocking: every check answered. Apply them unless the valve trips; False when it
+        trips (the run then stops with the reason, exit status 7)."""
+        from harvester.withdrawals import apply, record_withdrawn
+
+        check, stats, ctx = self._withdraw_check, self.crawler.stats, self.ctx
+        if check.tripped():
+            self._withdraw_phase = "tripped"
+            stats.set_value("withdraw/guard_tripped", 1)
+            ctx.exit_reason = check.reason()
+            logger.error("%s", ctx.exit_reason)
+            return False
+        try:
+            lines = apply(ctx.store, ctx.state, self.name, check, ctx.run_id, utc_now())
+        except StoreError as exc:
+            logger.error("could not record the withdrawals (the campaign stays open and the "
+                         "next backfill checks again): %s", exc)
+            self._withdraw_phase = "failed"
+            return True
+        for line in lines:
+            logger.info("withdrawn: record %s (%s)", line["record_id"], line["url"])
+            self.crawler.signals.send_catch_log(record_withdrawn, line=line)
+        stats.set_value("withdraw/withdrawn", len(lines))
+        stats.set_value("withdraw/marked_missing", len(check.to_mark()))
+        self._withdraw_phase = "passed"
+        return True
 
 
 def _declared_encoding(response: Response) -> str | None:

@@ -7,4 +7,3 @@ from harvester.spiders.base import ArchiveSpider
 
 class WilsonSpider(ArchiveSpider):
     name = "wilson"
-    listing_path = "/search?page={page}"

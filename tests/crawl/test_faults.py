@@ -302,19 +302,24 @@ def test_a_page_that_breaks_the_extractor_is_quarantined(tmp_path: Path) -> None
 
 def test_a_listing_page_that_breaks_the_extractor_leaves_the_backfill_open(
         tmp_path: Path) -> None:
-    """An extractor bug on a listing page stops the walk there with an error; the campaign
-    is not taken for complete, and the next run walks on and stores the rest."""
+    """An extractor bug on a listing page stops the walk there with an error (exit status 6
+    and the reason); the campaign is not taken for complete, and the next run walks on and
+    stores the rest."""
     store = tmp_path / "store"
+    small = ("-s", "HARVESTER_LISTING_PAGE_SIZE=10")
     with serve_subprocess(size=30) as (base_url, control):
         expected = _expected(control)
-        run = _harvest_with_buggy_site(store, base_url, tmp_path, "page=1")
-        assert run.returncode == 0, run.stderr[-3000:]
+        run = _harvest_with_buggy_site(store, base_url, tmp_path, "&page=1", *small)
+        assert run.returncode == 6, run.stderr[-3000:]
+        assert "listing page 1 broke the extractor" in run.stderr.splitlines()[-1]
         assert "'listing/extractor_errors': 1" in run.stderr
         assert len(local_records(store)) == 10  # page 0's documents
         backfill = json.loads((store / "state" / "wilson" / "backfill.json").read_text())
         assert backfill["status"] == "running"
+        report = latest_report(local_reports(store))
+        assert report["exit_code"] == 6 and "listing page 1" in report["exit_reason"]
 
-        again = _harvest_with_buggy_site(store, base_url, tmp_path, "")
+        again = _harvest_with_buggy_site(store, base_url, tmp_path, "", *small)
         assert again.returncode == 0, again.stderr[-3000:]
     assert_matches_ground_truth(local_records(store), expected)
     backfill = json.loads((store / "state" / "wilson" / "backfill.json").read_text())

@@ -99,13 +99,15 @@ def test_new_uploads_cost_about_one_request_each(tmp_path: Path, sample) -> None
     assert_matches_ground_truth(records, _expected(control))
     for rid, record in old.items():  # no old record rewritten
         assert records[rid]["harvested_at"] == record["harvested_at"]
-    # 12 more: the listing's first page is all new, so the second page is read too
-    control.publish(12)
+    # more than a page (100 a page) of new uploads: the first page is all new, so the second
+    # is read too, and every new upload is found by the one run
+    more = control.publish(105)
     control.reset_stats()
     assert harvest(str(store), base_url).code == 0
     served = control.stats()["by_kind"]
-    assert served.get("document", 0) == 12
+    assert served.get("document", 0) == 105
     assert served.get("listing", 0) == 2
+    assert set(more) <= set(local_records(store))
 
 
 def test_edited_document_becomes_new_version_and_feed_line(tmp_path: Path, sample) -> None:
@@ -187,16 +189,17 @@ def test_records_stored_without_seen_markers_are_checked_not_duplicated(tmp_path
 
 
 def test_an_incremental_run_stopped_early_is_resumed_by_the_next(tmp_path: Path, sample) -> None:
-    """25 new uploads (listing pages 0-2) and an incremental run that stops after 12 of them
-    (--limit; a kill or a persistent challenge stop it the same way): the next run does not
+    """25 new uploads (listing pages 0-2 at 10 results a page) and an incremental run that
+    stops after 12 of them (--limit; a kill or a persistent challenge stop it the same way): the next run does not
     end at page 0, whose documents that run stored, but walks on to the documents stored
     before the walk began, and so stores the 13 older new uploads too."""
     base_url, control = sample
     store = tmp_path / "store"
-    assert harvest(str(store), base_url).code == 0
+    ten = ("-s", "HARVESTER_LISTING_PAGE_SIZE=10")
+    assert harvest(str(store), base_url, *ten).code == 0
     old = set(local_records(store))
     new_ids = control.publish(25)
-    first = harvest(str(store), base_url, "--mode", "incremental", "--limit", "12")
+    first = harvest(str(store), base_url, "--mode", "incremental", "--limit", "12", *ten)
     assert first.code == 0, first.stderr[-2000:]
     assert len(set(local_records(store)) - old) == 12
     walk = json.loads((store / "state" / "wilson" / "incremental.json").read_text())
@@ -204,7 +207,7 @@ def test_an_incremental_run_stopped_early_is_resumed_by_the_next(tmp_path: Path,
     assert f"incremental walk {walk['id']}: open since" in _status(store)
 
     control.reset_stats()
-    second = harvest(str(store), base_url, "--mode", "incremental")
+    second = harvest(str(store), base_url, "--mode", "incremental", *ten)
     assert second.code == 0, second.stderr[-2000:]
     records = local_records(store)
     assert sorted(set(records) - old) == sorted(new_ids)  # none of the 25 is left behind
@@ -217,6 +220,6 @@ def test_an_incremental_run_stopped_early_is_resumed_by_the_next(tmp_path: Path,
     assert "incremental walk" not in _status(store)
 
     control.reset_stats()  # the walk is complete: the next one stops at the first page
-    assert harvest(str(store), base_url, "--mode", "incremental").code == 0
+    assert harvest(str(store), base_url, "--mode", "incremental", *ten).code == 0
     assert control.stats()["by_kind"].get("listing", 0) == 1
     assert control.stats()["by_kind"].get("document", 0) == 0

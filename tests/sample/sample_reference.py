@@ -7,6 +7,7 @@ without depending on the project's extractor (harvester.sites).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import urljoin
 
@@ -129,17 +130,21 @@ def parse(html: bytes, files_base: str = LIVE) -> dict[str, Any]:
 
 
 def listing_links(html: bytes, base: str) -> tuple[list[str], str | None, str | None]:
-    """(document URLs, next page URL, results count text) of a listing page."""
+    """(document URLs, next page URL, results count text) of a listing page drawn as the
+    live striped table; the next page is the page number after `base`'s while the count
+    ("Results: 21 - 30 of 81") says more results follow."""
     root = lxml.html.fromstring(html)
     links = [
         urljoin(base, a.get("href"))
-        for a in root.cssselect(".search-results a[href*='/document/']")
+        for a in root.cssselect("td.document a[href*='/document/']")
         if not a.get("href").endswith("/download")
     ]
-    nxt = root.cssselect(".pager a[rel=next]")
-    count = root.cssselect(".search-results-count")
-    return (
-        links,
-        urljoin(base, nxt[0].get("href")) if nxt else None,
-        _text(count[0]) if count else None,
-    )
+    count = root.cssselect(".result-info")
+    text = _text(count[0]) if count else None
+    nxt = None
+    shown = re.search(r"(\d+) - (\d+) of (\d+)", text or "")
+    if shown and int(shown.group(2)) < int(shown.group(3)):
+        page = int(re.search(r"[?&]page=(\d+)", base).group(1)) if "page=" in base else 0
+        nxt = re.sub(r"([?&]page=)\d+", rf"\g<1>{page + 1}", base) if "page=" in base \
+            else f"{base}{'&' if '?' in base else '?'}page={page + 1}"
+    return links, nxt, text

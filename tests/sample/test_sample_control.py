@@ -40,8 +40,9 @@ def test_publish_over_http_puts_new_documents_on_top(server: SampleServer) -> No
     control = server.control()
     new = control.publish(3)
     assert len(new) == 3
-    links, _, count = listing_links(fetch(server.base_url, "/search?page=0").body, "/")
-    assert count == "Showing 1 - 10 of 63 results"
+    newest = "/search?page=0&sort_by=created&sort_order=DESC"
+    links, _, count = listing_links(fetch(server.base_url, newest).body, "/")
+    assert count == "Results: 1 - 10 of 63"
     top = [parse(fetch(server.base_url, link).body)["record_id"] for link in links[:3]]
     assert top == new[::-1]
     assert control.health()["size"] == 63
@@ -56,7 +57,8 @@ def test_edit_over_http_changes_page_and_ground_truth(server: SampleServer) -> N
     after = parse(fetch(server.base_url, doc_path).body)
     assert after["summary"] != before["summary"]
     expected = control.expected(rid)
-    assert {k: v for k, v in expected.items() if k != "date"} == after
+    lifecycle = {"date", "status", "withdrawn_at"}  # not on the page: the harvester's
+    assert {k: v for k, v in expected.items() if k not in lifecycle} == after
     local = control.archive()  # a copy in this process follows the server
     assert local.expected_for(rid) == expected
 
@@ -98,3 +100,34 @@ def test_control_errors() -> None:
         assert fetch(srv.base_url, "/_sample/what").status == 404
     with pytest.raises(ValueError):
         SampleControl("http://example.com:80")
+
+
+def test_withdraw_restore_and_break_over_http(server: SampleServer) -> None:
+    control = server.control()
+    archive = server.archive
+    doc = archive.document(archive.size - 1)  # the newest upload
+    newest = "/search?page=0&sort_by=created&sort_order=DESC"
+    assert doc.slug.encode() in fetch(server.base_url, newest).body
+    control.withdraw(doc.record_id, status=410)
+    assert fetch(server.base_url, doc.path).status == 410
+    assert fetch(server.base_url, f"/node/{doc.nid}").status == 410
+    assert doc.slug.encode() not in fetch(server.base_url, newest).body
+    assert control.state()["withdrawn"] == {str(doc.record_id): 410}
+    control.restore(doc.record_id)
+    assert fetch(server.base_url, doc.path).status == 200
+    assert doc.slug.encode() in fetch(server.base_url, newest).body
+    control.withdraw(doc.record_id)  # 404 by default
+    assert fetch(server.base_url, doc.path).status == 404
+
+    other = archive.document(3)
+    control.break_site(404, paths="document")
+    assert fetch(server.base_url, other.path).status == 404
+    assert fetch(server.base_url, newest).status == 200
+    control.break_site(404, paths="all")
+    assert fetch(server.base_url, newest).status == 404
+    assert fetch(server.base_url, "/robots.txt").status == 200
+    control.mend_site()
+    assert fetch(server.base_url, other.path).status == 200
+    assert fetch(server.base_url, newest).status == 200
+    with pytest.raises(ControlError):
+        control.withdraw(doc.record_id, status=500)

@@ -40,7 +40,7 @@ def test_challenge_page(server: SampleServer) -> None:
     assert '<meta http-equiv="refresh"' in text
     assert "triggerInterstitialChallenge()" in text and "/_sec/verify" in text
     assert 'class="content-block"' not in text
-    assert b"search-results" in fetch(server.base_url, "/search?page=1").body
+    assert b"table-striped" in fetch(server.base_url, "/search?page=1").body
 
 
 def test_persistent_challenge_for_a_url_set(server: SampleServer) -> None:

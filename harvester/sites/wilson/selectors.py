@@ -181,15 +181,46 @@ RIGHTS_PREFIXES = (
 # --- not a document ---------------------------------------------------------------------
 CHALLENGE_MARKERS = (b"triggerinterstitialchallenge", b"/_sec/verify")
 DOCUMENT_MARKER = b"information-block"
-SEARCH_RESULTS = css(".search-results")
 
 # --- listing page -----------------------------------------------------------------------
-LISTING_LINKS = css(".search-results a[href*='/document/']")
-LISTING_LINKS_FALLBACK = css(
-    ".search-result a[href*='/document/'], .views-row a[href*='/document/']"
-)
+# Results are found by their URL shape, wherever they stand (the live striped table, Drupal
+# views rows, lists, cards); links in the site's chrome or side blocks are never results.
+# The live site's results: `table.table.table-hover.table-striped`, the link in
+# `td.document a` (wilson-digital-archive.md); taken first when the page has them.
+LISTING_LIVE_LINKS = css("td.document a[href]")
+# A document link: /document/<slug> (not /document/<nid>/download) or /node/<nid>.
+DOCUMENT_LINK_PATH = re.compile(r"^/(?:document/(?!\d+/download)[^/?#]+|node/\d+)/?$")
 LISTING_EXCLUDE = re.compile(r"/download/?(?:[?#]|$)")
-NEXT_PAGE = css(".pager a[rel~=next], .pager__item--next a, nav a[rel~=next], link[rel~=next]")
-RESULTS_COUNT = css(".search-results-count")
-TOTAL_OF = re.compile(r"\bof\s+([\d][\d,.\u00a0 ]*)\s+results?\b", re.IGNORECASE)
-TOTAL_ANY = re.compile(r"([\d][\d,.]*)\s+results?\b", re.IGNORECASE)
+# Ancestors whose links are chrome or side blocks: by tag, by ARIA role, and by the words of
+# their class and id ("region-sidebar-first", "block-featured-documents", "main-menu").
+CHROME_TAGS = frozenset({"header", "footer", "nav", "aside"})
+CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "menu",
+                          "menubar", "search"})
+# matched anywhere in a class or id (Drupal glues words: "block-views-blockfeatured-docs")
+CHROME_SUBSTRINGS = ("featured", "related", "sidebar", "menu", "breadcrumb", "carousel",
+                     "promo", "footer", "navbar", "spotlight", "highlight", "popular",
+                     "recommend", "cookie", "newsletter", "toolbar", "skip-link")
+# matched as whole words of a class or id ("nav", but not "canvas")
+CHROME_WORDS = frozenset({"nav", "navigation", "header", "share", "social", "recent",
+                          "trending", "aside", "banner", "tabs", "facets", "facet",
+                          "pager", "pagination"})
+CLASS_WORDS = re.compile(r"[a-z0-9]+")
+# The results count: live "Results: 21 - 30 of 81"; also "Showing 11 - 20 of 16,153 results",
+# "16,153 results". Looked for in these elements first, then in the page's text.
+RESULTS_COUNT = css(".search-results-count, .results-count, .view-header, .views-header, "
+                    ".summary, .result-summary, .search-summary")
+RANGE_OF = re.compile(r"(\d[\d,.\u00a0]*)\s*[-\u2013\u2014]\s*(\d[\d,.\u00a0]*)\s+of\s+"
+                      r"(\d[\d,.\u00a0]*\d|\d)", re.IGNORECASE)
+TOTAL_OF = re.compile(r"\bof\s+(\d[\d,.\u00a0]*)\s+(?:results?|documents?|items?|records?)\b",
+                      re.IGNORECASE)
+TOTAL_ANY = re.compile(r"\s*(?:showing\s+|found\s+|results?:?\s*)?(\d[\d,.]*)\s+(?:results?|"
+                       r"documents?|items?|records?)\b|\s*results?:\s*(\d[\d,.]*)\b",
+                       re.IGNORECASE)  # matched at the start of a short text
+COUNT_TEXT_MAX = 120  # characters: a count is a short line, not a paragraph
+# A page that says it holds no results (past the end of the listing, or an empty search).
+NO_RESULTS = re.compile(r"\b(?:no|0)\s+(?:results?|documents?|items?|records?)\b|yielded no "
+                        r"results|nothing (?:was )?found|did not match any", re.IGNORECASE)
+# The pager's next link: informational only (the walk follows page numbers).
+NEXT_PAGE = css(".pager a[rel~=next], .pager__item--next a, nav a[rel~=next], link[rel~=next], "
+                "a[rel~=next], .pagination .next a, li.next a")
+SEARCH_RESULTS = css(".search-results, td.document")  # a listing given as a document
