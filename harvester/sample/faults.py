@@ -4,7 +4,11 @@ Config (JSON): one rule per fault kind,
 
     {"503": {"rate": 0.2, "times": 2, "paths": "document", "retry_after": 1},
      "challenge": {"urls": ["/document/some-slug"], "always": true},
-     "slow": {"rate": 0.1, "delay": 0.5, "paths": "listing|download"}}
+     "slow": {"rate": 0.1, "delay": 0.5, "paths": "listing|download"},
+     "scripted": {"urls": ["/search?page=1"], "always": true}}
+
+("scripted": a listing page drawn by script, its results count kept but no links in the
+HTML, as a site whose markup changed under the harvester.)
 
 A rule selects a URL (path with query) when the URL is in `urls`, or else when
 its request kind is in `paths` and hash(seed, kind, URL) < `rate`. A selected
@@ -21,7 +25,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-FAULT_KINDS = ("503", "429", "500", "challenge", "truncate", "slow", "redirect", "reset")
+FAULT_KINDS = ("503", "429", "500", "challenge", "truncate", "slow", "redirect", "reset",
+               "scripted")
 
 # names usable in "paths" -> request kinds (see routes.REQUEST_KINDS)
 PATH_GROUPS: dict[str, frozenset[str]] = {

@@ -13,6 +13,7 @@ import struct
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import replace
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -244,6 +245,9 @@ class _Handler(BaseHTTPRequestHandler):
             headers = [] if status == 500 else [("Retry-After", str(rule.retry_after))]
             page = render.error_page(status, _REASONS[status])
             resp = Response(status, page.encode(), HTML, headers)
+        elif rule.kind == "scripted":
+            resp = route(sample.archive, "GET", url, sample.crawl_delay,
+                         replace(sample.listing, markup="script"))
         elif rule.kind == "challenge":
             resp = Response(200, render.challenge_page(url).encode(), HTML,
                             [("Cache-Control", "no-store")])

@@ -4,6 +4,7 @@ and a listing drawn by script (harvest, `scrapy crawl` and check stop with exit 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from crawl_support import (
 )
 
 from harvester.sample import SampleControl, serve_subprocess
+from harvester.sites.wilson import listing_url
 
 TEN = ("-s", "HARVESTER_LISTING_PAGE_SIZE=10")
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,3 +129,24 @@ def test_a_listing_page_that_fails_for_good_stops_with_exit_6(tmp_path: Path) ->
         run = harvest(str(store), base_url, "-s", "RETRY_TIMES=1")
     assert run.code == 6, run.stderr[-2000:]
     assert "listing page 0 could not be fetched (HTTP 500)" in run.stderr.splitlines()[-1]
+
+
+def test_a_page_the_count_promised_results_on_stops_the_walk_there(tmp_path: Path) -> None:
+    """Page 1 drawn by script (its count says 11 - 20 of 30, no links): page 0's documents
+    are stored, the campaign stays open, exit 6 names the page; once the page reads again,
+    the next run stores the rest and completes the campaign."""
+    store = tmp_path / "store"
+    with serve_subprocess(size=30) as (base_url, control):
+        page1 = "/search?" + listing_url("", 1, 10).split("?", 1)[1]
+        control.set_faults({"scripted": {"urls": [page1], "always": True}})
+        run = harvest(str(store), base_url, *TEN)
+        assert run.code == 6, run.stderr[-2000:]
+        assert ("listing page 1 holds no document links, though the page before it showed "
+                "results to 10 of 30") in run.stderr.splitlines()[-1]
+        assert len(local_records(store)) == 10
+        assert json.loads((store / "state/wilson/backfill.json").read_text())["status"] == "running"
+        control.clear_faults()
+        again = harvest(str(store), base_url, *TEN)
+        assert again.code == 0, again.stderr[-2000:]
+        assert_matches_ground_truth(local_records(store), _expected(control))
+        assert json.loads((store / "state/wilson/backfill.json").read_text())["status"] == "complete"
