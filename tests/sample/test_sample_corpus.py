@@ -110,3 +110,37 @@ def test_listing_heads_agree_with_documents() -> None:
         assert (head.date_text, head.date_iso, head.summary, head.has_download) == (
             doc.date_text, doc.date_iso, doc.summary, doc.has_download
         )
+
+
+def test_withdraw_takes_a_document_out_of_the_listing_and_restore_brings_it_back() -> None:
+    archive = SampleArchive(30)
+    rid = archive.record_ids()[29]  # the newest: first in the listing
+    assert archive.listing(0)[0] == 29 and archive.listed_count == 30
+    archive.withdraw(rid, status=410)
+    assert 29 not in archive.listing_order() and archive.listing(0)[0] == 28
+    assert archive.listed_count == 29 and archive.withdrawn() == {rid: 410}
+    assert archive.page_status(29, "document") == archive.page_status(29, "node") == 410
+    assert archive.page_status(28, "document") == 200
+    assert archive.page_status(29, "download") == 200  # only its pages are gone
+    copy = SampleArchive.from_state(archive.state())
+    assert copy.withdrawn() == {rid: 410} and copy.listing_order() == archive.listing_order()
+    archive.restore(rid)
+    assert archive.listing(0)[0] == 29 and archive.page_status(29, "document") == 200
+    with pytest.raises(ValueError):
+        archive.withdraw(rid, status=500)
+    with pytest.raises(KeyError):
+        archive.withdraw("999")
+
+
+def test_break_site_answers_the_status_on_every_page_of_its_kind() -> None:
+    archive = SampleArchive(30)
+    archive.break_site(404, paths="document")
+    assert archive.page_status(3, "document") == archive.page_status(3, "node") == 404
+    assert archive.page_status(None, "listing") == 200
+    archive.break_site(503, paths="all")
+    assert archive.page_status(None, "listing") == archive.page_status(3, "document") == 503
+    assert SampleArchive.from_state(archive.state()).broken == (503, "all")
+    archive.mend_site()
+    assert archive.page_status(3, "document") == archive.page_status(None, "listing") == 200
+    with pytest.raises(ValueError):
+        archive.break_site(404, paths="some")
