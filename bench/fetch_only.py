@@ -1,7 +1,8 @@
 """The fetch-only baseline: a bare Scrapy spider that fetches what a backfill fetches and
 does nothing else.
 
-It walks the same listing pages (/search?page=N), fetches every document page they link
+It walks the same listing pages the harvester asks for (100 a page, newest first), fetches
+every document page they link
 and every PDF those pages point at (the download link and the .pdf-preview path), with the
 same Scrapy settings the harvester uses for politeness-free runs. No extraction beyond
 link-following, no storage, no validation, no WARC capture, no run report.
@@ -23,6 +24,8 @@ import scrapy
 from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response
 
+from harvester.sites.wilson.listing import LISTING_PAGE_SIZE, listing_url
+
 
 class FetchOnlySpider(scrapy.Spider):
     name = "fetch_only"
@@ -37,17 +40,17 @@ class FetchOnlySpider(scrapy.Spider):
         yield self._listing(0)
 
     def _listing(self, page: int) -> scrapy.Request:
-        return scrapy.Request(f"{self.base_url}/search?page={page}", callback=self.parse_listing,
+        return scrapy.Request(listing_url(self.base_url, page), callback=self.parse_listing,
                               priority=-page, cb_kwargs={"page": page})
 
     def parse_listing(self, response: Response, page: int) -> Iterator[scrapy.Request]:
         self.counts["listing"] += 1
-        links = response.xpath("//*[contains(@class, 'search-results')]"
+        links = response.xpath("//td[contains(@class, 'document')]"
                                "//a[contains(@href, '/document/')]/@href").getall()
         urls = [u for u in dict.fromkeys(links) if not u.rstrip("/").endswith("/download")]
         for url in urls:
             yield response.follow(url, callback=self.parse_document, priority=100)
-        if urls and response.xpath("//*[contains(@class, 'pager')]//a[@rel='next']"):
+        if len(urls) >= LISTING_PAGE_SIZE:  # a full page: the next one may hold more
             yield self._listing(page + 1)
 
     def parse_document(self, response: Response) -> Iterator[scrapy.Request]:

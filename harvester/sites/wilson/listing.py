@@ -13,7 +13,7 @@ markup is not known and is not needed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import lxml.etree as etree
 
@@ -106,7 +106,9 @@ def _document_url(link: etree._Element, page_url: str, hosts: set[str | None]) -
         return None
     if S.LISTING_EXCLUDE.search(href):
         return None
-    return cleaners.strip_fragment(href)
+    # a document is its path: a query (search highlighting, a tracking tag) or a trailing
+    # slash would give the same page another identity, and the walk's seen markers with it
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
 def _in_chrome(element: etree._Element, memo: dict[etree._Element, bool]) -> bool:

@@ -169,3 +169,11 @@ def test_listing_urls_ask_for_100_newest_first() -> None:
     assert url == ("https://digitalarchive.wilsoncenter.org/search?items_per_page=100"
                    "&sort_bef_combine=created_DESC&sort_by=created&sort_order=DESC&page=3")
     assert listing_url("http://x", 0, 10).startswith("http://x/search?items_per_page=10&")
+
+
+def test_a_result_link_is_its_path_without_query_or_trailing_slash() -> None:
+    body = _page('<ul><li><a href="/document/a?search_api_fulltext=stalin&amp;page=3">A</a></li>'
+                 '<li><a href="/document/b/">B</a></li><li><a href="/node/12#top">C</a></li></ul>')
+    assert parse_listing(body, MIRROR).document_urls == [
+        "http://127.0.0.1:8000/document/a", "http://127.0.0.1:8000/document/b",
+        "http://127.0.0.1:8000/node/12"]
