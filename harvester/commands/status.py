@@ -37,6 +37,7 @@ def site_summary(store: Any, site: str) -> dict[str, Any]:
     return {
         "records": count(store, f"records/{site}/", ".json"),
         "withdrawn": count_withdrawn(store, site),
+        "missing": count(store, f"state/{site}/missing/", ".json"),
         "versions": count(store, f"versions/{site}/", ".json"),
         "files": count(store, f"files/{site}/"),
         "raw": count(store, f"raw/{site}/"),
@@ -79,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
     for site in sites:
         s = site_summary(store, site)
         campaign = s["backfill"]
-        print(f"\nsite {site}: {s['records']} records ({s['withdrawn']} withdrawn), "
+        print(f"\nsite {site}: {s['records']} records ({s['withdrawn']} withdrawn, "
+              f"{s['missing']} missing: a 404 that a later backfill confirms or clears), "
               f"{s['versions']} earlier versions, "
               f"{s['files']} files, {s['raw']} raw captures, {s['quarantined']} quarantined, "
               f"{s['failed_pending']} failed (retried next run)")

@@ -77,6 +77,7 @@ def test_withdrawn_documents_end_withdrawn_with_their_content_and_feed_lines(
     for rid in missing:
         assert after[rid]["status"] == "active" and after[rid]["withdrawn_at"] is None
         assert (store / "state" / "wilson" / "missing" / f"{rid}.json").exists()
+    assert "3 withdrawn, 3 missing" in _status(store)
     assert all(after[rid]["status"] == "active" for rid in ids if rid not in gone)
     report = latest_report(local_reports(store))
     assert report["counts"]["withdrawn"] == 3 and report["requests"]["total"] > 0
