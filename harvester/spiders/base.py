@@ -423,7 +423,8 @@ class ArchiveSpider(scrapy.Spider):
         return not self._withdraw_wanted() or self._withdraw_phase == "passed"
 
     def _withdraw_idle(self, spider: Any = None) -> None:
-        """spider_idle: plan and schedule the checks; once all are answered, decide."""
+        """spider_idle: plan and schedule the checks; at the next idle every check is done
+        (nothing is in flight or scheduled then), so decide."""
         from scrapy.exceptions import CloseSpider, DontCloseSpider
 
         from harvester.withdrawals import GUARD_CLOSE
@@ -434,8 +435,10 @@ class ArchiveSpider(scrapy.Spider):
         if not self._withdraw_phase:
             if self._withdraw_plan():
                 raise DontCloseSpider
-        elif self._withdraw_pending > 0:
-            raise DontCloseSpider
+        elif self._withdraw_pending > 0:  # a check whose answer never came decides nothing
+            logger.warning("%d withdrawal checks got no answer", self._withdraw_pending)
+            self.crawler.stats.inc_value("withdraw/undecided", self._withdraw_pending)
+            self._withdraw_pending = 0
         if self._withdraw_phase == "checking" and not self._withdraw_decide():
             raise CloseSpider(reason=GUARD_CLOSE)
 

@@ -161,3 +161,23 @@ def test_a_site_answering_404_on_every_page_withdraws_nothing_and_exits_non_zero
     assert local_records(store) == before
     assert not (store / "state" / "wilson" / "missing").exists()
     assert _campaign(store)["status"] == "running"
+
+
+def test_a_check_that_fails_otherwise_decides_nothing(tmp_path: Path, sample60) -> None:
+    base_url, control = sample60
+    store = tmp_path / "store"
+    assert _backfill(store, base_url).code == 0
+    before = local_records(store)
+    gone, failing = sorted(before)[:2]
+    control.withdraw(gone, status=410)
+    control.withdraw(failing, status=410)
+    path = "/" + before[failing]["url"].split("/", 3)[3]
+    control.set_faults({"500": {"urls": [path], "always": True}})  # 500 after every retry
+    second = _backfill(store, base_url)
+    assert second.code == 0, second.stderr[-2000:]
+    after = local_records(store)
+    assert after[gone]["status"] == "withdrawn"
+    assert after[failing] == before[failing]  # neither withdrawn nor marked missing
+    assert not (store / "state" / "wilson" / "missing").exists()
+    served = control.stats()["by_path"]
+    assert served[path] >= 2  # it was asked, and retried
