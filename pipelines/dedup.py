@@ -39,7 +39,8 @@ def load_record(store: Store, site: str, record_id: str) -> dict[str, Any] | Non
 
 
 def classify(record: dict[str, Any], stored: dict[str, Any] | None) -> str:
-    """new | changed | unchanged | repaired (unchanged content, but stored files were missing)
+    """new | changed | unchanged | repaired (unchanged content, but stored files were missing,
+    or the stored record has no status yet: written before the record lifecycle existed)
     | restored (the stored record is withdrawn and its page answers again: a new version,
     active again, whatever its content)."""
     if stored is None:
@@ -49,6 +50,8 @@ def classify(record: dict[str, Any], stored: dict[str, Any] | None) -> str:
     if stored.get("content_sha256") != record["content_sha256"]:
         return "changed"
     if any(f.get("key") is None for f in stored.get("files") or []):
+        return "repaired"
+    if "status" not in stored:  # stored before records had a status: rewritten with it
         return "repaired"
     return "unchanged"
 

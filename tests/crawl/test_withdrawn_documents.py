@@ -181,3 +181,25 @@ def test_a_check_that_fails_otherwise_decides_nothing(tmp_path: Path, sample60) 
     assert not (store / "state" / "wilson" / "missing").exists()
     served = control.stats()["by_path"]
     assert served[path] >= 2  # it was asked, and retried
+
+
+def test_records_stored_before_the_lifecycle_gain_their_status_without_refetching_files(
+        tmp_path: Path, sample60) -> None:
+    base_url, control = sample60
+    store = tmp_path / "store"
+    assert _backfill(store, base_url).code == 0
+    for path in (store / "records" / "wilson").glob("*.json"):  # as an older harvester wrote
+        record = json.loads(path.read_text())
+        del record["status"], record["withdrawn_at"]
+        path.write_text(json.dumps(record, indent=1))
+    control.reset_stats()
+    again = _backfill(store, base_url)
+    assert again.code == 0, again.stderr[-2000:]
+    records = local_records(store)
+    assert len(records) == 60
+    assert {(r["status"], r["withdrawn_at"]) for r in records.values()} == {("active", None)}
+    served = control.stats()["by_kind"]
+    assert served.get("download", 0) == 0 and served.get("preview", 0) == 0  # files kept
+    assert not list((store / "versions").rglob("*.json"))  # no content changed
+    report = latest_report(local_reports(store))
+    assert report["counts"]["repaired"] == 60 and report["changes"] == 0
