@@ -90,7 +90,8 @@ HARVESTER_WITHDRAW_MAX_SHARE = 0.1  # more than this share of active records gon
 
 # --- Raw captures (WARC) ----------------------------------------------------------------------
 HARVESTER_WARC_ENABLED = True  # capture fetched documents/files as WARC 1.1 in raw/<site>/
-HARVESTER_WARC_KINDS = ["document", "file"]  # request meta "kind"s captured (or add "listing")
+# request meta "kind"s captured (or add "listing"); withdraw_check: the 404/410 that withdrew
+HARVESTER_WARC_KINDS = ["document", "file", "withdraw_check"]
 HARVESTER_WARC_MAX_BYTES = 16 * 1024 * 1024  # roll at this size (a file is read whole to upload it)
 HARVESTER_WARC_REVISITS = True  # a payload captured before becomes a revisit record, not a copy
 HARVESTER_WARC_GZIP_LEVEL = 6  # zlib level of each record's gzip member (warcio alone uses 9: slow)

@@ -57,7 +57,7 @@ from pipelines.storage import Store
 
 log = logging.getLogger(__name__)
 
-DEFAULT_KINDS = ("document", "file")
+DEFAULT_KINDS = ("document", "file", "withdraw_check")
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 BACKLOG_HIGH = 64  # fetches queued for the WARC writer before the crawl pauses
 BACKLOG_LOW = 16  # ... and resumes

@@ -8,9 +8,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 from crawl_support import harvest, latest_report, local_records, local_reports
 
 from harvester.sample import SampleControl, serve_subprocess
@@ -86,6 +88,16 @@ def test_withdrawn_documents_end_withdrawn_with_their_content_and_feed_lines(
     assert all(line["content_sha256"] == before[line["record_id"]]["content_sha256"]
                for line in lines)
     assert _campaign(store)["status"] == "complete"
+    # the answers that withdrew them are kept as evidence in the raw captures
+    statuses = {}
+    for warc in sorted((store / "raw" / "wilson").rglob("*.warc.gz")):  # oldest run first
+        with warc.open("rb") as stream:
+            for rec in ArchiveIterator(stream):
+                if rec.rec_type in ("response", "revisit") and rec.http_headers is not None:
+                    statuses[rec.rec_headers.get_header("WARC-Target-URI")] = \
+                        rec.http_headers.get_statuscode()
+    gone_paths = {urlsplit(before[rid]["url"]).path for rid in gone}
+    assert {urlsplit(u).path for u, code in statuses.items() if code == "410"} == gone_paths
 
     # third campaign: the 404s answer 404 again and are withdrawn; the 410s are not re-checked;
     # one of the 404s answers again (listed, its page back): its mark goes, it stays active
@@ -192,6 +204,9 @@ def test_records_stored_before_the_lifecycle_gain_their_status_without_refetchin
         record = json.loads(path.read_text())
         del record["status"], record["withdrawn_at"]
         path.write_text(json.dumps(record, indent=1))
+    verify = subprocess.run([sys.executable, "-m", "harvester.cli", "verify", "--store",
+                             str(store), "--no-files"], capture_output=True, text=True)
+    assert verify.returncode == 0, verify.stdout + verify.stderr  # an older store verifies
     control.reset_stats()
     again = _backfill(store, base_url)
     assert again.code == 0, again.stderr[-2000:]
