@@ -93,8 +93,8 @@ def test_pager_clamping_past_the_last_page_ends_the_walk(lookalike: Callable[...
     site = lookalike(size=50, markup="dl", max_per_page=25, count=False)
     site.past_end = "clamp"
     store = tmp_path / "store"
-    with contextlib.suppress(subprocess.TimeoutExpired):  # killed after 12 s of walking
-        harvest(site, store, "--mode", "backfill", *NO_FILES, timeout=12)
+    with contextlib.suppress(subprocess.TimeoutExpired):  # killed after 8 s of walking
+        harvest(site, store, "--mode", "backfill", *NO_FILES, timeout=8)
     assert len(records(store)) == 50
     assert max(listing_pages(site)) <= 3, f"asked for listing page {max(listing_pages(site))}"
 

@@ -47,6 +47,8 @@ def test_410_withdrawn_at_once_404_by_the_next_campaign_and_a_return_restores(
     for rid in gone_404:  # a first 404 only marks the record missing
         assert got[rid]["status"] == "active" and got[rid]["withdrawn_at"] is None
     assert got[edited]["summary"] == site.corpus.by_record_id(edited).summary
+    old_version = store / "versions" / "wilson" / edited / f"{before[edited]['content_sha256']}.json"
+    assert old_version.exists()  # the edit is a new version, the old one kept
     lines = {c["record_id"]: c["change"] for c in changes(store, second.run_id)}
     assert lines == {**dict.fromkeys(gone_410, "withdrawn"), edited: "changed"}
     assert statuses(store) == {"active": 67, "withdrawn": 3}
