@@ -193,8 +193,11 @@ class LookalikeSite:
         if action == "challenge":
             return 200, {"Content-Type": "text/html; charset=UTF-8", "Cache-Control": "no-store"}, \
                 challenge_page().encode()
+        # "503s"/"429s": Retry-After 1 (seconds); "503d"/"429d": an HTTP-date 1 s ahead;
+        # "503h": an hour (beyond any cap); "503x": a Retry-After that is neither
         status = 429 if action.startswith("429") else 503
-        retry = formatdate(time.time() + 1, usegmt=True) if action.endswith("d") else "1"
+        retry = {"d": formatdate(time.time() + 1, usegmt=True), "h": "3600",
+                 "x": "soon"}.get(action[-1], "1")
         return status, {"Content-Type": "text/html", "Retry-After": retry}, \
             b"<html><body><h1>Service Unavailable</h1></body></html>"
 
