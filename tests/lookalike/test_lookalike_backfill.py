@@ -55,7 +55,6 @@ def test_live_table_230_documents_100_a_page_every_field_and_file(
 
 
 @pytest.mark.parametrize("markup,options", [
-    ("grid", {}),
     ("dl", {"count": False}),
     ("cards", {"pager": False}),
     ("grid", {"count": False, "pager": False, "related": True}),
@@ -117,8 +116,8 @@ def test_a_short_page_in_the_middle_does_not_end_the_walk(lookalike: Callable[..
                    "for the campaign, silently (exit 0)")
 def test_ties_in_the_upload_order_lose_nothing(lookalike: Callable[..., LookalikeSite],
                                                tmp_path: Path) -> None:
-    site = lookalike(size=230, markup="table")
-    site.tie_seconds = 86400 * 60  # uploads within the same 60 days tie
+    site = lookalike(size=120, markup="table", max_per_page=25)
+    site.tie_seconds = 86400 * 30  # uploads within the same 30 days tie
     store = tmp_path / "store"
     run = harvest(site, store, "--mode", "backfill", *NO_FILES)
     assert run.code != 0 or field_mismatches(records(store), site, files=False) == []
@@ -138,3 +137,19 @@ def test_a_withdrawal_during_the_walk_skips_no_other_document(
     got = records(store)
     got.pop(first_page[3].record_id, None)  # stored before it went: fine either way
     assert field_mismatches(got, site, files=False) == []
+
+
+@pytest.mark.xfail(strict=True, reason="with HARVESTER_DOWNLOAD_FILES=False every file keeps key "
+                   "null, so DedupPipeline classifies every unchanged document 'repaired' and each "
+                   "backfill campaign rewrites every record (README: unchanged ones are not rewritten)")
+def test_a_second_campaign_without_files_rewrites_nothing(lookalike: Callable[..., LookalikeSite],
+                                                           tmp_path: Path) -> None:
+    site = lookalike(size=20, markup="table")
+    store = tmp_path / "store"
+    assert harvest(site, store, "--mode", "backfill", *NO_FILES).code == 0
+    before = {p.name: p.stat().st_mtime_ns for p in (store / "records" / "wilson").glob("*.json")}
+    again = harvest(site, store, "--mode", "backfill", *NO_FILES)
+    assert again.code == 0
+    after = {p.name: p.stat().st_mtime_ns for p in (store / "records" / "wilson").glob("*.json")}
+    assert report(store, again.run_id)["counts"]["unchanged"] == 20
+    assert after == before
