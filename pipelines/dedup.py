@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from harvester.context import RunContext
 from harvester.exceptions import StoreError
 from harvester.items import DocumentItem
 from harvester.keys import record_key
@@ -38,18 +39,20 @@ def load_record(store: Store, site: str, record_id: str) -> dict[str, Any] | Non
     return value if isinstance(value, dict) else None
 
 
-def classify(record: dict[str, Any], stored: dict[str, Any] | None) -> str:
+def classify(record: dict[str, Any], stored: dict[str, Any] | None,
+             files_wanted: bool = True) -> str:
     """new | changed | unchanged | repaired (unchanged content, but stored files were missing,
     or the stored record has no status yet: written before the record lifecycle existed)
     | restored (the stored record is withdrawn and its page answers again: a new version,
-    active again, whatever its content)."""
+    active again, whatever its content). `files_wanted`: files are downloaded in this run
+    (with HARVESTER_DOWNLOAD_FILES off, a file without a key is not missing)."""
     if stored is None:
         return "new"
     if stored.get("status") == "withdrawn":
         return "restored"
     if stored.get("content_sha256") != record["content_sha256"]:
         return "changed"
-    if any(f.get("key") is None for f in stored.get("files") or []):
+    if files_wanted and any(f.get("key") is None for f in stored.get("files") or []):
         return "repaired"
     if "status" not in stored:  # stored before records had a status: rewritten with it
         return "repaired"
@@ -57,6 +60,15 @@ def classify(record: dict[str, Any], stored: dict[str, Any] | None) -> str:
 
 
 class DedupPipeline(RunPipeline):
+    def __init__(self, ctx: Any, stats: Any, files_wanted: bool = True) -> None:
+        super().__init__(ctx, stats)
+        self.files_wanted = files_wanted
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> Any:
+        return cls(RunContext.of(crawler), crawler.stats,
+                   crawler.settings.getbool("HARVESTER_DOWNLOAD_FILES"))
+
     async def process_document(self, item: DocumentItem) -> DocumentItem:
         record = item.record
         if item.unseen:
@@ -75,7 +87,7 @@ class DedupPipeline(RunPipeline):
             item.unverified = True
             stored = None
         item.previous = stored
-        item.status = classify(record, stored)
+        item.status = classify(record, stored, self.files_wanted)
         if item.status == "unchanged" and stored is not None:
             record["files"] = stored.get("files") or record["files"]
         self.stats.inc_value(f"dedup/{item.status}")

@@ -28,6 +28,7 @@ from harvester.context import RunContext
 from harvester.items import DocumentItem
 from harvester.journal import ChangeJournal
 from harvester.keys import record_key, version_key, withdrawn_version_key
+from harvester.state import url_identity
 from pipelines.base import RunPipeline
 from pipelines.dedup import classify, load_record
 
@@ -95,8 +96,15 @@ class StorePipeline(RunPipeline):
                                   ctx.run_id)
             self.stats.inc_value("records/unverified")
             return
+        campaign, walk = getattr(ctx, "campaign_id", None), getattr(ctx, "walk_id", None)
         ctx.state.mark_seen(item.listing_url, record["record_id"], record["content_sha256"],
-                            getattr(ctx, "campaign_id", None), getattr(ctx, "walk_id", None))
+                            campaign, walk)
+        canonical = record.get("url")
+        if canonical and url_identity(canonical) != url_identity(item.listing_url):
+            # listed under another path (/node/<nid>, an old URL): its canonical path is
+            # marked too, so a listing that links the canonical path later knows it
+            ctx.state.mark_seen(canonical, record["record_id"], record["content_sha256"],
+                                campaign, walk)
         if item.from_failed:
             ctx.state.clear_failed(item.listing_url)
 

@@ -46,6 +46,7 @@ class DistributedSpiderMixin:
 
     coordinator: CrawlCoordinator
     _walk_saved: bool  # ArchiveSpider's: the incremental walk is recorded as running
+    sweeps_enabled = False  # no worker sees the whole listing: no count check, no sweeps
     # The end-of-campaign check for withdrawn documents runs in single-process backfills
     # only; the finalizer completes a distributed campaign as before (README "Withdrawn").
     withdraw_checks = False

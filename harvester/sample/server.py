@@ -13,8 +13,8 @@ import struct
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import replace
 from collections.abc import Mapping
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 

@@ -55,6 +55,8 @@ class ArchiveSpider(scrapy.Spider):
     limit: int
     html_maxsize: int
     listing_page_size: int
+    max_sweeps: int
+    sweeps_enabled = True  # False for Redis workers: no worker sees the whole listing
     ctx: RunContext
     extractor: ExtractPool
 
@@ -72,6 +74,12 @@ class ArchiveSpider(scrapy.Spider):
         self.walk: dict[str, Any] | None = None  # the incremental walk (incremental mode)
         self.walk_ended = False  # the walk reached documents harvested before it
         self.listing_error = ""  # why a listing page could not be read (the walk stopped)
+        self._listed: set[str] = set()  # document URLs the listing showed in this run
+        self._most_listed: int | None = None  # the largest results count a page showed
+        self._walk_from_zero = False  # this run's walk began at the listing's first page
+        self._sweeps = 0  # passes over the listing after the first (see _listing_ended)
+        self._sweep_found = 0  # documents the current pass found that earlier ones did not
+        self._cursor_reset = False  # the next run walks the listing from its start again
         self._walk_saved = False  # the walk is recorded as running in the store
         self._walk_saving: asyncio.Future[Any] | None = None
         self.scheduled_docs = 0
@@ -98,6 +106,7 @@ class ArchiveSpider(scrapy.Spider):
         spider.html_maxsize = settings.getint("HARVESTER_HTML_MAXSIZE")
         spider.listing_page_size = (settings.getint("HARVESTER_LISTING_PAGE_SIZE")
                                     or spider.site.listing_page_size)
+        spider.max_sweeps = settings.getint("HARVESTER_LISTING_SWEEPS")
         spider.ctx = RunContext.of(crawler)
         crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
         crawler.signals.connect(spider._item_done, signal=signals.item_dropped)
@@ -152,6 +161,7 @@ class ArchiveSpider(scrapy.Spider):
         first = 0
         if self.mode == "backfill" and self.campaign:
             first = max(0, int(self.campaign.get("cursor", -1)))
+        self._walk_from_zero = first == 0
         yield self._listing_request(first)
 
     def _resolve_mode(self) -> tuple[str, dict[str, Any] | None]:
@@ -196,12 +206,15 @@ class ArchiveSpider(scrapy.Spider):
         self._walk_saved = True
 
     # --- requests -----------------------------------------------------------------------
-    def _listing_request(self, page: int, prior: dict[str, Any] | None = None) -> scrapy.Request:
-        """`prior`: what the page before it told of the walk (listingwalk.Step.carry)."""
+    def _listing_request(self, page: int, prior: dict[str, Any] | None = None,
+                         sweep: int = 0) -> scrapy.Request:
+        """`prior`: what the page before it told of the walk (listingwalk.Step.carry);
+        `sweep`: the pass over the listing after the first (its pages are fetched again)."""
         return scrapy.Request(
             self.listing_url(page), callback=self.parse_listing, errback=self.listing_failed,
-            priority=-page, meta={"page": page, "kind": "listing", "walk_prior": prior or {},
-                                  "download_maxsize": self.html_maxsize},
+            priority=-page, dont_filter=sweep > 0,
+            meta={"page": page, "kind": "listing", "walk_prior": prior or {}, "sweep": sweep,
+                  "download_maxsize": self.html_maxsize},
         )
 
     def _document_request(self, url: str, page: int | None, *, from_failed: bool = False,
@@ -241,19 +254,35 @@ class ArchiveSpider(scrapy.Spider):
         if step.problem:
             self.listing_unreadable(step.problem, response.url)
             return
+        sweep = int(response.meta.get("sweep") or 0)
+        if step.repeated:  # the page before it again (a pager clamped to its last page)
+            stats.inc_value("listing/repeated_pages")
+            ended = self._listing_ended(response.url, sweep)
+            if ended is not None:
+                yield ended
+            return
         stats.inc_value("listing/pages")
-        if listing.total is not None and self.listing_total is None:
-            self.listing_total = listing.total
+        if listing.total is not None:
+            if self.listing_total is None:
+                self.listing_total = listing.total
+            self._most_listed = max(self._most_listed or 0, listing.total)
         urls = [self.crawl_url(u) for u in listing.document_urls]
+        fresh = [u for u in urls if u not in self._listed]
+        self._listed.update(fresh)
+        if sweep:
+            self._sweep_found += len(fresh)
         markers = await self.ctx.io(lambda: [self.ctx.state.get_seen(u) for u in urls])
         self._pages_listed.add(page)
         self._page_pending.setdefault(page, 0)
         reached_known = False
         limit_hit = False
+        new_here = set(fresh)
         for url, marker in zip(urls, markers, strict=True):
             if marker is not None and self._is_done(marker):
                 reached_known = reached_known or self._ends_walk(marker)
                 stats.inc_value("listing/known")
+                continue
+            if url not in new_here:  # an earlier page of this run showed it: queued there
                 continue
             if self.limit and self.scheduled_docs >= self.limit:
                 limit_hit = True
@@ -267,9 +296,48 @@ class ArchiveSpider(scrapy.Spider):
             self.walk_ended = True
             return
         if step.next_page is not None:
-            yield self._listing_request(step.next_page, step.carry)
+            yield self._listing_request(step.next_page, step.carry, sweep)
         else:
-            self.listing_exhausted = True
+            ended = self._listing_ended(response.url, sweep)
+            if ended is not None:
+                yield ended
+
+    def _listing_ended(self, url: str, sweep: int) -> scrapy.Request | None:
+        """The walk reached the listing's end. A backfill walk that began at its first page
+        and met fewer distinct documents than the listing counts walks it again (a sweep:
+        an order that changes between requests, documents uploaded with the same time, or a
+        withdrawal during the walk shift documents onto pages already read). Documents done
+        in the campaign are not fetched again; a sweep costs listing requests only. When the
+        last sweep still found documents the earlier ones missed, the listing cannot be
+        walked completely: the walk stops with exit status 6 and the next run walks it from
+        its start. When it found none, the count includes entries the listing does not show:
+        counted (listing/short_of_count), and the walk is complete."""
+        total, seen = self._most_listed, len(self._listed)
+        short = (self.mode == "backfill" and self.sweeps_enabled and self._walk_from_zero
+                 and not self.limit and total is not None and seen < total)
+        if short and self._sweeps < self.max_sweeps and (sweep == 0 or self._sweep_found):
+            self._sweeps += 1
+            self._sweep_found = 0
+            self.crawler.stats.inc_value("listing/sweeps")
+            logger.warning("the listing counts %d documents, its pages showed %d distinct ones: "
+                           "walking it again (pass %d)", total, seen, self._sweeps + 1)
+            return self._listing_request(0, sweep=self._sweeps)
+        if short and self._sweeps and self._sweep_found:
+            self._cursor_reset = True
+            if self.campaign:
+                self.campaign["cursor"] = -1
+                self._campaign_saver.submit(self.ctx.state.save_backfill, dict(self.campaign))
+            self.listing_unreadable(
+                f"the listing counts {total} documents, but {self._sweeps + 1} passes over its "
+                f"pages showed {seen} distinct ones, the last pass still finding new ones (its "
+                "order changes between requests)", url)
+            return None
+        if short:
+            self.crawler.stats.set_value("listing/short_of_count", total - seen)  # type: ignore[operator]
+            logger.warning("the listing counts %d documents, its pages show %d: the count "
+                           "includes entries the listing does not show", total, seen)
+        self.listing_exhausted = True
+        return None
 
     def _is_done(self, marker: dict[str, Any]) -> bool:
         if self.mode == "incremental":
@@ -369,7 +437,7 @@ class ArchiveSpider(scrapy.Spider):
 
     def _maybe_advance_cursor(self) -> None:
         """Move the campaign's cursor past listing pages whose documents are all done."""
-        if self.mode != "backfill" or not self.campaign:
+        if self.mode != "backfill" or not self.campaign or self._cursor_reset:
             return
         cursor = int(self.campaign.get("cursor", -1))
         advanced = cursor

@@ -132,3 +132,13 @@ def test_apply_marks_first_404s_and_withdraws_the_rest(store: LocalStore) -> Non
         "withdrawn", "active", "withdrawn"]
     mark = json.loads(store.get("state/wilson/missing/2.json") or b"")
     assert mark["campaign"] == "C2" and mark["first_404_at"] == NOW
+
+
+def test_a_file_without_a_key_is_not_missing_when_files_are_not_downloaded() -> None:
+    from pipelines.dedup import classify
+
+    stored = {"content_sha256": "a", "status": "active",
+              "files": [{"url": "https://x/document/1/download", "key": None}]}
+    record = {"content_sha256": "a"}
+    assert classify(record, stored) == "repaired"  # files wanted: fetch the missing file
+    assert classify(record, stored, files_wanted=False) == "unchanged"  # not rewritten
