@@ -79,6 +79,8 @@ class ArchiveSpider(scrapy.Spider):
         self._walk_from_zero = False  # this run's walk began at the listing's first page
         self._sweeps = 0  # passes over the listing after the first (see _listing_ended)
         self._sweep_found = 0  # documents the current pass found that earlier ones did not
+        self._page_digests: dict[int, str] = {}  # what each page showed in the first pass
+        self._unstable = False  # a page showed other documents in a later pass
         self._cursor_reset = False  # the next run walks the listing from its start again
         self._walk_saved = False  # the walk is recorded as running in the store
         self._walk_saving: asyncio.Future[Any] | None = None
@@ -269,8 +271,13 @@ class ArchiveSpider(scrapy.Spider):
         urls = [self.crawl_url(u) for u in listing.document_urls]
         fresh = [u for u in urls if u not in self._listed]
         self._listed.update(fresh)
+        digest = step.carry.get("digest", "")
         if sweep:
             self._sweep_found += len(fresh)
+            if self._page_digests.get(page, digest) != digest:
+                self._unstable = True
+        else:
+            self._page_digests[page] = digest
         markers = await self.ctx.io(lambda: [self.ctx.state.get_seen(u) for u in urls])
         self._pages_listed.add(page)
         self._page_pending.setdefault(page, 0)
@@ -308,29 +315,32 @@ class ArchiveSpider(scrapy.Spider):
         an order that changes between requests, documents uploaded with the same time, or a
         withdrawal during the walk shift documents onto pages already read). Documents done
         in the campaign are not fetched again; a sweep costs listing requests only. When the
-        last sweep still found documents the earlier ones missed, the listing cannot be
-        walked completely: the walk stops with exit status 6 and the next run walks it from
-        its start. When it found none, the count includes entries the listing does not show:
-        counted (listing/short_of_count), and the walk is complete."""
+        passes still fall short and the pages showed other documents from one pass to the
+        next (the order is unstable), the listing cannot be walked completely: the walk stops
+        with exit status 6 and the next run walks it from its start (what is done is not
+        fetched again). When every pass showed the same pages, the count includes entries
+        the listing does not show: counted (listing/short_of_count), the walk is complete."""
         total, seen = self._most_listed, len(self._listed)
         short = (self.mode == "backfill" and self.sweeps_enabled and self._walk_from_zero
                  and not self.limit and total is not None and seen < total)
-        if short and self._sweeps < self.max_sweeps and (sweep == 0 or self._sweep_found):
+        if short and self._sweeps < self.max_sweeps and (sweep == 0 or self._sweep_found
+                                                         or self._unstable):
             self._sweeps += 1
             self._sweep_found = 0
             self.crawler.stats.inc_value("listing/sweeps")
             logger.warning("the listing counts %d documents, its pages showed %d distinct ones: "
                            "walking it again (pass %d)", total, seen, self._sweeps + 1)
             return self._listing_request(0, sweep=self._sweeps)
-        if short and self._sweeps and self._sweep_found:
+        if short and self._sweeps and (self._sweep_found or self._unstable):
             self._cursor_reset = True
             if self.campaign:
                 self.campaign["cursor"] = -1
                 self._campaign_saver.submit(self.ctx.state.save_backfill, dict(self.campaign))
             self.listing_unreadable(
                 f"the listing counts {total} documents, but {self._sweeps + 1} passes over its "
-                f"pages showed {seen} distinct ones, the last pass still finding new ones (its "
-                "order changes between requests)", url)
+                f"pages showed {seen} distinct ones, and its pages show other documents from "
+                "one pass to the next (its order changes between requests); the next run walks "
+                "it again", url)
             return None
         if short:
             self.crawler.stats.set_value("listing/short_of_count", total - seen)  # type: ignore[operator]
