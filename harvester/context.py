@@ -26,8 +26,11 @@ if TYPE_CHECKING:
 
 
 def new_run_id(now: datetime | None = None) -> str:
+    """`<UTC second>Z-<8 hex>`: the first 3 hex digits are the millisecond, the rest random,
+    so ids of runs started in the same second still sort by start (feeds are polled in run
+    id order)."""
     now = now or datetime.now(UTC)
-    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+    return f"{now:%Y%m%dT%H%M%SZ}-{now.microsecond // 1000:03x}{secrets.token_hex(3)[:5]}"
 
 
 def utc_now() -> str:

@@ -124,3 +124,16 @@ def test_feed_spill_writes_the_same_feed_as_lines_in_memory(tmp_path) -> None:
     assert [json.loads(x)["record_id"] for x in feed.decode().splitlines()] == [
         "0042", "1001", "300", "300", "999"]
     assert [json.loads(x)["change"] for x in feed.decode().splitlines()][2:4] == ["new", "changed"]
+
+
+def test_run_ids_of_one_second_sort_by_start() -> None:
+    from datetime import UTC, datetime
+
+    from harvester.context import new_run_id
+    from harvester.keys import run_report_key
+
+    second = datetime(2026, 12, 1, 20, 47, 18, tzinfo=UTC)
+    ids = [new_run_id(second.replace(microsecond=ms * 1000)) for ms in (0, 9, 10, 255, 256, 999)]
+    assert ids == sorted(ids) and len({i[:16] for i in ids}) == 1
+    assert all(len(i.split("-")[1]) == 8 for i in ids)
+    run_report_key("wilson", ids[-1])  # a valid run id for the store's keys
