@@ -74,9 +74,12 @@ class DistributedSpiderMixin:
         await super()._quarantine(response, reason, error)  # type: ignore[misc]
         self.coordinator.release(response.meta.get(CLAIM))
 
-    def listing_failed(self, failure: Failure) -> None:
-        super().listing_failed(failure)  # type: ignore[misc]
+    def listing_failed(self, failure: Failure) -> list[Request]:
+        out: list[Request] = super().listing_failed(failure)  # type: ignore[misc]
+        if self.listing_exhausted:  # a 404 past the end; before the crawl can be found done
+            self.coordinator.agree(listing_exhausted="1")
         self.coordinator.release(failure.request.meta.get(CLAIM))  # type: ignore[attr-defined]
+        return out
 
     # --- a listing page that could not be read stops the crawl's walk, for every worker ----
     def listing_unreadable(self, reason: str, url: str) -> None:

@@ -360,11 +360,20 @@ class ArchiveSpider(scrapy.Spider):
         return self.mode == "incremental" and (
             self.walk is None or marker.get("walk") != self.walk["id"])
 
-    def listing_failed(self, failure: Failure) -> None:
-        self.crawler.stats.inc_value("listing/failed")
+    def listing_failed(self, failure: Failure) -> list[scrapy.Request]:
         request = failure.request  # type: ignore[attr-defined]
-        self.listing_unreadable(f"listing page {request.meta.get('page')} could not be fetched "
+        page = int(request.meta.get("page") or 0)
+        response = getattr(failure.value, "response", None)
+        if response is not None and response.status in (404, 410) and page > 0 \
+                and not _more_promised(request.meta.get("walk_prior") or {}):
+            # past the end: the site answers page numbers past its last with 404
+            self.crawler.stats.inc_value("listing/past_end_404")
+            ended = self._listing_ended(request.url, int(request.meta.get("sweep") or 0))
+            return [ended] if ended is not None else []
+        self.crawler.stats.inc_value("listing/failed")
+        self.listing_unreadable(f"listing page {page} could not be fetched "
                                 f"({_failure_reason(failure)})", request.url)
+        return []
 
     def listing_unreadable(self, reason: str, url: str) -> None:
         """The walk stops here: the documents already queued are still fetched and stored,
@@ -617,6 +626,12 @@ def _declared_encoding(response: Response) -> str | None:
     if "charset=" in content_type:
         return content_type.split("charset=", 1)[1].split(";")[0].strip().strip("\"'") or None
     return None
+
+
+def _more_promised(prior: dict[str, Any]) -> bool:
+    """The page before said more results follow ("1 - 100 of 250")."""
+    shown_to, total = prior.get("shown_to"), prior.get("total")
+    return shown_to is not None and total is not None and shown_to < total
 
 
 def _failure_reason(failure: Failure) -> str:

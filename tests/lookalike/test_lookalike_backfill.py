@@ -84,9 +84,6 @@ def test_node_pages_redirecting_to_their_alias(lookalike: Callable[..., Lookalik
 
 
 # --- what breaks --------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="a page past the last answered with the last page again "
-                   "(Drupal's pager clamps the page number) is walked forever when the listing "
-                   "has no count the harvester reads: page 2, 3, ... 1000+ never end the walk")
 def test_pager_clamping_past_the_last_page_ends_the_walk(lookalike: Callable[..., LookalikeSite],
                                                          tmp_path: Path) -> None:
     site = lookalike(size=50, markup="dl", max_per_page=25, count=False)
@@ -98,8 +95,6 @@ def test_pager_clamping_past_the_last_page_ends_the_walk(lookalike: Callable[...
     assert max(listing_pages(site)) <= 3, f"asked for listing page {max(listing_pages(site))}"
 
 
-@pytest.mark.xfail(strict=True, reason="a short page in the middle (the index counts an entry "
-                   "that renders no row) ends a walk without a count: later pages are never read")
 def test_a_short_page_in_the_middle_does_not_end_the_walk(lookalike: Callable[..., LookalikeSite],
                                                           tmp_path: Path) -> None:
     site = lookalike(size=60, markup="dl", max_per_page=25, count=False)
@@ -110,10 +105,6 @@ def test_a_short_page_in_the_middle_does_not_end_the_walk(lookalike: Callable[..
     assert field_mismatches(records(store), site, files=False) == []
 
 
-@pytest.mark.xfail(strict=True, reason="uploads that tie on the sort key (a bulk import) come "
-                   "back in a different order on each page request; the walk ends with fewer "
-                   "distinct documents than the listing's count and the missing ones are lost "
-                   "for the campaign, silently (exit 0)")
 def test_ties_in_the_upload_order_lose_nothing(lookalike: Callable[..., LookalikeSite],
                                                tmp_path: Path) -> None:
     site = lookalike(size=120, markup="table", max_per_page=25)
@@ -123,9 +114,6 @@ def test_ties_in_the_upload_order_lose_nothing(lookalike: Callable[..., Lookalik
     assert run.code != 0 or field_mismatches(records(store), site, files=False) == []
 
 
-@pytest.mark.xfail(strict=True, reason="a document withdrawn while the walk is between listing "
-                   "pages shifts the next one onto the page already read: it is never fetched in "
-                   "this campaign although the count told the walk one fewer document was listed")
 def test_a_withdrawal_during_the_walk_skips_no_other_document(
         lookalike: Callable[..., LookalikeSite], tmp_path: Path) -> None:
     site = lookalike(size=60, markup="table", max_per_page=25)
@@ -139,9 +127,6 @@ def test_a_withdrawal_during_the_walk_skips_no_other_document(
     assert field_mismatches(got, site, files=False) == []
 
 
-@pytest.mark.xfail(strict=True, reason="with HARVESTER_DOWNLOAD_FILES=False every file keeps key "
-                   "null, so DedupPipeline classifies every unchanged document 'repaired' and each "
-                   "backfill campaign rewrites every record (README: unchanged ones are not rewritten)")
 def test_a_second_campaign_without_files_rewrites_nothing(lookalike: Callable[..., LookalikeSite],
                                                            tmp_path: Path) -> None:
     site = lookalike(size=20, markup="table")
@@ -153,3 +138,16 @@ def test_a_second_campaign_without_files_rewrites_nothing(lookalike: Callable[..
     after = {p.name: p.stat().st_mtime_ns for p in (store / "records" / "wilson").glob("*.json")}
     assert report(store, again.run_id)["counts"]["unchanged"] == 20
     assert after == before
+
+
+def test_a_page_past_the_end_answering_404_ends_the_walk(lookalike: Callable[..., LookalikeSite],
+                                                         tmp_path: Path) -> None:
+    """No count, the last page full, and the page after it answers 404: the end of the
+    listing, not a listing that could not be read."""
+    site = lookalike(size=50, markup="dl", max_per_page=25, count=False)
+    site.past_end = "404"
+    store = tmp_path / "store"
+    run = harvest(site, store, "--mode", "backfill", *NO_FILES)
+    assert run.code == 0, run.reason
+    assert field_mismatches(records(store), site, files=False) == []
+    assert report(store, run.run_id)["status"] == "finished"

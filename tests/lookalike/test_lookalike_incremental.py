@@ -54,10 +54,6 @@ def test_new_uploads_on_a_site_giving_25_a_page(lookalike: Callable[..., Lookali
     assert Counter(h.kind for h in site.requests())["document"] == len(new)
 
 
-@pytest.mark.xfail(strict=True, reason="documents are known by the URL they were fetched at: "
-                   "once the listing links /document/<slug> where it linked /node/<nid> (path "
-                   "aliases generated, a theme change), an incremental run with nothing new "
-                   "refetches every document and walks the whole listing (here 120 + 2 pages)")
 def test_an_idle_run_after_the_listing_links_aliases_instead_of_node_paths(
         lookalike: Callable[..., LookalikeSite], tmp_path: Path) -> None:
     site = lookalike(size=120, markup="table")
