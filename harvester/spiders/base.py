@@ -81,6 +81,7 @@ class ArchiveSpider(scrapy.Spider):
         self._sweep_found = 0  # documents the current pass found that earlier ones did not
         self._page_digests: dict[int, str] = {}  # what each page showed in the first pass
         self._unstable = False  # a page showed other documents in a later pass
+        self._walk_found: set[str] = set()  # incremental: new uploads this walk listed
         self._cursor_reset = False  # the next run walks the listing from its start again
         self._walk_saved = False  # the walk is recorded as running in the store
         self._walk_saving: asyncio.Future[Any] | None = None
@@ -194,7 +195,12 @@ class ArchiveSpider(scrapy.Spider):
             self._walk_saved = True
             return walk
         self._walk_saved = False  # saved by _open_walk, once a document may be stored
-        return {"id": self.ctx.run_id, "status": "running", "started_at": utc_now()}
+        new: dict[str, Any] = {"id": self.ctx.run_id, "status": "running",
+                               "started_at": utc_now()}
+        baseline = _latest_total(walk, state.load_backfill())
+        if baseline is not None:  # the listing's count when the store was last complete
+            new["baseline_total"] = baseline
+        return new
 
     async def _open_walk(self) -> None:
         """Record the walk as running before any record of it can be stored (a run that
@@ -285,6 +291,8 @@ class ArchiveSpider(scrapy.Spider):
         limit_hit = False
         new_here = set(fresh)
         for url, marker in zip(urls, markers, strict=True):
+            if self.mode == "incremental" and not (marker and self._ends_walk(marker)):
+                self._walk_found.add(url)  # a new upload (or one this walk stored before)
             if marker is not None and self._is_done(marker):
                 reached_known = reached_known or self._ends_walk(marker)
                 stats.inc_value("listing/known")
@@ -300,7 +308,9 @@ class ArchiveSpider(scrapy.Spider):
         if limit_hit:
             return
         if self.mode == "incremental" and reached_known:
-            self.walk_ended = True
+            again = self._incremental_ended(response.url, sweep)
+            if again is not None:
+                yield again
             return
         if step.next_page is not None:
             yield self._listing_request(step.next_page, step.carry, sweep)
@@ -347,6 +357,38 @@ class ArchiveSpider(scrapy.Spider):
             logger.warning("the listing counts %d documents, its pages show %d: the count "
                            "includes entries the listing does not show", total, seen)
         self.listing_exhausted = True
+        return None
+
+    def _incremental_ended(self, url: str, sweep: int) -> scrapy.Request | None:
+        """The incremental walk reached documents harvested before it. When the listing's
+        count grew by more than the new uploads the walk met (uploads sharing their upload
+        time come back in another order on each request, and one can slip onto a page
+        already read), the walked pages are read again (up to HARVESTER_LISTING_SWEEPS
+        times); still short with an unstable order, the run stops with exit status 6 and
+        the walk stays open for the next run. A count short for another reason (documents
+        withdrawn meanwhile) ends the walk as usual."""
+        baseline = (self.walk or {}).get("baseline_total")
+        total = self._most_listed
+        expected = None if baseline is None or total is None else total - int(baseline)
+        short = (self.sweeps_enabled and not self.limit and expected is not None
+                 and len(self._walk_found) < expected)
+        if short and self._sweeps < self.max_sweeps and (sweep == 0 or self._sweep_found
+                                                         or self._unstable):
+            self._sweeps += 1
+            self._sweep_found = 0
+            self.crawler.stats.inc_value("listing/sweeps")
+            logger.warning("the listing's count grew by %d since the store was complete, the "
+                           "walk met %d new uploads: reading its pages again (pass %d)",
+                           expected, len(self._walk_found), self._sweeps + 1)
+            return self._listing_request(0, sweep=self._sweeps)
+        if short and self._sweeps and (self._sweep_found or self._unstable):
+            self.listing_unreadable(
+                f"the listing's count grew by {expected} since the store was complete, but "
+                f"{self._sweeps + 1} passes met {len(self._walk_found)} new uploads, and its "
+                "pages show other documents from one pass to the next (its order changes "
+                "between requests); the next run walks it again", url)
+            return None
+        self.walk_ended = True
         return None
 
     def _is_done(self, marker: dict[str, Any]) -> bool:
@@ -471,10 +513,14 @@ class ArchiveSpider(scrapy.Spider):
         if self.mode == "backfill" and self.campaign and reason == "finished" \
                 and self.listing_exhausted and not self.limit and self._withdraw_passed():
             self.campaign.update(status="complete", finished_at=utc_now())
+            if self._most_listed is not None and self.sweeps_enabled:
+                self.campaign["listing_total"] = self._most_listed
             self._campaign_saver.submit(self.ctx.state.save_backfill, dict(self.campaign))
         if self.mode == "incremental" and self.walk and self._walk_saved and reason == "finished" \
                 and (self.walk_ended or self.listing_exhausted) and not self.limit:
             walk = dict(self.walk, status="complete", finished_at=utc_now())
+            if self._most_listed is not None and self.sweeps_enabled:
+                walk["listing_total"] = self._most_listed
             self._campaign_saver.submit(self.ctx.state.save_incremental, walk)
         self._campaign_saver.shutdown(wait=True)
         extractor = getattr(self, "extractor", None)
@@ -626,6 +672,13 @@ def _declared_encoding(response: Response) -> str | None:
     if "charset=" in content_type:
         return content_type.split("charset=", 1)[1].split(";")[0].strip().strip("\"'") or None
     return None
+
+
+def _latest_total(walk: dict[str, Any] | None, campaign: dict[str, Any] | None) -> int | None:
+    """The listing's count recorded by the latest complete walk or backfill campaign."""
+    done = [(str(x.get("finished_at") or ""), x["listing_total"]) for x in (walk, campaign)
+            if x and x.get("status") == "complete" and isinstance(x.get("listing_total"), int)]
+    return max(done)[1] if done else None
 
 
 def _more_promised(prior: dict[str, Any]) -> bool:

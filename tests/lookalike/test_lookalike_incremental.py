@@ -82,9 +82,6 @@ def test_an_idle_run_after_the_listing_links_node_paths_instead_of_aliases(
     assert kinds["document"] == 0 and kinds["listing"] == 1, dict(kinds)
 
 
-@pytest.mark.xfail(strict=True, reason="new uploads sharing an upload second (10 a second, a "
-                   "batch) come back in another order on each page request: the run misses some "
-                   "at page boundaries, exits 0, and later incremental runs stop before them")
 def test_a_batch_of_uploads_sharing_their_upload_second_is_found_whole(
         lookalike: Callable[..., LookalikeSite], tmp_path: Path) -> None:
     site = lookalike(size=40, markup="table", max_per_page=25)
@@ -98,3 +95,10 @@ def test_a_batch_of_uploads_sharing_their_upload_second_is_found_whole(
     got = records(store)
     assert run.code != 0 or all(doc.record_id in got for doc in new), \
         f"{sum(doc.record_id not in got for doc in new)} of {len(new)} new uploads missed"
+    if run.code:  # loud: the walk stays open, and the next runs pick up what was missed
+        assert run.code == 6 and "order changes between requests" in run.reason, run.reason
+        for _ in range(3):
+            if all(doc.record_id in records(store) for doc in new):
+                break
+            harvest(site, store, *NO_FILES)
+        assert all(doc.record_id in records(store) for doc in new)
