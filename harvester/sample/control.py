@@ -74,7 +74,8 @@ class SampleControl:
         return dict(self._call("POST", "listing", style))
 
     def withdraw(self, record_id: int | str, status: int = 404) -> None:
-        """Take a document out of the listing; its page answers `status` (404 or 410)."""
+        """Take a document out of the listing; its page answers `status`: 404, 410, 200 (a
+        soft 404) or 301 (a redirect to the search page)."""
         self._call("POST", f"withdraw?record_id={quote(str(record_id))}&status={int(status)}",
                    {})
 

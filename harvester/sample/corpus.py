@@ -19,6 +19,7 @@ from harvester.sample.model import LIVE_BASE, Document
 from harvester.sample.slugs import base_slug, with_suffix
 
 PAGE_SIZE = 10
+WITHDRAWN_ANSWERS = (404, 410, 200, 301)  # what a withdrawn document's page can answer
 MAX_SIZE = 1_000_000
 _DOC_CACHE = 512
 
@@ -107,6 +108,9 @@ class SampleArchive:
             return self._withdrawn.get(i, 200)
         return 200
 
+    def is_withdrawn(self, i: int) -> bool:
+        return i in self._withdrawn
+
     def version(self, i: int) -> int:
         return self._edits.get(i, 0)
 
@@ -168,9 +172,11 @@ class SampleArchive:
             return self._edits[i]
 
     def withdraw(self, record_id: int | str, status: int = 404) -> None:
-        """Take a document out of the listing; its page answers `status` (404 or 410)."""
-        if status not in (404, 410):
-            raise ValueError(f"status must be 404 or 410, not {status}")
+        """Take a document out of the listing; its page answers `status`: 404 or 410, 200
+        (a "Page not found" page served with 200, a soft 404) or 301 (a redirect to the
+        search page)."""
+        if status not in WITHDRAWN_ANSWERS:
+            raise ValueError(f"status must be one of {WITHDRAWN_ANSWERS}, not {status}")
         i = self._index(record_id)
         with self._lock:
             self._withdrawn[i] = status

@@ -139,6 +139,10 @@ def _document(archive: SampleArchive, i: int | None, path: str, kind: str) -> Re
     if i is None:
         return _not_found(path, kind)
     status = archive.page_status(i, kind)  # a withdrawn document answers 404 or 410
+    if status == 301 or (status == 200 and archive.is_withdrawn(i)):  # redirect, soft 404
+        if status == 301:
+            return Response(301, b"", HTML, [("Location", "/search")], kind)
+        return _html(200, render.not_found_page(path), kind)
     if status != 200:
         return _error(status, path, kind)
     return _html(200, render.document_page(archive.document(i)), kind)

@@ -32,7 +32,13 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from harvester.context import RunContext, utc_now
-from harvester.exceptions import ChallengePage, ConfigError, ExtractionError, StoreError
+from harvester.exceptions import (
+    ChallengePage,
+    ConfigError,
+    ExtractionError,
+    NotADocument,
+    StoreError,
+)
 from harvester.extractpool import ExtractPool
 from harvester.items import DocumentItem
 from harvester.listingwalk import next_step
@@ -432,26 +438,42 @@ class ArchiveSpider(scrapy.Spider):
 
     # --- documents ----------------------------------------------------------------------
     async def parse_document(self, response: Response) -> AsyncIterator[Any]:
+        fields = await self._extract_document(response)
+        if fields is not None:
+            yield self._document_item(response, fields)
+
+    async def _extract_document(self, response: Response, *,
+                                raise_not_a_document: bool = False) -> dict[str, Any] | None:
+        """The page's record fields; None when the page failed (a challenge: retried next
+        run) or was quarantined. `raise_not_a_document`: a page that is not a document
+        (an error page, a listing) raises NotADocument instead of being quarantined."""
         meta = response.meta
         try:
-            fields = await self.extractor.run(self.site.parse_document, response.body,
-                                              response.url, encoding=_declared_encoding(response))
+            fields: dict[str, Any] = await self.extractor.run(
+                self.site.parse_document, response.body, response.url,
+                encoding=_declared_encoding(response))
         except ChallengePage as exc:
             await self._fail(response.url, f"challenge page: {exc}", meta)
-            return
+            return None
         except ExtractionError as exc:
+            if raise_not_a_document and isinstance(exc, NotADocument):
+                raise
             await self._quarantine(response, str(exc), type(exc).__name__)
-            return
+            return None
         except Exception as exc:  # a bug of the extractor on this page: kept with the reason
             logger.exception("the document page %s broke the extractor", response.url)
             self.crawler.stats.inc_value("documents/extractor_errors")
             await self._quarantine(response, f"extractor error: {type(exc).__name__}: {exc}",
                                    type(exc).__name__)
-            return
-        yield DocumentItem(url=response.url, listing_url=meta.get("listing_url", response.url),
-                           record=fields, page=meta.get("page"),
-                           from_failed=bool(meta.get("from_failed")), body=response.body,
-                           unseen=bool(meta.get("unseen")) and not meta.get("from_failed"))
+            return None
+        return fields
+
+    def _document_item(self, response: Response, fields: dict[str, Any]) -> DocumentItem:
+        meta = response.meta
+        return DocumentItem(url=response.url, listing_url=meta.get("listing_url", response.url),
+                            record=fields, page=meta.get("page"),
+                            from_failed=bool(meta.get("from_failed")), body=response.body,
+                            unseen=bool(meta.get("unseen")) and not meta.get("from_failed"))
 
     async def _quarantine(self, response: Response, reason: str, error: str) -> None:
         ctx = self.ctx
@@ -610,26 +632,42 @@ class ArchiveSpider(scrapy.Spider):
         return bool(plan.candidates)
 
     async def parse_withdraw_check(self, response: Response) -> AsyncIterator[Any]:
-        """404/410 are answers of the check; a page is processed as any document page."""
-        from harvester.withdrawals import GONE, MISSING, clear_missing
+        """404/410 are answers of the check; so is a page that is not a document (a "Page
+        not found" page served with 200, a redirect to the search or home page), taken as a
+        404 (a later campaign confirms it before the record is withdrawn). A document page
+        is processed as any document page."""
+        from harvester.withdrawals import clear_missing
 
         candidate = response.meta["candidate"]
         stats = self.crawler.stats
         try:
             if response.status in (404, 410):
-                result = self._withdraw_check.answered(candidate, response.status)
-                stats.inc_value(f"withdraw/{'gone' if result == GONE else 'missing'}")
-                if result not in (GONE, MISSING):
-                    stats.inc_value("withdraw/confirmed_404")
+                self._withdraw_answered(candidate, response.status)
+                return
+            try:
+                fields = await self._extract_document(response, raise_not_a_document=True)
+            except NotADocument as exc:
+                logger.info("withdrawal check of %s: the page is not a document (%s): taken "
+                            "as not found", response.url, exc)
+                stats.inc_value("withdraw/not_a_document")
+                self._withdraw_answered(candidate, 404)
                 return
             stats.inc_value("withdraw/answered")
-            async for output in self.parse_document(response):
-                if isinstance(output, DocumentItem) and candidate.missing is not None:
+            if fields is not None:
+                if candidate.missing is not None:
                     await self.ctx.io(clear_missing, self.ctx.store, self.name,
                                       candidate.record_id)
-                yield output
+                yield self._document_item(response, fields)
         finally:
             self._withdraw_pending -= 1
+
+    def _withdraw_answered(self, candidate: Any, status: int) -> None:
+        from harvester.withdrawals import GONE, MISSING
+
+        result = self._withdraw_check.answered(candidate, status)
+        self.crawler.stats.inc_value(f"withdraw/{'gone' if result == GONE else 'missing'}")
+        if result not in (GONE, MISSING):
+            self.crawler.stats.inc_value("withdraw/confirmed_404")
 
     async def withdraw_check_failed(self, failure: Failure) -> None:
         """A check that failed otherwise (timeout, 5xx after retries) decides nothing."""

@@ -218,3 +218,28 @@ def test_records_stored_before_the_lifecycle_gain_their_status_without_refetchin
     assert not list((store / "versions").rglob("*.json"))  # no content changed
     report = latest_report(local_reports(store))
     assert report["counts"]["repaired"] == 60 and report["changes"] == 0
+
+
+def test_a_soft_404_or_a_redirect_away_withdraws_after_two_campaigns(tmp_path: Path,
+                                                                    sample60) -> None:
+    """Deleted documents whose page answers a "Page not found" page with HTTP 200, or
+    redirects to the search page: not quarantined campaign after campaign, but taken as a
+    404 (marked missing, withdrawn by the next campaign)."""
+    base_url, control = sample60
+    store = tmp_path / "store"
+    assert _backfill(store, base_url).code == 0
+    before = local_records(store)
+    soft, moved = sorted(before)[10], sorted(before)[40]
+    control.withdraw(soft, status=200)
+    control.withdraw(moved, status=301)
+    second = _backfill(store, base_url)
+    assert second.code == 0, second.stderr[-2000:]
+    assert "'withdraw/not_a_document': 2" in second.stderr
+    assert not list((store / "quarantine").rglob("*.json"))
+    assert {local_records(store)[r]["status"] for r in (soft, moved)} == {"active"}
+    assert (store / "state" / "wilson" / "missing" / f"{soft}.json").exists()
+    third = _backfill(store, base_url)
+    assert third.code == 0, third.stderr[-2000:]
+    after = local_records(store)
+    assert {after[r]["status"] for r in (soft, moved)} == {"withdrawn"}
+    assert sum(r["status"] == "withdrawn" for r in after.values()) == 2
