@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import socket
 from typing import Any
 
@@ -43,6 +44,27 @@ EXIT_SITE_CHANGED = 4  # field coverage fell sharply: the site's markup probably
 EXIT_CHALLENGED = 5  # the bot manager kept answering with challenge pages
 EXIT_WITHDRAW_GUARD = 7  # too many stored records answered 404/410: nothing was withdrawn
 EXIT_LISTING_UNREADABLE = 6  # a listing page yielded no document links where some were due
+
+
+# The harvester's own stats namespaces: the report's `stats` holds these keys, not Scrapy's
+# (downloader/, scheduler/, start_time and its other datetime values).
+OWN_STATS_PREFIXES = (
+    "challenge/", "dedup/", "documents/", "extract/", "files/", "listing/", "politeness/",
+    "quarantine/", "records/", "redis/", "requests/", "retry/", "scope/", "spool/", "store/",
+    "validation/", "warc/", "withdraw/",
+)
+
+
+def own_stats(stats: dict[str, Any]) -> dict[str, Any]:
+    """The run's stats under the harvester's namespaces, sorted by key, JSON values only."""
+    return {key: value for key, value in sorted(stats.items())
+            if key.startswith(OWN_STATS_PREFIXES) and _is_json_scalar(value)}
+
+
+def _is_json_scalar(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, (int, str))
 
 
 def redact_uri(uri: str) -> str:
@@ -180,6 +202,7 @@ class RunReport:
                 "user_agent": self.crawler.settings.get("USER_AGENT"),
             },
             "listing_total": getattr(self.crawler.spider, "listing_total", None),
+            "stats": own_stats(st),
         }
 
     def _finish(self, spider: Any, reason: str) -> None:

@@ -57,6 +57,11 @@ def test_backfill_stores_every_record_right_with_its_files(tmp_path: Path, sampl
     assert report["status"] == "finished" and report["mode"] == "backfill"
     assert report["counts"]["new"] == len(records)
     assert report["coverage"]["title"] == 1.0
+    stats = report["stats"]  # the harvester's own stats of the run, by key
+    assert list(stats) == sorted(stats)
+    assert stats["records/new"] == len(records) and stats["files/stored"] == files
+    assert stats["requests/document"] == report["requests"]["document"]
+    assert not [k for k in stats if k.startswith(("downloader/", "scheduler/", "start_time"))]
     feed = (store / "runs" / "wilson" / f"{report['run_id']}.changes.jsonl").read_text()
     lines = [json.loads(line) for line in feed.splitlines()]
     assert sorted(line["record_id"] for line in lines) == sorted(records)
@@ -216,7 +221,7 @@ def test_an_incremental_run_stopped_early_is_resumed_by_the_next(tmp_path: Path,
     assert served.get("document", 0) == 13 and served.get("listing", 0) == 3
     resumed = json.loads((store / "state" / "wilson" / "incremental.json").read_text())
     assert resumed["id"] == walk["id"] and resumed["status"] == "complete"
-    assert "'listing/walk_resumed': 1" in second.stderr
+    assert latest_report(local_reports(store))["stats"]["listing/walk_resumed"] == 1
     assert "incremental walk" not in _status(store)
 
     control.reset_stats()  # the walk is complete: the next one stops at the first page
