@@ -195,9 +195,9 @@ def test_records_stored_without_seen_markers_are_checked_not_duplicated(tmp_path
 
 def test_an_incremental_run_stopped_early_is_resumed_by_the_next(tmp_path: Path, sample) -> None:
     """25 new uploads (listing pages 0-2 at 10 results a page) and an incremental run that
-    stops after 12 of them (--limit; a kill or a persistent challenge stop it the same way): the next run does not
-    end at page 0, whose documents that run stored, but walks on to the documents stored
-    before the walk began, and so stores the 13 older new uploads too."""
+    stops after 12 of them (--limit; a kill or a persistent challenge stop it the same way):
+    the next run does not end at page 0, whose documents that run stored, but walks on to the
+    documents stored before the walk began, and so stores the 13 older new uploads too."""
     base_url, control = sample
     store = tmp_path / "store"
     ten = ("-s", "HARVESTER_LISTING_PAGE_SIZE=10")

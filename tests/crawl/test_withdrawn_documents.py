@@ -8,12 +8,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
-from warcio.archiveiterator import ArchiveIterator
 from crawl_support import harvest, latest_report, local_records, local_reports
+from warcio.archiveiterator import ArchiveIterator
 
 from harvester.sample import SampleControl, serve_subprocess
 
