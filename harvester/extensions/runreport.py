@@ -23,6 +23,7 @@ from harvester import __version__, withdrawals
 from harvester.context import RunContext, utc_now
 from harvester.exceptions import StoreError
 from harvester.items import DocumentItem
+from harvester.keys import record_key
 from harvester.middlewares.challenge import CLOSE_REASON as CHALLENGE_CLOSE
 from harvester.runs import (
     Coverage,
@@ -145,7 +146,7 @@ class RunReport:
                 self.changes.append(feed_line({
                     "record_id": rid, "change": item.status,
                     "content_sha256": item.record["content_sha256"],
-                    "key": f"records/{self.ctx.site}/{rid}.json", "url": item.record["url"],
+                    "key": record_key(self.ctx.site, rid), "url": item.record["url"],
                     "title": item.record["title"], "run_id": self.ctx.run_id,
                     "harvested_at": item.record["harvested_at"],
                 }))
@@ -214,8 +215,8 @@ class RunReport:
         lines.close()
         ctx.state.drop_changes(ctx.run_id)
         try:
-            previous = [r for r in iter_reports(store, ctx.site)
-                        if r.get("run_id") != ctx.run_id and r.get("status") == "finished"][-5:]
+            previous = earlier_finished(iter_reports(store, ctx.site), ctx.run_id,
+                                        ctx.started_at)
         except StoreError:
             previous = []
         shares = self.coverage.shares()
@@ -259,6 +260,15 @@ class RunReport:
         write_report(store, report)  # made durable by ctx.close() in spider_closed
         ctx.exit_code, ctx.exit_reason = code, why
         logger.info("run %s %s: %s", ctx.run_id, status, report["counts"])
+
+
+def earlier_finished(reports: Any, run_id: str, started_at: str,
+                     keep: int = 5) -> list[dict[str, Any]]:
+    """The last `keep` finished runs that ended before this one began: the runs a coverage
+    comparison holds this one against. Runs that overlap it (the other Redis workers of the
+    same crawl, each holding a part of the documents) are not earlier runs."""
+    return [r for r in reports if r.get("run_id") != run_id and r.get("status") == "finished"
+            and str(r.get("finished_at") or "") <= started_at][-keep:]
 
 
 def _pid() -> int:

@@ -137,3 +137,19 @@ def test_run_ids_of_one_second_sort_by_start() -> None:
     assert ids == sorted(ids) and len({i[:16] for i in ids}) == 1
     assert all(len(i.split("-")[1]) == 8 for i in ids)
     run_report_key("wilson", ids[-1])  # a valid run id for the store's keys
+
+
+def test_coverage_is_compared_with_runs_that_ended_before_this_one_began() -> None:
+    from harvester.extensions.runreport import earlier_finished
+
+    reports = [
+        {"run_id": "a", "status": "finished", "started_at": "2026-12-01T10:00:00Z",
+         "finished_at": "2026-12-01T10:05:00Z"},
+        {"run_id": "b", "status": "stopped", "started_at": "2026-12-01T11:00:00Z",
+         "finished_at": "2026-12-01T11:01:00Z"},
+        # another Redis worker of this run's crawl: started with it, finished first
+        {"run_id": "c", "status": "finished", "started_at": "2026-12-01T12:00:00Z",
+         "finished_at": "2026-12-01T12:03:00Z"},
+        {"run_id": "d", "status": "finished", "started_at": "2026-12-01T12:00:01Z"},
+    ]
+    assert [r["run_id"] for r in earlier_finished(reports, "d", "2026-12-01T12:00:01Z")] == ["a"]
