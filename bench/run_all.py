@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         ("harvest", ["bench/harvest.py"]),
         ("memory", ["bench/memory.py"] + ([] if args.full else ["--quick"])),
         ("requests", ["bench/request_counts.py"]),
+        ("page_cost", ["bench/page_cost.py"]),
     ]
     started = time.perf_counter()
     codes = {}
