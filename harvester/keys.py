@@ -1,14 +1,40 @@
 """Storage keys of the store layout (see README "Store layout").
 
-Every key is built here, from validated parts only: a record id or file name
-taken from a page is checked, never trusted, so no key can leave the record's
-own place (no "..", no slashes, no control characters).
+Every key and every listing prefix is built here, from validated parts only, so no key
+can leave its record's own place (no "..", no slashes, no control characters).
+
+Identifiers become key parts by a reversible encoding (`id_to_key_part`, undone by
+`key_part_to_id`), so any identifier an archive uses (OAI-PMH's `oai:host:123`, ids with
+slashes, dots, spaces, Unicode) has exactly one key part, and a listed key gives its id back:
+
+- kept as they are: ASCII letters, digits, `_`; `-` unless first; `.` unless first or
+  right after another `.` (so a part never starts with `.` or `-` and holds no `..`).
+  A plain id (`100005`, `117029`, `a-1.b`) is its own key part: today's keys stay exactly.
+- every other character becomes `!XX` per byte of its UTF-8 form, `XX` two UPPERCASE hex
+  digits (`!` itself is `!21`): `oai:example.org:123/x` -> `oai!3Aexample.org!3A123!2Fx`,
+  `..` -> `!2E!2E`, `\u00fc` -> `!C3!BC`, `%` -> `!25`.
+  Why `!`: it is on AWS's list of safe characters for S3 keys, valid in POSIX and Windows
+  file names, and left alone by URL decoding (`%`, the usual escape, is on AWS's list of
+  characters to avoid: a key put into a URL as it is gets percent-decoded into another
+  key). It sorts before every kept character, so a listing's key order is the ids' order
+  but for a few cases `harvester.export.order` repairs with a small buffer. Interactive
+  shells expand `!`: quote such keys ('records/oai/oai!3A...json').
+- one form only: `key_part_to_id` refuses lowercase hex, escapes of kept characters and
+  malformed escapes, so id -> part -> id and part -> id -> part are both exact.
+- bounded: an id whose part would exceed MAX_KEY_PART_BYTES (200 bytes; a character
+  escapes to 3 to 12 bytes) is refused with UnsafeKey, as are empty ids and lone
+  surrogates; the record then fails validation (quarantined, never stored half-way).
+- limitation: letter case is kept, so ids differing only in case (`Ab`, `ab`) have
+  different keys that collide on a case-insensitive file system (macOS, Windows) used as
+  a local store; S3 and Linux file systems keep them apart.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import string
+from typing import TypeGuard
 
 from harvester.exceptions import UnsafeKey
 
@@ -17,6 +43,110 @@ _RECORD_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _FILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ ()+,-]{0,150}$")
 _RUN_ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6,12}$")
 
+# The top folders of the store layout, each holding one folder per site.
+PLACES = ("records", "versions", "files", "raw", "runs", "quarantine", "state")
+RECORD_SUFFIX = ".json"
+CHANGES_SUFFIX = ".changes.jsonl"
+
+ESCAPE = "!"
+# The longest key part of a record id (bytes): one path segment stays far below the 255
+# bytes of a file name (with `.json`, or a fallback file name's `-<n>.pdf`).
+MAX_KEY_PART_BYTES = 200
+_MAX_FILE_PART_BYTES = 250  # a fallback file name: a record id's part and its suffix
+_KEPT = frozenset(string.ascii_letters + string.digits + "_")
+_HEX = frozenset("0123456789ABCDEF")
+# An id that is its own key part (the fast path; the loop below gives the same answer).
+_PLAIN_RE = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]|\.(?!\.))*")
+
+
+def id_to_key_part(identifier: str) -> str:
+    """The key part (one path segment, ASCII) of any identifier; UnsafeKey when it has none
+    (not a string, empty, a lone surrogate, longer than MAX_KEY_PART_BYTES encoded)."""
+    return _encode(identifier, MAX_KEY_PART_BYTES)
+
+
+def key_part_to_id(part: str) -> str:
+    """The identifier whose key part is `part`; UnsafeKey when `part` is not one."""
+    return _decode(part, MAX_KEY_PART_BYTES)
+
+
+def is_record_id(identifier: object) -> TypeGuard[str]:
+    """True when `identifier` has a key part (any non-empty string of bounded length)."""
+    try:
+        id_to_key_part(identifier)  # type: ignore[arg-type]
+    except UnsafeKey:
+        return False
+    return True
+
+
+def _encode(identifier: str, limit: int) -> str:
+    if not isinstance(identifier, str) or not identifier:
+        raise UnsafeKey(f"unsafe identifier: {identifier!r}")
+    if len(identifier) > limit:  # every character takes at least one byte
+        part = identifier
+    else:
+        part = identifier if _PLAIN_RE.fullmatch(identifier) else "".join(_units(identifier))
+    if len(part) > limit:
+        raise UnsafeKey(f"identifier too long for a key ({len(part)} bytes encoded, at most "
+                        f"{limit}): {identifier[:80]!r}...")
+    return part
+
+
+def kept_at(char: str, index: int, previous: str) -> bool:
+    """Whether `char`, at `index` of an id after the character `previous`, stays as it is
+    in the key part (else it is escaped)."""
+    return char in _KEPT or (index > 0 and (char == "-" or (char == "." and previous != ".")))
+
+
+def key_part_units(identifier: str) -> list[str]:
+    """The key part of `identifier`, one item per character (the character or its escape);
+    UnsafeKey when the identifier has no key part."""
+    id_to_key_part(identifier)
+    return _units(identifier)
+
+
+def _units(identifier: str) -> list[str]:
+    out: list[str] = []
+    previous = ""
+    for index, char in enumerate(identifier):
+        if kept_at(char, index, previous):
+            out.append(char)
+        else:
+            try:
+                data = char.encode("utf-8")
+            except UnicodeEncodeError:
+                raise UnsafeKey(f"identifier is not valid Unicode: {identifier!r}") from None
+            out.append("".join(f"{ESCAPE}{byte:02X}" for byte in data))
+        previous = char
+    return out
+
+
+def _decode(part: str, limit: int) -> str:
+    if not isinstance(part, str) or not part or len(part) > limit:
+        raise UnsafeKey(f"not a key part: {part!r}")
+    data = bytearray()
+    index = 0
+    while index < len(part):
+        char = part[index]
+        if char == ESCAPE:
+            digits = part[index + 1:index + 3]
+            if len(digits) != 2 or not set(digits) <= _HEX:
+                raise UnsafeKey(f"not a key part (bad escape): {part!r}")
+            data.append(int(digits, 16))
+            index += 3
+        elif char in _KEPT or char in "-.":
+            data.append(ord(char))
+            index += 1
+        else:
+            raise UnsafeKey(f"not a key part: {part!r}")
+    try:
+        identifier = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UnsafeKey(f"not a key part (not UTF-8): {part!r}") from None
+    if _encode(identifier, limit) != part:
+        raise UnsafeKey(f"not a key part (not the canonical form): {part!r}")
+    return identifier
+
 
 def check_site(site: str) -> str:
     if not isinstance(site, str) or not _SITE_RE.fullmatch(site):
@@ -24,8 +154,14 @@ def check_site(site: str) -> str:
     return site
 
 
+def is_site(site: object) -> bool:
+    return isinstance(site, str) and _SITE_RE.fullmatch(site) is not None
+
+
 def check_record_id(record_id: str) -> str:
-    """Return the record id when it is safe as one key segment, else raise UnsafeKey."""
+    """Return the record id when it is a *plain* id (its own key part, the form of the
+    Wilson archive's Record IDs: a letter or digit, then letters, digits, `.`, `_`, `-`, no
+    `..`, at most 64), else raise UnsafeKey. Keys take any id (see `id_to_key_part`)."""
     if not isinstance(record_id, str) or not _RECORD_ID_RE.fullmatch(record_id):
         raise UnsafeKey(f"unsafe record id: {record_id!r}")
     if ".." in record_id:
@@ -34,6 +170,7 @@ def check_record_id(record_id: str) -> str:
 
 
 def is_safe_record_id(record_id: object) -> bool:
+    """True for a plain record id (see `check_record_id`)."""
     try:
         check_record_id(record_id)  # type: ignore[arg-type]
     except UnsafeKey:
@@ -41,13 +178,30 @@ def is_safe_record_id(record_id: object) -> bool:
     return True
 
 
+def fallback_file_name(record_id: str, index: int = 0) -> str:
+    """The name of a record's file when the page gives none that is safe:
+    `<record id>.pdf`, `<record id>-<index>.pdf` after the first (as a key part)."""
+    id_to_key_part(record_id)  # an id that has a key has a fallback name
+    suffix = ".pdf" if index == 0 else f"-{int(index)}.pdf"
+    return _encode(record_id + suffix, _MAX_FILE_PART_BYTES)
+
+
 def safe_file_name(name: str, fallback: str) -> str:
-    """A file name usable as the last key segment: the given one when safe, else `fallback`."""
+    """A file name usable as the last key segment: the given one when safe (a plain file
+    name, or a key part such as `fallback_file_name` gives), else `fallback` (a key part)."""
     name = name.rsplit("/", 1)[-1] if isinstance(name, str) else ""
-    if _FILE_NAME_RE.fullmatch(name) and ".." not in name:
+    if (_FILE_NAME_RE.fullmatch(name) and ".." not in name) or _is_file_part(name):
         return name
-    check_record_id(fallback)
+    _decode(fallback, _MAX_FILE_PART_BYTES)
     return fallback
+
+
+def _is_file_part(name: str) -> bool:
+    try:
+        _decode(name, _MAX_FILE_PART_BYTES)
+    except UnsafeKey:
+        return False
+    return True
 
 
 def check_run_id(run_id: str) -> str:
@@ -56,19 +210,82 @@ def check_run_id(run_id: str) -> str:
     return run_id
 
 
+def is_run_id(run_id: object) -> bool:
+    return isinstance(run_id, str) and _RUN_ID_RE.fullmatch(run_id) is not None
+
+
 def url_digest(url: str) -> str:
     """A short stable digest of a URL, used for per-URL state keys."""
     return hashlib.sha256(url.encode("utf-8", errors="surrogatepass")).hexdigest()[:32]
 
 
+# --- prefixes: what a listing of one place of one site starts with ----------------------
+
+def top_prefix(place: str) -> str:
+    """`<place>/`: the top folder of one place of the layout (all sites)."""
+    if place not in PLACES:
+        raise UnsafeKey(f"not a place of the store layout: {place!r}")
+    return place + "/"
+
+
+def site_prefix(place: str, site: str) -> str:
+    """`<place>/<site>/`."""
+    return f"{top_prefix(place)}{check_site(site)}/"
+
+
+def record_prefix(site: str) -> str:
+    return site_prefix("records", site)
+
+
+def versions_prefix(site: str, record_id: str | None = None) -> str:
+    """`versions/<site>/`, or `versions/<site>/<record id's key part>/`."""
+    prefix = site_prefix("versions", site)
+    return prefix if record_id is None else f"{prefix}{id_to_key_part(record_id)}/"
+
+
+def files_prefix(site: str, record_id: str | None = None) -> str:
+    """`files/<site>/`, or `files/<site>/<record id's key part>/`."""
+    prefix = site_prefix("files", site)
+    return prefix if record_id is None else f"{prefix}{id_to_key_part(record_id)}/"
+
+
+def raw_prefix(site: str) -> str:
+    return site_prefix("raw", site)
+
+
+def runs_prefix(site: str) -> str:
+    return site_prefix("runs", site)
+
+
+def quarantine_prefix(site: str) -> str:
+    return site_prefix("quarantine", site)
+
+
+def state_prefix(site: str, *parts: str) -> str:
+    """`state/<site>/<part>/.../`."""
+    return state_key(site, *parts) + "/"
+
+
+def missing_prefix(site: str) -> str:
+    return state_prefix(site, "missing")
+
+
+# --- keys ------------------------------------------------------------------------------
+
 def record_key(site: str, record_id: str) -> str:
-    return f"records/{check_site(site)}/{check_record_id(record_id)}.json"
+    """`records/<site>/<record id's key part>.json` (a plain id is its own key part)."""
+    return f"{record_prefix(site)}{id_to_key_part(record_id)}{RECORD_SUFFIX}"
+
+
+def record_id_of_key(site: str, key: str) -> str | None:
+    """The record id a listed `records/<site>/...` key belongs to; None for any other key."""
+    return _id_in(key, record_prefix(site))
 
 
 def version_key(site: str, record_id: str, content_sha256: str) -> str:
     """Where a superseded version of a record is kept (issue 3)."""
     _check_hex(content_sha256)
-    return f"versions/{check_site(site)}/{check_record_id(record_id)}/{content_sha256}.json"
+    return f"{versions_prefix(site, record_id)}{content_sha256}.json"
 
 
 _STAMP_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?Z$")
@@ -84,8 +301,7 @@ def withdrawn_version_key(site: str, record_id: str, content_sha256: str,
     if m is None:
         raise UnsafeKey(f"not an ISO 8601 UTC time: {withdrawn_at!r}")
     stamp = "{}{}{}T{}{}{}Z".format(*m.groups())
-    return (f"versions/{check_site(site)}/{check_record_id(record_id)}/"
-            f"{content_sha256}.withdrawn-{stamp}.json")
+    return f"{versions_prefix(site, record_id)}{content_sha256}.withdrawn-{stamp}.json"
 
 
 def version_name_sha(name: str) -> str:
@@ -97,32 +313,49 @@ def version_name_sha(name: str) -> str:
 
 def missing_key(site: str, record_id: str) -> str:
     """The missing mark of a record whose page answered 404 (state/<site>/missing/<id>.json)."""
-    return state_key(site, "missing", check_record_id(record_id) + ".json")
+    return f"{missing_prefix(site)}{id_to_key_part(record_id)}{RECORD_SUFFIX}"
+
+
+def missing_id_of_key(site: str, key: str) -> str | None:
+    """The record id a listed missing mark belongs to; None for any other key."""
+    return _id_in(key, missing_prefix(site))
 
 
 def file_key(site: str, record_id: str, file_name: str) -> str:
-    rid = check_record_id(record_id)
-    return f"files/{check_site(site)}/{rid}/{safe_file_name(file_name, rid + '.pdf')}"
+    """`files/<site>/<record id's key part>/<file name>`; an unsafe file name is replaced
+    by the record's fallback name (`<record id>.pdf`)."""
+    name = safe_file_name(file_name, fallback_file_name(record_id))
+    return f"{files_prefix(site, record_id)}{name}"
 
 
 def run_report_key(site: str, run_id: str) -> str:
-    return f"runs/{check_site(site)}/{check_run_id(run_id)}.json"
+    return f"{runs_prefix(site)}{check_run_id(run_id)}.json"
 
 
 def changes_key(site: str, run_id: str) -> str:
-    return f"runs/{check_site(site)}/{check_run_id(run_id)}.changes.jsonl"
+    return f"{runs_prefix(site)}{check_run_id(run_id)}{CHANGES_SUFFIX}"
+
+
+def changes_run_id(site: str, key: str) -> str | None:
+    """The run id of a listed changes feed `runs/<site>/<run_id>.changes.jsonl`; None for
+    any other key."""
+    prefix = runs_prefix(site)
+    if not (key.startswith(prefix) and key.endswith(CHANGES_SUFFIX)):
+        return None
+    run_id = key[len(prefix):-len(CHANGES_SUFFIX)]
+    return run_id if is_run_id(run_id) else None
 
 
 def quarantine_key(site: str, url: str, suffix: str) -> str:
     if suffix not in {"json", "html"}:
         raise UnsafeKey(f"unsafe quarantine suffix: {suffix!r}")
-    return f"quarantine/{check_site(site)}/{url_digest(url)}.{suffix}"
+    return f"{quarantine_prefix(site)}{url_digest(url)}.{suffix}"
 
 
 def raw_key(site: str, name: str) -> str:
     if not isinstance(name, str) or not _FILE_NAME_RE.fullmatch(name) or ".." in name:
         raise UnsafeKey(f"unsafe raw capture name: {name!r}")
-    return f"raw/{check_site(site)}/{name}"
+    return f"{raw_prefix(site)}{name}"
 
 
 def state_key(site: str, *parts: str) -> str:
@@ -130,6 +363,16 @@ def state_key(site: str, *parts: str) -> str:
         if not isinstance(part, str) or not _FILE_NAME_RE.fullmatch(part) or ".." in part:
             raise UnsafeKey(f"unsafe state key part: {part!r}")
     return "/".join(("state", check_site(site), *parts))
+
+
+def _id_in(key: str, prefix: str) -> str | None:
+    """The id of `<prefix><key part>.json`, None when `key` is not one."""
+    if not (isinstance(key, str) and key.startswith(prefix) and key.endswith(RECORD_SUFFIX)):
+        return None
+    try:
+        return key_part_to_id(key[len(prefix):-len(RECORD_SUFFIX)])
+    except UnsafeKey:  # another object (a folder's key, a stray file): not a record's
+        return None
 
 
 def _check_hex(value: str) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from harvester.keys import changes_key, run_report_key
+from harvester.keys import changes_key, run_report_key, runs_prefix
 from harvester.state import HarvestState
 from pipelines.storage import Store
 
@@ -71,8 +71,7 @@ def coverage_alerts(current: dict[str, float], records: int, previous: Iterable[
 
 def iter_reports(store: Store, site: str) -> Iterator[dict[str, Any]]:
     """Every run report of the site, oldest first (run ids sort by start time)."""
-    prefix = f"runs/{site}/"
-    for key in store.list(prefix):
+    for key in store.list(runs_prefix(site)):
         if not key.endswith(".json"):
             continue
         data = store.get(key)

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from harvester.exceptions import StoreError
-from harvester.keys import state_key, url_digest
+from harvester.keys import state_key, state_prefix, url_digest
 from pipelines.storage import Store
 
 JSON = "application/json"
@@ -92,7 +92,7 @@ class HarvestState:
             self.store.delete(self._failed_key(url))
 
     def iter_failed(self) -> Iterator[dict[str, Any]]:
-        for key in self.store.list(state_key(self.site, "failed") + "/"):
+        for key in self.store.list(state_prefix(self.site, "failed")):
             value = load_json(self.store.get(key))
             if isinstance(value, dict) and isinstance(value.get("url"), str):
                 yield value
@@ -119,7 +119,7 @@ class HarvestState:
 
     # --- changes journal ----------------------------------------------------------------
     def _changes_prefix(self, run_id: str) -> str:
-        return state_key(self.site, "changes", run_id) + "/"
+        return state_prefix(self.site, "changes", run_id)
 
     def put_change(self, run_id: str, record_id: str, line: dict[str, Any]) -> str:
         """Journal one line of the run's feed in a part of its own (blocking until it is
@@ -166,6 +166,6 @@ class HarvestState:
                 list(pool.map(self.store.delete, keys))
 
     def journal_run_ids(self) -> list[str]:
-        prefix = state_key(self.site, "changes") + "/"
+        prefix = state_prefix(self.site, "changes")
         runs = {key[len(prefix):].split("/", 1)[0] for key in self.store.list(prefix)}
         return sorted(runs)

@@ -30,7 +30,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harvester.exceptions import StoreError, UnsafeKey
-from harvester.keys import check_record_id, missing_key, record_key, state_key, version_key
+from harvester.keys import (
+    missing_id_of_key,
+    missing_key,
+    missing_prefix,
+    record_id_of_key,
+    record_key,
+    record_prefix,
+    state_prefix,
+    version_key,
+)
 from harvester.state import HarvestState, load_json
 from pipelines.storage import Store
 
@@ -56,12 +65,11 @@ def _parallel(fn: Callable[[Any], Any], items: Iterable[Any], threads: int) -> l
 
 
 def record_ids_in_store(store: Store, site: str) -> list[str]:
-    prefix = f"records/{site}/"
     ids = []
-    for key in store.list(prefix):
-        name = key[len(prefix):]
-        if name.endswith(".json") and "/" not in name:
-            ids.append(name[:-len(".json")])
+    for key in store.list(record_prefix(site)):
+        record_id = record_id_of_key(site, key)
+        if record_id is not None:
+            ids.append(record_id)
     return ids
 
 
@@ -71,7 +79,7 @@ def is_withdrawn(record: Any) -> bool:
 
 def count_withdrawn(store: Store, site: str, threads: int = 16) -> int:
     """How many of the site's stored records are withdrawn (reads every record)."""
-    keys = [f"records/{site}/{rid}.json" for rid in record_ids_in_store(store, site)]
+    keys = [record_key(site, rid) for rid in record_ids_in_store(store, site)]
     return sum(1 for record in _parallel(lambda k: _read_json(store, k), keys, threads)
                if is_withdrawn(record))
 
@@ -97,17 +105,16 @@ def plan_checks(store: Store, state: HarvestState, site: str, campaign_id: str,
                 threads: int = 16) -> CheckPlan:
     """Blocking: which stored records to check at the end of the campaign `campaign_id`.
     Raises StoreError when the store cannot be read (the check then decides nothing)."""
-    seen_prefix = state_key(site, "seen") + "/"
+    seen_prefix = state_prefix(site, "seen")
     markers = _parallel(lambda k: _read_json(store, k), list(store.list(seen_prefix)), threads)
     met = {m.get("record_id") for m in markers
            if isinstance(m, dict) and m.get("campaign") == campaign_id}
     all_ids = record_ids_in_store(store, site)
     unmet = [rid for rid in all_ids if rid not in met]
-    records = _parallel(lambda rid: _read_json(store, f"records/{site}/{rid}.json"), unmet,
+    records = _parallel(lambda rid: _read_json(store, record_key(site, rid)), unmet,
                         threads)
-    missing_prefix = state_key(site, "missing") + "/"
-    marked = {key[len(missing_prefix):-len(".json")] for key in store.list(missing_prefix)
-              if key.endswith(".json")}
+    listed = (missing_id_of_key(site, key) for key in store.list(missing_prefix(site)))
+    marked = {rid for rid in listed if rid is not None}
     candidates, withdrawn = [], 0
     for rid, record in zip(unmet, records, strict=True):
         if not isinstance(record, dict) or not isinstance(record.get("url"), str):
@@ -201,7 +208,7 @@ def withdraw(store: Store, state: HarvestState, site: str, record_id: str, run_i
              now: str) -> dict[str, Any] | None:
     """Blocking: withdraw one stored record; returns its feed line (None when there is no
     active record to withdraw any more)."""
-    key = record_key(site, check_record_id(record_id))
+    key = record_key(site, record_id)
     data = store.get(key)
     record = load_json(data)
     if not isinstance(record, dict) or is_withdrawn(record):

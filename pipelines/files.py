@@ -20,7 +20,7 @@ from scrapy.exceptions import NotConfigured
 from harvester import responsetypes
 from harvester.context import RunContext
 from harvester.items import DocumentItem
-from harvester.keys import file_key, safe_file_name
+from harvester.keys import fallback_file_name, file_key, safe_file_name
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ _DISPOSITION_RE = re.compile(r"""filename\*?=(?:UTF-8'')?["']?([^"';]+)""", re.I
 
 def file_name(url: str, headers_disposition: str, record_id: str, index: int) -> str:
     """The stored file's name: from Content-Disposition, else the URL, else <record_id>.pdf."""
-    fallback = f"{record_id}.pdf" if index == 0 else f"{record_id}-{index}.pdf"
+    fallback = fallback_file_name(record_id, index)
     match = _DISPOSITION_RE.search(headers_disposition or "")
     candidates = [unquote(match.group(1)) if match else "",
                   unquote(urlsplit(url).path.rsplit("/", 1)[-1])]

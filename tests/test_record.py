@@ -53,8 +53,12 @@ def test_hash_changes_with_content_and_is_canonical_json():
         ({"texts": [{"kind": "scan", "language": None, "text": "x"}]}, "texts.0.kind:"),
         ({"texts": [{"kind": "original", "language": None, "text": ""}]}, "texts.0.text:"),
         ({"authors": "Stalin"}, "authors: must be array"),
-        ({"record_id": "../../etc/passwd"}, "record_id:"),
+        ({"record_id": ""}, "record_id:"),
+        ({"record_id": " 114921"}, "record_id:"),
         ({"record_id": "114921\n"}, "record_id:"),
+        ({"record_id": "1149\x0121"}, "record_id:"),
+        ({"record_id": "x" * 201}, "record_id:"),
+        ({"record_id": "\u00fc" * 34}, "record_id:"),  # 204 bytes escaped: too long a key
         ({"extra": 1}, "record: unknown field extra"),
         ({"title": "x" * 70_000}, "title: is too long"),
     ],
@@ -65,6 +69,15 @@ def test_validate_names_the_failing_field(change, reason):
     with pytest.raises(InvalidRecord) as info:
         validate(record)
     assert str(info.value).startswith(reason)
+
+
+@pytest.mark.parametrize("record_id", ["oai:example.org:123/x", "../../etc/passwd", "a b",
+                                       "\u00fc", "%", "x" * 200])
+def test_any_identifier_with_a_key_is_a_valid_record_id(record_id):
+    """Issue 14: any identifier an archive uses (its key is an escaped form of it)."""
+    record = finalize(dict(fields(), record_id=record_id), site="wilson", harvested_at=NOW)
+    validate(record)
+    assert record["record_id"] == record_id
 
 
 def test_missing_field_is_named():

@@ -29,7 +29,7 @@ from collections import OrderedDict
 from typing import Any
 
 from harvester.capture.records import Original, PayloadDigest
-from harvester.keys import state_key
+from harvester.keys import state_key, state_prefix
 from harvester.state import load_json
 from pipelines.storage import Store
 
@@ -61,7 +61,7 @@ class PayloadIndex:
 
     def _known_digests(self) -> dict[str, str]:
         if self._known is None:
-            prefix = state_key(self.site, "payloads") + "/"
+            prefix = state_prefix(self.site, "payloads")
             known: dict[str, str] = {}
             for key in self.store.list(prefix):
                 name = key[len(prefix):]

@@ -27,6 +27,7 @@ def demo_args(args: argparse.Namespace, base_url: str) -> argparse.Namespace:
 
 def summary(store_uri: str, site: str = "wilson") -> str:
     from harvester.commands.status import runs_table, site_summary
+    from harvester.keys import record_prefix
     from pipelines.storage import open_store
 
     store = open_store(store_uri)
@@ -38,7 +39,7 @@ def summary(store_uri: str, site: str = "wilson") -> str:
         lines.append(f"  records: {root / 'records' / site}/<record_id>.json")
         lines.append(f"  files:   {root / 'files' / site}/<record_id>/<name>.pdf")
         lines.append(f"  runs:    {root / 'runs' / site}/<run_id>.json (+ .changes.jsonl)")
-    for key in list(store.list(f"records/{site}/"))[:3]:
+    for key in list(store.list(record_prefix(site)))[:3]:
         record = json.loads(store.get(key) or b"{}")
         lines.append(f"  e.g. {record.get('record_id')}: {record.get('title', '')[:70]} "
                      f"({record.get('date') or 'undated'})")

@@ -5,6 +5,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from harvester.keys import (
+    files_prefix,
+    is_site,
+    missing_prefix,
+    quarantine_prefix,
+    raw_prefix,
+    record_prefix,
+    top_prefix,
+    versions_prefix,
+)
 from harvester.runs import iter_reports
 
 
@@ -17,10 +27,10 @@ def add_parser(sub: Any) -> None:
 
 def sites_in(store: Any) -> list[str]:
     sites: set[str] = set()
-    for top in ("records/", "runs/"):
+    for top in (top_prefix("records"), top_prefix("runs")):
         for key in store.list(top):
             parts = key.split("/")
-            if len(parts) >= 3:
+            if len(parts) >= 3 and is_site(parts[1]):
                 sites.add(parts[1])
     return sorted(sites)
 
@@ -35,13 +45,13 @@ def site_summary(store: Any, site: str) -> dict[str, Any]:
 
     state = HarvestState(store, site)
     return {
-        "records": count(store, f"records/{site}/", ".json"),
+        "records": count(store, record_prefix(site), ".json"),
         "withdrawn": count_withdrawn(store, site),
-        "missing": count(store, f"state/{site}/missing/", ".json"),
-        "versions": count(store, f"versions/{site}/", ".json"),
-        "files": count(store, f"files/{site}/"),
-        "raw": count(store, f"raw/{site}/"),
-        "quarantined": count(store, f"quarantine/{site}/", ".json"),
+        "missing": count(store, missing_prefix(site), ".json"),
+        "versions": count(store, versions_prefix(site), ".json"),
+        "files": count(store, files_prefix(site)),
+        "raw": count(store, raw_prefix(site)),
+        "quarantined": count(store, quarantine_prefix(site), ".json"),
         "failed_pending": sum(1 for _ in state.iter_failed()),
         "backfill": state.load_backfill(),
         "incremental": state.load_incremental(),

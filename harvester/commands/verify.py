@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from harvester.exceptions import InvalidRecord
+from harvester.keys import record_key, record_prefix, version_name_sha, versions_prefix
 
 
 def add_parser(sub: Any) -> None:
@@ -38,7 +39,7 @@ def verify_record(store: Any, site: str, key: str, check_files: bool) -> tuple[l
         validate({"status": "active", "withdrawn_at": None, **record})
     except (ValueError, InvalidRecord) as exc:
         return [f"{key}: invalid record: {exc}"], 0
-    if key != f"records/{site}/{record['record_id']}.json":
+    if key != record_key(site, record["record_id"]):
         problems.append(f"{key}: holds record {record['record_id']!r}")
     if content_sha256(record) != record["content_sha256"]:
         problems.append(f"{key}: content_sha256 does not match the content")
@@ -56,11 +57,10 @@ def verify_record(store: Any, site: str, key: str, check_files: bool) -> tuple[l
 
 
 def verify_versions(store: Any, site: str) -> tuple[list[str], int]:
-    from harvester.keys import version_name_sha
     from harvester.record import content_sha256
 
     problems, n = [], 0
-    for key in store.list(f"versions/{site}/"):
+    for key in store.list(versions_prefix(site)):
         n += 1
         data = store.get(key)
         try:
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     problems: list[str] = []
     records = files = versions = 0
     for site in sites:
-        for key in store.list(f"records/{site}/"):
+        for key in store.list(record_prefix(site)):
             if not key.endswith(".json"):
                 continue
             records += 1

@@ -5,6 +5,9 @@
     <out>/data/records/<record_id>.json
     <out>/data/files/<record_id>/<file name>
 
+(<record_id> as in the store's keys: a plain id as it is, any other escaped, see
+harvester.keys.id_to_key_part.)
+
 Written as a stream: each record and file goes to data/ and its sha256 and sha512
 lines are appended to the manifests at once, so memory does not grow with the
 bag and no file is read twice. (bagit-python's `make_bag` would re-read every
@@ -32,7 +35,7 @@ from typing import IO, Any
 from harvester import __version__
 from harvester.exceptions import ConfigError
 from harvester.export.source import archive_of
-from harvester.keys import is_safe_record_id, safe_file_name
+from harvester.keys import fallback_file_name, id_to_key_part, is_record_id, safe_file_name
 from pipelines.storage import Store
 
 log = logging.getLogger(__name__)
@@ -119,9 +122,9 @@ def export_bag(store: Store, site: str, records: Iterable[dict[str, Any]], out: 
     try:
         for record in records:
             record_id = record.get("record_id")
-            if not is_safe_record_id(record_id):
+            if not is_record_id(record_id):
                 continue
-            bag.add(f"records/{record_id}.json",
+            bag.add(f"records/{id_to_key_part(record_id)}.json",
                     json.dumps(record, ensure_ascii=False).encode("utf-8"))
             summary.records += 1
             summary.withdrawn += record.get("status") == "withdrawn"
@@ -169,8 +172,8 @@ def _copy_file(store: Store, bag: BagWriter, record_id: str, entry: Any,
         log.warning("file %s named by a record is not in the store", key)
         summary.missing_files += 1
         return
-    name = safe_file_name(key.rsplit("/", 1)[-1], f"{record_id}.pdf")
-    bag.add(f"files/{record_id}/{name}", data)
+    name = safe_file_name(key.rsplit("/", 1)[-1], fallback_file_name(record_id))
+    bag.add(f"files/{id_to_key_part(record_id)}/{name}", data)
     summary.files += 1
 
 

@@ -1,4 +1,5 @@
-"""Dublin Core export: one oai_dc XML document per record, <out>/<record_id>.xml.
+"""Dublin Core export: one oai_dc XML document per record, <out>/<record_id>.xml
+(<record_id> as in the store's keys: see harvester.keys.id_to_key_part).
 
 One file per record (not one big container) so a downstream harvester can pick
 up single records and an export never holds more than one record's tree.
@@ -34,7 +35,7 @@ from typing import Any
 from lxml import etree
 
 from harvester.export.source import archive_of
-from harvester.keys import is_safe_record_id
+from harvester.keys import id_to_key_part, is_record_id
 
 OAI_DC = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 DC = "http://purl.org/dc/elements/1.1/"
@@ -111,8 +112,8 @@ def export_dc(records: Iterable[dict[str, Any]], out: str | Path) -> int:
     count = 0
     for record in records:
         record_id = record.get("record_id")
-        if not is_safe_record_id(record_id):
+        if not is_record_id(record_id):
             continue
-        (folder / f"{record_id}.xml").write_bytes(dc_document(record))
+        (folder / f"{id_to_key_part(record_id)}.xml").write_bytes(dc_document(record))
         count += 1
     return count

@@ -1,39 +1,55 @@
 """Record ids in byte order, streamed from keys listed in the store's (lexical) key order.
 
-The store lists records/<site>/<id>.json in lexical order of the *key*, which is
-the record ids' own order except where an id continues another with "-" or "."
-("1-a.json" sorts before "1.json", but "1" < "1-a"). `in_id_order` repairs that
-with a small buffer: an id is held back only while a key still to come could be
-a shorter id it starts with. For the archive's numeric ids nothing is held.
-Export order is the byte (code point) order of record_id strings: "10" < "9".
+The store lists records/<site>/<key part>.json in lexical order of the *key*, which is
+the record ids' own order but where
+- an id continues another with "-", "." or an escaped character ("1-a.json" and
+  "1!20a.json" sort before "1.json", but "1" < "1-a" and "1" < "1 a"), or
+- an id has an escaped character (`!XX`, see harvester.keys) where another one has a kept
+  character below it ("a:" is "a!3A.json", before "a9.json", but "a9" < "a:").
+`in_id_order` repairs that with a small buffer: an id is held back only while a key still
+to come could belong to an id sorting before it. For the archive's numeric ids nothing is
+held. Export order is the byte (code point) order of record_id strings: "10" < "9".
 """
 
 from __future__ import annotations
 
 import heapq
+import string
 from collections.abc import Iterable, Iterator
 
-SUFFIX = ".json"
+from harvester.keys import RECORD_SUFFIX as SUFFIX
+from harvester.keys import kept_at, key_part_units
+
+_KEPT_CHARS = sorted(set(string.ascii_letters + string.digits + "_-."))
 
 
 def _last_blocking_key(record_id: str) -> str:
-    """The greatest key of a proper prefix of `record_id` that sorts after its own key
-    ("" when none can): until the listing has passed it, the id must wait."""
-    own = record_id + SUFFIX
+    """The key the listing must have reached before `record_id` can be given out ("" when
+    none): the greatest key of a smaller id that sorts after its own key, or, for a family
+    of such ids, a bound above all their keys."""
+    units = key_part_units(record_id)
+    own = "".join(units) + SUFFIX
     blocking = ""
-    for end in range(1, len(record_id)):
-        key = record_id[:end] + SUFFIX
-        if key > own and key > blocking:
-            blocking = key
+    head = ""  # the key part of record_id[:index]
+    for index, (char, unit) in enumerate(zip(record_id, units, strict=True)):
+        if index and head + SUFFIX > own:  # a shorter id it starts with ("1" for "1-a")
+            blocking = max(blocking, head + SUFFIX)
+        if unit != char:  # escaped: ids with a kept character below it here sort first
+            previous = record_id[index - 1] if index else ""
+            below = [c for c in _KEPT_CHARS if c < char and kept_at(c, index, previous)]
+            if below:  # every key starting head + below[-1] sorts before this bound
+                blocking = max(blocking, head + chr(ord(below[-1]) + 1))
+        head += unit
     return blocking
 
 
 def in_id_order(ids_in_key_order: Iterable[str]) -> Iterator[str]:
-    """Re-order ids listed in lexical order of "<id>.json" into lexical order of the ids."""
+    """Re-order ids listed in lexical order of their keys ("<key part>.json") into
+    lexical order of the ids."""
     pending: list[tuple[str, str]] = []  # heap of (id, key that must be passed first)
     for record_id in ids_in_key_order:
         heapq.heappush(pending, (record_id, _last_blocking_key(record_id)))
-        current = record_id + SUFFIX
+        current = "".join(key_part_units(record_id)) + SUFFIX
         while pending and pending[0][1] <= current:
             yield heapq.heappop(pending)[0]
     while pending:

@@ -15,17 +15,14 @@ the export then writes the *latest* version of each, once.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from harvester.exceptions import ConfigError
+from harvester.keys import changes_key, changes_run_id, is_run_id, run_report_key, runs_prefix
 from pipelines.storage import Store
-
-_RUN_ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6,12}$")
-FEED_SUFFIX = ".changes.jsonl"
 
 
 @dataclass(frozen=True)
@@ -37,7 +34,7 @@ class Since:
 def parse_since(value: str) -> Since:
     """A run id or an ISO 8601 date/date-time; ConfigError otherwise."""
     value = value.strip()
-    if _RUN_ID_RE.fullmatch(value):
+    if is_run_id(value):
         return Since(run_id=value)
     when = parse_time(value.replace("z", "Z"))
     if when is None:
@@ -56,14 +53,14 @@ def parse_time(value: str) -> datetime | None:
 
 def feed_run_ids(store: Store, site: str) -> Iterator[str]:
     """Run ids with a changes feed, oldest first."""
-    prefix = f"runs/{site}/"
-    for key in store.list(prefix):
-        if key.endswith(FEED_SUFFIX):
-            yield key[len(prefix):-len(FEED_SUFFIX)]
+    for key in store.list(runs_prefix(site)):
+        run_id = changes_run_id(site, key)
+        if run_id is not None:
+            yield run_id
 
 
 def feed_lines(store: Store, site: str, run_id: str) -> Iterator[dict[str, Any]]:
-    data = store.get(f"runs/{site}/{run_id}{FEED_SUFFIX}") or b""
+    data = store.get(changes_key(site, run_id)) or b""
     for line in data.splitlines():
         try:
             entry = json.loads(line)
@@ -76,8 +73,8 @@ def feed_lines(store: Store, site: str, run_id: str) -> Iterator[dict[str, Any]]
 def changed_since(store: Store, site: str, since: Since) -> set[str]:
     """The ids of records added or changed after the run / at or after the time."""
     if since.run_id is not None:
-        if not (store.exists(f"runs/{site}/{since.run_id}.json")
-                or store.exists(f"runs/{site}/{since.run_id}{FEED_SUFFIX}")):
+        if not (store.exists(run_report_key(site, since.run_id))
+                or store.exists(changes_key(site, since.run_id))):
             raise ConfigError(f"--since: no run {since.run_id} of site {site} in the store")
         return {entry["record_id"] for run_id in feed_run_ids(store, site)
                 if run_id > since.run_id for entry in feed_lines(store, site, run_id)}

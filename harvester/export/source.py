@@ -7,8 +7,8 @@ import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from harvester.export.order import SUFFIX, in_id_order
-from harvester.keys import is_safe_record_id
+from harvester.export.order import in_id_order
+from harvester.keys import record_id_of_key, record_key, record_prefix
 from pipelines.storage import Store
 
 log = logging.getLogger(__name__)
@@ -25,15 +25,12 @@ def archive_of(site: str) -> tuple[str, str]:
 
 def record_ids(store: Store, site: str) -> Iterator[str]:
     """Ids of the records in records/<site>/, in byte order of the id."""
-    prefix = f"records/{site}/"
 
     def listed() -> Iterator[str]:
-        for key in store.list(prefix):
-            name = key[len(prefix):]
-            if name.endswith(SUFFIX) and "/" not in name:
-                record_id = name[:-len(SUFFIX)]
-                if is_safe_record_id(record_id):
-                    yield record_id
+        for key in store.list(record_prefix(site)):
+            record_id = record_id_of_key(site, key)
+            if record_id is not None:
+                yield record_id
 
     return in_id_order(listed())
 
@@ -49,13 +46,14 @@ def iter_records(store: Store, site: str, only: set[str] | None = None
     for record_id in record_ids(store, site):
         if only is not None and record_id not in only:
             continue
-        data = store.get(f"records/{site}/{record_id}{SUFFIX}")
+        key = record_key(site, record_id)
+        data = store.get(key)
         if data is None:  # deleted while listing
             continue
         try:
             record = json.loads(data)
         except ValueError:
-            log.error("records/%s/%s.json is not JSON: skipped", site, record_id)
+            log.error("%s is not JSON: skipped", key)
             continue
         if isinstance(record, dict):
             yield record

@@ -41,6 +41,7 @@ from harvester.exceptions import (
 )
 from harvester.extractpool import ExtractPool
 from harvester.items import DocumentItem
+from harvester.keys import record_prefix
 from harvester.listingwalk import next_step
 from harvester.quarantine import quarantine
 from harvester.sites import get_site
@@ -182,7 +183,7 @@ class ArchiveSpider(scrapy.Spider):
             if running:
                 mode = "backfill"
             else:
-                prefix = f"records/{self.name}/"
+                prefix = record_prefix(self.name)
                 mode = "incremental" if next(iter(self.ctx.store.list(prefix)), None) else "backfill"
         if mode == "backfill" and running is None:
             running = {"id": self.ctx.run_id, "status": "running", "cursor": -1,

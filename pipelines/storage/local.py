@@ -28,6 +28,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from harvester.exceptions import StoreError, UnsafeKey
+from harvester.keys import top_prefix
 from pipelines.storage.base import RESERVED_SEGMENT, check_key, check_prefix
 from pipelines.storage.groupsync import GroupSync, SyncFn
 
@@ -35,7 +36,7 @@ TMP_DIR = RESERVED_SEGMENT
 # The harvester's own bookkeeping (markers, journals) is written atomically but not fsynced:
 # after a power loss it can only be older than the records, which costs refetches, never a
 # wrong record. Records, versions, files, captures and run reports are fsynced.
-NO_FSYNC_PREFIXES = ("state/",)
+NO_FSYNC_PREFIXES = (top_prefix("state"),)
 
 
 class LocalStore:

@@ -6,10 +6,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harvester.export.order import in_id_order
+from harvester.keys import record_key
 
 
 def key_order(ids: list[str]) -> list[str]:
-    return sorted(ids, key=lambda i: i + ".json")
+    """The order a store lists the records of these ids in."""
+    return sorted(ids, key=lambda i: record_key("wilson", i))
 
 
 def test_numeric_ids_pass_straight_through():
@@ -34,4 +36,17 @@ def test_nothing_is_held_back_for_plain_ids():
 
 @given(st.sets(st.text(alphabet="1a.-_j", min_size=1, max_size=6), max_size=40))
 def test_any_ids_come_out_sorted(ids: set[str]):
+    assert list(in_id_order(key_order(list(ids)))) == sorted(ids)
+
+
+def test_ids_with_escaped_characters_are_repaired():
+    # keys: "a!20b", "a!3A", "a.json", "a0", "a9", "aZ", "a_", "a!C3!BC" ... sort otherwise
+    ids = ["a", "a b", "a:", "a0", "a9", "aZ", "a_", "a\u00fc", "oai:x:1", "oai:x:1/2", "..", "-"]
+    assert key_order(ids) != sorted(ids)
+    assert list(in_id_order(key_order(ids))) == sorted(ids)
+
+
+@given(st.sets(st.text(alphabet="1aZ_.-!: /%\u00fc\U0001f600", min_size=1, max_size=6),
+               max_size=40))
+def test_any_escaped_ids_come_out_sorted(ids: set[str]):
     assert list(in_id_order(key_order(list(ids)))) == sorted(ids)

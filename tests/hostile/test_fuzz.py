@@ -91,10 +91,11 @@ ANY = st.text(max_size=80) | st.sampled_from(
 @settings(max_examples=300, deadline=None, database=None)
 @given(ANY, ANY, ANY)
 def test_key_builders_refuse_or_stay_in_place(site, record_id, name):
+    part = keys.id_to_key_part(record_id) if keys.is_record_id(record_id) else record_id
     builders = [
         (lambda: keys.record_key(site, record_id), f"records/{site}/"),
-        (lambda: keys.file_key(site, record_id, name), f"files/{site}/{record_id}/"),
-        (lambda: keys.version_key(site, record_id, "a" * 64), f"versions/{site}/{record_id}/"),
+        (lambda: keys.file_key(site, record_id, name), f"files/{site}/{part}/"),
+        (lambda: keys.version_key(site, record_id, "a" * 64), f"versions/{site}/{part}/"),
         (lambda: keys.raw_key(site, name), f"raw/{site}/"),
         (lambda: keys.state_key(site, name, record_id), f"state/{site}/"),
         (lambda: keys.quarantine_key(site, name, "json"), f"quarantine/{site}/"),
