@@ -42,6 +42,19 @@ def test_put_get_exists_delete_round_trip(backend) -> None:
     store.delete(key)  # missing: no error
 
 
+def test_keys_of_any_identifier_round_trip_and_list_back(backend) -> None:
+    from harvester import keys
+
+    ids = ["oai:example.org:123/x", "100005", "..", "\u00fc b", "a%2Fb", "a+b=c&d?e#f"]
+    for record_id in ids:
+        assert backend.store.put(keys.record_key("wilson", record_id), record_id.encode())
+    listed = list(backend.store.list(keys.record_prefix("wilson")))
+    assert listed == sorted(keys.record_key("wilson", i) for i in ids)
+    assert sorted(str(keys.record_id_of_key("wilson", key)) for key in listed) == sorted(ids)
+    for record_id in ids:
+        assert backend.store.get(keys.record_key("wilson", record_id)) == record_id.encode()
+
+
 def test_binary_and_empty_objects_round_trip(backend) -> None:
     data = bytes(range(256)) * 64
     assert backend.store.put("files/wilson/1/scan.pdf", data)
