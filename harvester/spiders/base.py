@@ -568,6 +568,7 @@ class ArchiveSpider(scrapy.Spider):
         self._withdraw_check: Any = None  # the WithdrawalCheck, once the checks are planned
         self._withdraw_pending = 0
         self._withdraw_phase = ""  # "" | checking | passed | tripped | failed
+        self._withdraw_task: asyncio.Future[None] | None = None  # planning or deciding
         crawler.signals.connect(self._withdraw_idle, signal=signals.spider_idle)
 
     def _withdraw_wanted(self) -> bool:
@@ -579,43 +580,58 @@ class ArchiveSpider(scrapy.Spider):
         return not self._withdraw_wanted() or self._withdraw_phase == "passed"
 
     def _withdraw_idle(self, spider: Any = None) -> None:
-        """spider_idle: plan and schedule the checks; at the next idle every check is done
-        (nothing is in flight or scheduled then), so decide."""
-        from scrapy.exceptions import CloseSpider, DontCloseSpider
-
-        from harvester.withdrawals import GUARD_CLOSE
+        """spider_idle: plan the checks, and at the next idle after them (every check done:
+        nothing in flight or scheduled) decide. Planning (every stored record and its seen
+        marker read) and deciding (the withdrawals written) are store I/O: they run through
+        the run's store threads (`ctx.io`) while the spider is kept open."""
+        from scrapy.exceptions import DontCloseSpider
 
         if not self._withdraw_wanted() or self._withdraw_phase in ("passed", "tripped",
                                                                     "failed"):
             return
+        if self._withdraw_task is not None and not self._withdraw_task.done():
+            raise DontCloseSpider  # planning or deciding
         if not self._withdraw_phase:
-            if self._withdraw_plan():
-                raise DontCloseSpider
-        elif self._withdraw_pending > 0:  # a check whose answer never came decides nothing
+            self._withdraw_task = asyncio.ensure_future(self._withdraw_plan())
+            raise DontCloseSpider
+        if self._withdraw_pending > 0:  # a check whose answer never came decides nothing
             logger.warning("%d withdrawal checks got no answer", self._withdraw_pending)
             self.crawler.stats.inc_value("withdraw/undecided", self._withdraw_pending)
             self._withdraw_pending = 0
-        if self._withdraw_phase == "checking" and not self._withdraw_decide():
-            raise CloseSpider(reason=GUARD_CLOSE)
+        self._withdraw_task = asyncio.ensure_future(self._withdraw_decide())
+        raise DontCloseSpider
 
-    def _withdraw_plan(self) -> bool:
-        """Blocking (the crawl is idle): schedule the check requests; True when some were."""
+    def _wake_engine(self) -> None:
+        """Have the engine look at its idle state now rather than at its next 5 s heartbeat
+        (as harvester.distributed.idle does; Scrapy has no public call for it)."""
+        slot = getattr(self.crawler.engine, "_slot", None)
+        nextcall = getattr(slot, "nextcall", None)
+        if nextcall is not None:
+            nextcall.schedule()
+
+    async def _withdraw_plan(self) -> None:
+        """Schedule the check requests of the stored records the walk did not meet."""
         from harvester.withdrawals import WithdrawalCheck, clear_missing, plan_checks
 
         ctx, stats = self.ctx, self.crawler.stats
         assert self.campaign is not None
-        try:
-            plan = plan_checks(ctx.store, ctx.state, self.name, self.campaign["id"],
-                               self.withdraw_threads)
+        campaign = self.campaign["id"]
+
+        def plan_blocking() -> Any:
+            plan = plan_checks(ctx.store, ctx.state, self.name, campaign, self.withdraw_threads)
             for rid in plan.stale_missing:
                 clear_missing(ctx.store, self.name, rid)
+            return plan
+
+        try:
+            plan = await ctx.io(plan_blocking)
         except StoreError as exc:
             logger.warning("could not list the stored records to check for withdrawn "
                            "documents (the campaign stays open): %s", exc)
             self._withdraw_phase = "failed"
-            return False
-        self._withdraw_check = WithdrawalCheck(self.campaign["id"], plan.active,
-                                               self.withdraw_max_share)
+            self._wake_engine()
+            return
+        self._withdraw_check = WithdrawalCheck(campaign, plan.active, self.withdraw_max_share)
         self._withdraw_phase = "checking"
         logger.info("backfill walked to its end: checking %d stored records it did not meet "
                     "(%d active, %d withdrawn)", len(plan.candidates), plan.active,
@@ -630,7 +646,7 @@ class ArchiveSpider(scrapy.Spider):
                 meta={"kind": "withdraw_check", "candidate": candidate, "page": None,
                       "listing_url": url, "handle_httpstatus_list": [404, 410],
                       "download_maxsize": self.html_maxsize}))
-        return bool(plan.candidates)
+        self._wake_engine()
 
     async def parse_withdraw_check(self, response: Response) -> AsyncIterator[Any]:
         """404/410 are answers of the check; so is a page that is not a document (a "Page
@@ -678,10 +694,10 @@ class ArchiveSpider(scrapy.Spider):
         logger.warning("withdrawal check of %s decided nothing: %s", request.url,
                        _failure_reason(failure))
 
-    def _withdraw_decide(self) -> bool:
-        """Blocking: every check answered. Apply them unless the valve trips; False when it
-        trips (the run then stops with the reason, exit status 7)."""
-        from harvester.withdrawals import apply, record_withdrawn
+    async def _withdraw_decide(self) -> None:
+        """Every check answered: apply them unless the valve trips; when it trips, the run
+        stops with the reason (exit status 7)."""
+        from harvester.withdrawals import GUARD_CLOSE, apply, record_withdrawn
 
         check, stats, ctx = self._withdraw_check, self.crawler.stats, self.ctx
         if check.tripped():
@@ -689,21 +705,24 @@ class ArchiveSpider(scrapy.Spider):
             stats.set_value("withdraw/guard_tripped", 1)
             ctx.exit_reason = check.reason()
             logger.error("%s", ctx.exit_reason)
-            return False
+            asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=GUARD_CLOSE))
+            return
         try:
-            lines = apply(ctx.store, ctx.state, self.name, check, ctx.run_id, utc_now())
+            lines = await ctx.io(apply, ctx.store, ctx.state, self.name, check, ctx.run_id,
+                                 utc_now())
         except StoreError as exc:
             logger.error("could not record the withdrawals (the campaign stays open and the "
                          "next backfill checks again): %s", exc)
             self._withdraw_phase = "failed"
-            return True
+            self._wake_engine()
+            return
         for line in lines:
             logger.info("withdrawn: record %s (%s)", line["record_id"], line["url"])
             self.crawler.signals.send_catch_log(record_withdrawn, line=line)
         stats.set_value("withdraw/withdrawn", len(lines))
         stats.set_value("withdraw/marked_missing", len(check.to_mark()))
         self._withdraw_phase = "passed"
-        return True
+        self._wake_engine()
 
 
 def _declared_encoding(response: Response) -> str | None:
