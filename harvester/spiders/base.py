@@ -340,15 +340,10 @@ class ArchiveSpider(scrapy.Spider):
         total, seen = self._most_listed, len(self._listed)
         short = (self.mode == "backfill" and self.sweeps_enabled and self._walk_from_zero
                  and not self.limit and total is not None and seen < total)
-        if short and self._sweeps < self.max_sweeps and (sweep == 0 or self._sweep_found
-                                                         or self._unstable):
-            self._sweeps += 1
-            self._sweep_found = 0
-            self.crawler.stats.inc_value("listing/sweeps")
-            logger.warning("the listing counts %d documents, its pages showed %d distinct ones: "
-                           "walking it again (pass %d)", total, seen, self._sweeps + 1)
-            return self._listing_request(0, sweep=self._sweeps)
-        if short and self._sweeps and (self._sweep_found or self._unstable):
+        if short and self._another_pass(sweep):
+            return self._sweep(f"the listing counts {total} documents, its pages showed "
+                               f"{seen} distinct ones")
+        if short and self._passes_disagree():
             self._cursor_reset = True
             if self.campaign:
                 self.campaign["cursor"] = -1
@@ -366,6 +361,25 @@ class ArchiveSpider(scrapy.Spider):
         self.listing_exhausted = True
         return None
 
+    def _another_pass(self, sweep: int) -> bool:
+        """A walk short of the count goes over the listing again: after its first pass, and
+        after a pass that found documents or saw pages change, up to HARVESTER_LISTING_SWEEPS."""
+        return self._sweeps < self.max_sweeps and (sweep == 0 or bool(self._sweep_found)
+                                                   or self._unstable)
+
+    def _passes_disagree(self) -> bool:
+        """The passes over the listing did not settle: the last found documents the earlier
+        ones missed, or a page showed other documents from one pass to the next."""
+        return self._sweeps > 0 and (bool(self._sweep_found) or self._unstable)
+
+    def _sweep(self, why: str) -> scrapy.Request:
+        """The listing's first page again, for another pass over it."""
+        self._sweeps += 1
+        self._sweep_found = 0
+        self.crawler.stats.inc_value("listing/sweeps")
+        logger.warning("%s: reading the listing again (pass %d)", why, self._sweeps + 1)
+        return self._listing_request(0, sweep=self._sweeps)
+
     def _incremental_ended(self, url: str, sweep: int) -> scrapy.Request | None:
         """The incremental walk reached documents harvested before it. When the listing's
         count grew by more than the new uploads the walk met (uploads sharing their upload
@@ -379,16 +393,10 @@ class ArchiveSpider(scrapy.Spider):
         expected = None if baseline is None or total is None else total - int(baseline)
         short = (self.sweeps_enabled and not self.limit and expected is not None
                  and len(self._walk_found) < expected)
-        if short and self._sweeps < self.max_sweeps and (sweep == 0 or self._sweep_found
-                                                         or self._unstable):
-            self._sweeps += 1
-            self._sweep_found = 0
-            self.crawler.stats.inc_value("listing/sweeps")
-            logger.warning("the listing's count grew by %d since the store was complete, the "
-                           "walk met %d new uploads: reading its pages again (pass %d)",
-                           expected, len(self._walk_found), self._sweeps + 1)
-            return self._listing_request(0, sweep=self._sweeps)
-        if short and self._sweeps and (self._sweep_found or self._unstable):
+        if short and self._another_pass(sweep):
+            return self._sweep(f"the listing's count grew by {expected} since the store was "
+                               f"complete, the walk met {len(self._walk_found)} new uploads")
+        if short and self._passes_disagree():
             self.listing_unreadable(
                 f"the listing's count grew by {expected} since the store was complete, but "
                 f"{self._sweeps + 1} passes met {len(self._walk_found)} new uploads, and its "

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-
 import pytest
 from hostile_pages import CORPUS, URL, valid_page
+from work_count import python_lines
 
 from harvester.exceptions import ChallengePage, InvalidRecord, NotADocument
 from harvester.keys import record_key
@@ -84,26 +82,6 @@ def outcome(body: bytes) -> dict | Exception:
 def test_corpus_is_big_enough():
     assert len(CORPUS) >= 40
     assert set(CORPUS) >= MUST_FAIL | MUST_SUCCEED
-
-
-def python_lines(func: Callable[[], object]) -> int:
-    """Lines of Python that func() runs: work done, the same on any machine (how fast the
-    extractor is belongs in bench/, measured side by side)."""
-    lines = 0
-
-    def trace(frame: object, event: str, arg: object) -> Callable[..., object]:
-        nonlocal lines
-        if event == "line":
-            lines += 1
-        return trace
-
-    before = sys.gettrace()  # a coverage tracer, say: restored after
-    sys.settrace(trace)
-    try:
-        func()
-    finally:
-        sys.settrace(before)
-    return lines
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ markup is not known and is not needed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
@@ -192,8 +193,8 @@ def _is_ancestor(ancestor: etree._Element, element: etree._Element) -> bool:
     return False
 
 
-def _unique(urls: object) -> list[str]:
-    return list(dict.fromkeys(u for u in urls if u))  # type: ignore[attr-defined]
+def _unique(urls: Iterable[str | None]) -> list[str]:
+    return list(dict.fromkeys(u for u in urls if u))
 
 
 # --- the count ---------------------------------------------------------------------------

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
-from collections.abc import Callable
 
 import lxml.etree as etree
 import pytest
 from wilson_fixtures import case_names, load_case
+from work_count import python_lines
 
 from harvester import exceptions
 from harvester.record import FIELDS, finalize
@@ -169,26 +168,6 @@ def test_listing_page_is_not_a_document():
         parse_document(body, url)
 
 
-def _lines(func: Callable[[], object]) -> int:
-    """Lines of Python that func() runs: the extractor's work, the same on any machine.
-    (Its speed is measured in bench/, side by side, not asserted here.)"""
-    lines = 0
-
-    def trace(frame: object, event: str, arg: object) -> Callable[..., object]:
-        nonlocal lines
-        if event == "line":
-            lines += 1
-        return trace
-
-    before = sys.gettrace()  # a coverage tracer, say: restored after
-    sys.settrace(trace)
-    try:
-        func()
-    finally:
-        sys.settrace(before)
-    return lines
-
-
 def test_extraction_of_a_40kb_page_parses_it_once_and_its_work_grows_linearly(monkeypatch):
     body, url, _ = load_case("full-all-fields")
     script = b"<script>" + b"var settings = {a: 1, b: [2, 3]};\n" * 400 + b"</script></head>"
@@ -210,7 +189,7 @@ def test_extraction_of_a_40kb_page_parses_it_once_and_its_work_grows_linearly(mo
     fields = parse_document(pages[1], url)
     assert fields["texts"] and fields["record_id"]
     assert passes == {"parse": 1, "index": 1}  # one parse of the bytes, one pass to index it
-    lines = [_lines(lambda p=p: parse_document(p, url)) for p in pages]
+    lines = [python_lines(lambda p=p: parse_document(p, url)) for p in pages]
     first, second = lines[1] - lines[0], lines[2] - lines[1]
     assert second <= 1.1 * first, lines  # the next 200 paragraphs cost what the first did
     assert first / 200 <= 150, lines  # lines of Python a paragraph costs (76 when written)
