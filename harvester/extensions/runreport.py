@@ -38,6 +38,11 @@ from harvester.runs import (
 
 logger = logging.getLogger(__name__)
 
+# Sent once the final report is written (before the store closes), with `report` (the
+# report's dict) and `ctx` (the RunContext): what runs after a harvest (an OAI-PMH index,
+# metrics) listens to it rather than to spider_closed, whose handlers' order is not set.
+report_written = object()
+
 EXIT_OK = 0
 EXIT_STOPPED = 1  # the run did not finish (shutdown, error)
 EXIT_SPOOLED = 3  # the store was unreachable: writes wait in the local spool
@@ -166,6 +171,8 @@ class RunReport:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
         await ctx.io(self._finish, spider, reason)
+        await self.crawler.signals.send_catch_log_async(report_written, report=self.report,
+                                                        ctx=ctx)
         ctx.close()
         if ctx.group is not None:  # local store: how many group commits made it durable
             self.crawler.stats.set_value("store/syncs", ctx.group.syncs)
