@@ -11,7 +11,7 @@ from harvester import __version__
 from harvester.exceptions import HarvesterError
 
 # sub-command name -> module in harvester.commands exposing add_parser(subparsers) and run(args)
-COMMANDS = ("harvest", "extract", "export", "demo", "status", "verify", "check")
+COMMANDS = ("harvest", "extract", "export", "demo", "status", "verify", "check", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
