@@ -5,6 +5,14 @@ spoken to over real HTTP by real boto3. While it runs, the process has fake
 AWS credentials and a region in its environment (restored afterwards); the
 endpoint is not put in the environment: pass `moto_s3.endpoint_url` (or set
 AWS_ENDPOINT_URL yourself, e.g. with monkeypatch, for a subprocess).
+
+`ceph_rgw`: one throwaway Ceph cluster with its RADOS Gateway for the session
+(tests/services/ceph_rgw.py), a real S3 server on loopback, its user holding the same
+fake credentials. Tests that need it skip, with the reason, only when it cannot start
+(Ceph's Debian packages missing: `.ci/ceph.sh` installs them).
+
+`s3_server`: parametrized over both, "moto" and "ceph": the same `endpoint_url`,
+`client` and `new_bucket()` on either.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from typing import Any
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
+from services.ceph_rgw import CephRGW, CephUnavailable
 
 FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "AKIATESTKEY000000000",
@@ -67,3 +76,24 @@ def moto_s3() -> Iterator[MotoS3]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+@pytest.fixture(scope="session")
+def ceph_rgw(moto_s3: MotoS3) -> Iterator[CephRGW]:
+    """Ceph RGW for the session; depends on moto_s3 only for the fake AWS environment."""
+    try:
+        started = CephRGW.start(access_key=FAKE_ENV["AWS_ACCESS_KEY_ID"],
+                                secret_key=FAKE_ENV["AWS_SECRET_ACCESS_KEY"])
+        rgw = started.__enter__()
+    except CephUnavailable as exc:
+        pytest.skip(f"Ceph RGW cannot start here: {exc}")
+    try:
+        yield rgw
+    finally:
+        started.__exit__(None, None, None)
+
+
+@pytest.fixture(params=["moto", "ceph"])
+def s3_server(request: pytest.FixtureRequest) -> Any:
+    """An S3 server: moto's, then Ceph's RGW (same endpoint_url, client, new_bucket)."""
+    return request.getfixturevalue("moto_s3" if request.param == "moto" else "ceph_rgw")

@@ -25,8 +25,10 @@ class Backend:
     outside_root: str  # what every raw name starts with when nothing was written outside
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", "s3", "ceph"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """The local store, S3 on moto's server (behind a front that serializes its requests),
+    and S3 on Ceph's RADOS Gateway (spoken to directly: its If-None-Match is atomic)."""
     if request.param == "local":
         root = tmp_path / "root"
         store = LocalStore(root)
@@ -37,21 +39,28 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
 
         yield Backend("local", store, local_names, "root/")
         return
-    moto_s3 = request.getfixturevalue("moto_s3")
-    bucket = moto_s3.new_bucket()
-    front = FaultyFront(moto_s3.endpoint_url, serialize=True)  # S3's atomic If-None-Match
-    s3 = make_s3_store(front.url, bucket, "p/inner")
-    client = moto_s3.client
+    if request.param == "ceph":
+        server = request.getfixturevalue("ceph_rgw")
+        bucket = server.new_bucket()
+        front = None
+        s3 = make_s3_store(server.endpoint_url, bucket, "p/inner")
+    else:
+        server = request.getfixturevalue("moto_s3")
+        bucket = server.new_bucket()
+        front = FaultyFront(server.endpoint_url, serialize=True)  # S3's atomic If-None-Match
+        s3 = make_s3_store(front.url, bucket, "p/inner")
+    client = server.client
 
     def s3_names() -> list[str]:
         pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
         return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
 
     try:
-        yield Backend("s3", s3, s3_names, "p/inner/")
+        yield Backend(request.param, s3, s3_names, "p/inner/")
     finally:
         s3.close()
-        front.close()
+        if front is not None:
+            front.close()
 
 
 @pytest.fixture
