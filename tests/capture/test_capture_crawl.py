@@ -158,12 +158,12 @@ def test_rolling_at_a_small_size_makes_several_valid_files(site_url, tmp_path):
         (tmp_path / "warc-tmp" / "archive-harvester-warc").rglob("*.warc.gz"))
 
 
-def test_crawl_into_s3(site_url, tmp_path, moto_s3):
-    bucket = moto_s3.new_bucket("warc")
-    env = {"AWS_ENDPOINT_URL": moto_s3.endpoint_url}
+def test_crawl_into_s3(site_url, tmp_path, s3_server):
+    bucket = s3_server.new_bucket("warc")
+    env = {"AWS_ENDPOINT_URL": s3_server.endpoint_url}
     result = crawl(site_url, f"s3://{bucket}/harvest", tmp_path, env=env)
     store = S3Store.from_uri(f"s3://{bucket}/harvest",
-                             options=S3Options(endpoint_url=moto_s3.endpoint_url))
+                             options=S3Options(endpoint_url=s3_server.endpoint_url))
     try:
         keys = list(store.list(f"raw/{SITE}/"))
         assert keys == [f"raw/{SITE}/{result.run_id}-00000.warc.gz"]

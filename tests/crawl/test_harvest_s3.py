@@ -1,4 +1,5 @@
-"""Harvests of the sample archive into S3 (moto's server mode on loopback), read back with boto3."""
+"""Harvests of the sample archive into S3 (moto's server and Ceph's RADOS Gateway on loopback),
+read back with boto3."""
 
 from __future__ import annotations
 
@@ -17,11 +18,11 @@ def _objects(client, bucket: str, prefix: str) -> dict[str, dict]:
     return out
 
 
-def test_backfill_into_s3_then_idle_rerun(tmp_path: Path, sample, moto_s3) -> None:
+def test_backfill_into_s3_then_idle_rerun(tmp_path: Path, sample, s3_server) -> None:
     base_url, control = sample
-    bucket = moto_s3.new_bucket("harvest")
-    client = moto_s3.client
-    env = {"AWS_ENDPOINT_URL": moto_s3.endpoint_url, "HARVESTER_SPOOL_DIR": str(tmp_path / "spool")}
+    bucket = s3_server.new_bucket("harvest")
+    client = s3_server.client
+    env = {"AWS_ENDPOINT_URL": s3_server.endpoint_url, "HARVESTER_SPOOL_DIR": str(tmp_path / "spool")}
     uri = f"s3://{bucket}/da"
     run = harvest(uri, base_url, env=env)
     assert run.code == 0, run.stderr[-2000:]
