@@ -84,17 +84,27 @@ def test_kubernetes_manifests() -> None:
 def test_dockerfile() -> None:
     instructions = parse_dockerfile((DEPLOY / "Dockerfile").read_text("utf-8"))
     assert {i.keyword for i in instructions} <= DOCKERFILE_INSTRUCTIONS
+    # BASE_IMAGE: the public python image unless the build names another base
+    args = {i.args.partition("=")[0]: i.args.partition("=")[2] for i in instructions
+            if i.keyword == "ARG"}
+    assert args["BASE_IMAGE"] == "python:3.11-slim" and args["WHEELS"] == ""
+    assert all(i.args.split()[0] == "${BASE_IMAGE}" for i in instructions if i.keyword == "FROM")
     final = max(i.stage for i in instructions)
     stage = [i for i in instructions if i.stage == final]
-    assert stage[0].keyword == "FROM" and stage[0].args == "python:3.11-slim"
+    assert stage[0].keyword == "FROM"
     users = [i.args for i in stage if i.keyword == "USER"]
     assert users and users[-1] not in ("root", "0") and not users[-1].startswith("0:")
     assert exec_form(next(i.args for i in stage if i.keyword == "ENTRYPOINT")) == ["harvester"]
+    # the final stage installs from wheels only: no index, no compiler, no build
+    installs = [i.args for i in stage if i.keyword == "RUN" and "pip install" in i.args]
+    assert installs and all("--no-index" in a for a in installs), installs
+    assert not any(w in i.args for i in stage if i.keyword == "RUN"
+                   for w in ("apt-get", "gcc", "build-essential", "pip wheel"))
     for ins in instructions:
         if ins.keyword == "RUN" and "pip " in ins.args:
             assert "--no-cache-dir" in ins.args, ins.args
         if ins.keyword == "COPY" and "--from" not in ins.args:
-            sources = ins.args.split()[:-1]
+            sources = [s.replace("${WHEELS:-", "").rstrip("}") for s in ins.args.split()[:-1]]
             assert all((REPO / s).exists() for s in sources), sources  # in the build context
 
 
