@@ -44,7 +44,7 @@ _FILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ ()+,-]{0,150}$")
 _RUN_ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6,12}$")
 
 # The top folders of the store layout, each holding one folder per site.
-PLACES = ("records", "versions", "files", "raw", "runs", "quarantine", "state")
+PLACES = ("records", "versions", "files", "raw", "runs", "quarantine", "state", "index")
 RECORD_SUFFIX = ".json"
 CHANGES_SUFFIX = ".changes.jsonl"
 

@@ -109,6 +109,18 @@ HARVESTER_REDIS_IDLE_POLL = 1.0  # seconds between looks at the shared queue whi
 HARVESTER_REDIS_KEY_TTL = 7 * 86400  # an abandoned crawl's keys expire this long after its last heartbeat
 HARVESTER_REDIS_DONE_TTL = 3600  # a finished crawl's keys are kept this long (for inspection)
 
+# --- OAI-PMH provider (`harvester serve oai`) and the index the harvest keeps for it ------------
+HARVESTER_OAI_INDEX = True  # keep index/oai/ in the store up to date when a run finishes
+HARVESTER_OAI_NAMESPACE = "archive-harvester.local"  # identifiers: oai:<namespace>:<source>:<record_id>
+HARVESTER_OAI_PAGE_SIZE = 100  # records or headers per ListRecords/ListIdentifiers page
+HARVESTER_OAI_REPOSITORY_NAME = "archive-harvester"  # Identify's repositoryName
+HARVESTER_OAI_ADMIN_EMAIL = "oai-admin@archive-harvester.local"  # Identify's adminEmail
+HARVESTER_OAI_BASE_URL = ""  # Identify's baseURL ("" = from the request's Host, + /oai)
+HARVESTER_OAI_TOKEN_SECRET = ""  # HMAC key of resumption tokens ("" = the index's own id)
+HARVESTER_OAI_THREADS = 8  # threads of the WSGI server (waitress)
+HARVESTER_OAI_INDEX_TTL = 5.0  # seconds the provider reuses the index manifest it read
+HARVESTER_OAI_SEGMENT_SIZE = 1000  # index entries per segment object (split at twice that)
+
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "harvester.middlewares.retry_after.BackoffRetryMiddleware": 550,
@@ -122,6 +134,7 @@ EXTENSIONS = {
     "harvester.extensions.runreport.RunReport": 100,
     "harvester.extensions.progress.Progress": 200,
     "harvester.capture.extension.WarcCapture": 300,  # raw captures (WARC), see HARVESTER_WARC_*
+    "harvester.oaiserve.extension.OaiIndexUpdater": 400,  # index/oai/ for `harvester serve oai`
 }
 ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 100,
