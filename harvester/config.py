@@ -29,6 +29,8 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "HARVESTER_REDIS_URL": ("HARVESTER_REDIS_URL", "(none: a single process)"),
     "HARVESTER_WORKERS": ("HARVESTER_WORKERS", "1"),
     "HARVESTER_REDIS_JOIN_ONLY": ("HARVESTER_REDIS_JOIN_ONLY", "false (start a crawl if none runs)"),
+    "HARVESTER_METRICS_TEXTFILE": ("HARVESTER_METRICS_TEXTFILE", "(none: no textfile)"),
+    "HARVESTER_PUSHGATEWAY": ("HARVESTER_PUSHGATEWAY", "(none: no push)"),
 }
 
 

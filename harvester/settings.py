@@ -121,6 +121,12 @@ HARVESTER_OAI_THREADS = 8  # threads of the WSGI server (waitress)
 HARVESTER_OAI_INDEX_TTL = 5.0  # seconds the provider reuses the index manifest it read
 HARVESTER_OAI_SEGMENT_SIZE = 1000  # index entries per segment object (split at twice that)
 
+# --- Metrics of a run (Prometheus, the batch-job way: harvester/extensions/metrics.py) -------
+HARVESTER_METRICS_TEXTFILE = ""  # the run's metrics as a textfile for node_exporter (a *.prom path)
+HARVESTER_PUSHGATEWAY = ""  # push the run's metrics to this Pushgateway (http://host:9091)
+HARVESTER_PUSHGATEWAY_JOB = "archive-harvester"  # the Pushgateway's job label (grouped by site too)
+HARVESTER_PUSHGATEWAY_TIMEOUT = 10.0  # seconds a push may take
+
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "harvester.middlewares.retry_after.BackoffRetryMiddleware": 550,
@@ -135,6 +141,7 @@ EXTENSIONS = {
     "harvester.extensions.progress.Progress": 200,
     "harvester.capture.extension.WarcCapture": 300,  # raw captures (WARC), see HARVESTER_WARC_*
     "harvester.oaiserve.extension.OaiIndexUpdater": 400,  # index/oai/ for `harvester serve oai`
+    "harvester.extensions.metrics.RunMetrics": 500,  # HARVESTER_METRICS_TEXTFILE / HARVESTER_PUSHGATEWAY
 }
 ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 100,
