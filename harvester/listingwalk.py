@@ -34,28 +34,49 @@ class ListingPage(Protocol):
 
 @dataclass(frozen=True)
 class Step:
-    next_page: int | None  # the page to fetch next; None: the walk ends here
+    next_page: Any  # the cursor to fetch next (a page number for paged listings); None: the end
     problem: str | None = None  # the page could not be read: the walk stops with this reason
     carry: dict[str, Any] = field(default_factory=dict)  # for the next page's request meta
     repeated: bool = False  # the page repeats the one before it (past the end of the listing)
 
 
-def next_step(page: int, listing: ListingPage, page_size: int,
-              prior: dict[str, Any] | None = None) -> Step:
-    """The walk's next step after listing page `page` (from 0). `page_size`: results asked
-    for a page; `prior`: the previous page's `carry`, when this run fetched it."""
+_UNSET: Any = object()
+
+
+def next_step(page: Any, listing: ListingPage, page_size: int,
+              prior: dict[str, Any] | None = None, *, first: bool | None = None,
+              following: Any = _UNSET) -> Step:
+    """The walk's next step after the listing step at cursor `page` (a page number from 0
+    for paged listings; any cursor of a source). `page_size`: results asked for a page;
+    `prior`: the previous step's `carry`, when this run fetched it; `first`: the step is
+    the listing's first (default: page 0); `following`: the cursor after this one when more
+    results follow (default: page + 1; None: the source says the listing ends here)."""
     prior = prior or {}
-    urls = listing.document_urls
+    if first is None:
+        first = page == 0
+    urls = list(listing.document_urls) + [
+        str(r.get("url") or r.get("record_id")) for r in getattr(listing, "records", None) or []]
     total = listing.total if listing.total is not None else prior.get("total")
     if not urls:
-        return Step(None, _empty_page_problem(page, listing, prior))
+        return Step(None, _empty_page_problem(describe(page), first, listing, prior))
     digest = page_digest(urls)
     if prior.get("digest") == digest:  # the page before it again: past the end
         return Step(None, repeated=True)
     carry = {"total": total, "shown_to": listing.shown_to, "digest": digest}
     more = listing.shown_to < total if listing.shown_to is not None and total is not None \
         else True
-    return Step(page + 1 if more else None, None, carry)
+    if following is _UNSET:
+        following = page + 1
+    return Step(following if more else None, None, carry)
+
+
+def describe(cursor: Any) -> str:
+    """A cursor as messages name it: "3" for page 3, a token or a window as JSON."""
+    if isinstance(cursor, (int, str)):
+        return str(cursor)
+    import json
+
+    return json.dumps(cursor, sort_keys=True, ensure_ascii=False)
 
 
 def page_digest(urls: list[str]) -> str:
@@ -63,8 +84,9 @@ def page_digest(urls: list[str]) -> str:
     return hashlib.blake2b("\n".join(urls).encode("utf-8"), digest_size=8).hexdigest()
 
 
-def _empty_page_problem(page: int, listing: ListingPage, prior: dict[str, Any]) -> str | None:
-    if page == 0:
+def _empty_page_problem(page: str, first: bool, listing: ListingPage,
+                        prior: dict[str, Any]) -> str | None:
+    if first:
         said = " (the page says it has no results)" if listing.says_empty else ""
         return f"the first listing page holds no document links{said}"
     shown_to, total = prior.get("shown_to"), prior.get("total")

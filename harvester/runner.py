@@ -10,22 +10,10 @@ from harvester.exceptions import ConfigError
 
 
 def spider_class(site: str) -> Any:
-    from scrapy.spiderloader import SpiderLoader
+    """The spider of source `site`, from the one registry of sources."""
+    from harvester.registry import spider_class as registered
 
-    from harvester import settings as defaults
-
-    loader = SpiderLoader.from_settings(_module_settings(defaults))
-    if site not in loader.list():
-        raise ConfigError(f"unknown site {site!r}: known sites are {', '.join(loader.list())}")
-    return loader.load(site)
-
-
-def _module_settings(module: Any) -> Any:
-    from scrapy.settings import Settings
-
-    settings = Settings()
-    settings.setmodule(module, priority="project")
-    return settings
+    return registered(site)
 
 
 def check_settings(settings: Any) -> None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from harvester.config import user_agent
 
 BOT_NAME = "archive-harvester"
-SPIDER_MODULES = ["harvester.spiders"]
-NEWSPIDER_MODULE = "harvester.spiders"
+# Spiders come from the registry of sources (harvester/registry.py): one per source.
+SPIDER_LOADER_CLASS = "harvester.registry.SourceSpiderLoader"
+SPIDER_MODULES: list[str] = []
 COMMANDS_MODULE = "harvester.scrapy_commands"  # scrapy crawl exits with the harvest's status
 LOG_LEVEL = "INFO"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"  # Scrapy's default, explicit

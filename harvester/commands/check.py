@@ -39,6 +39,7 @@ from harvester.exceptions import ConfigError, HarvesterError, InvalidRecord
 from harvester.listingwalk import next_step
 from harvester.record import finalize
 from harvester.sites import Site, get_site
+from harvester.source import WalkStart, step_next
 
 MAX_REQUESTS = 4  # robots.txt, listing, document and one redirect
 CUT = 100  # long values are cut to this many characters, their length shown
@@ -234,7 +235,8 @@ def check_site(site: Site, base_url: str, options: CheckOptions, result: dict[st
     """Fill `result` step by step (robots, listing, document); raise CheckFailed to stop."""
     fetcher = fetcher or Fetcher(options, host=(urlsplit(base_url).hostname or "").lower())
     result["requests"] = fetcher.log
-    listing_url = site.listing_url(base_url, 0)
+    listing_url = site.listing_request(base_url, site.start(WalkStart("backfill")),
+                                       site.listing_page_size).url
     rules = _check_robots(site, base_url, listing_url, options, fetcher, result)
     document_url = _check_listing(site, base_url, listing_url, fetcher, result)
     result["robots"]["document_allowed"] = rules.allowed(document_url)
@@ -277,10 +279,15 @@ def _check_listing(site: Site, base_url: str, listing_url: str, fetcher: Fetcher
     except Exception as exc:  # noqa: BLE001 - an extractor bug is reported, not a traceback
         raise CheckFailed(FAILED, f"the listing parser failed: {type(exc).__name__}: {exc}: "
                           f"{answer.url}") from None
-    step = next_step(0, parsed, site.listing_page_size)
+    first = site.start(WalkStart("backfill"))
+    following = step_next(parsed)
+    step = next_step(first, parsed, site.listing_page_size, first=True,
+                     following=following if following is not None
+                     else site.next_cursor(first, parsed))
+    next_page = (site.listing_request(base_url, step.next_page, site.listing_page_size).url
+                 if step.next_page is not None else None)
     listing.update(links_found=len(parsed.document_urls), page_size=site.listing_page_size,
-                   total=parsed.total, next_page=(site.listing_url(base_url, step.next_page)
-                                                  if step.next_page is not None else None))
+                   total=parsed.total, next_page=next_page)
     if step.problem:
         said = f" (it says {parsed.total} results)" if parsed.total is not None else ""
         raise CheckFailed(NO_LINKS, f"{step.problem}{said}: the listing could not be read or "

@@ -133,6 +133,9 @@ class DistributedSpiderMixin:
             agreed = coordinator.info()
             if agreed.walk:
                 walk: dict[str, Any] = {"id": agreed.walk, "status": "running"}
+                stored = self.ctx.state.load_incremental()  # type: ignore[attr-defined]
+                if stored and stored.get("id") == agreed.walk and "previous" in stored:
+                    walk["previous"] = stored["previous"]
             else:
                 walk = super()._resolve_walk()  # type: ignore[misc]
                 if not self._walk_saved:  # a new walk: recorded as running, for all workers

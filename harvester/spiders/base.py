@@ -42,9 +42,10 @@ from harvester.exceptions import (
 from harvester.extractpool import ExtractPool
 from harvester.items import DocumentItem
 from harvester.keys import record_prefix
-from harvester.listingwalk import next_step
+from harvester.listingwalk import describe, next_step
 from harvester.quarantine import quarantine
-from harvester.sites import get_site
+from harvester.registry import get_source
+from harvester.source import Source, WalkStart, step_next, step_problems, step_records, step_state
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +54,11 @@ STORE_DOWN = "store_unavailable"  # close reason when the store cannot be read a
 
 
 class ArchiveSpider(scrapy.Spider):
-    """Base of the archive spiders; a subclass names its site (listing URLs, page size and
-    selectors are the site package's)."""
+    """The engine's spider; harvester.registry.spider_class makes one per source, under the
+    source's name (listing requests, cursors, parsers and selectors are the source's)."""
 
     name = "archive"
+    source: Source | None = None
     base_url: str
     allowed_domains: list[str]
     limit: int
@@ -70,7 +72,7 @@ class ArchiveSpider(scrapy.Spider):
     def __init__(self, *args: Any, mode: str = "", base_url: str = "", limit: str | int = 0,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.site = get_site(self.name)
+        self.site: Source = type(self).source or get_source(self.name)
         self.mode_arg = mode
         self.base_url_arg = base_url
         self.limit_arg = int(limit or 0)
@@ -86,7 +88,7 @@ class ArchiveSpider(scrapy.Spider):
         self._walk_from_zero = False  # this run's walk began at the listing's first page
         self._sweeps = 0  # passes over the listing after the first (see _listing_ended)
         self._sweep_found = 0  # documents the current pass found that earlier ones did not
-        self._page_digests: dict[int, str] = {}  # what each page showed in the first pass
+        self._page_digests: dict[str, str] = {}  # what each page showed in the first pass
         self._unstable = False  # a page showed other documents in a later pass
         self._walk_found: set[str] = set()  # incremental: new uploads this walk listed
         self._cursor_reset = False  # the next run walks the listing from its start again
@@ -94,8 +96,12 @@ class ArchiveSpider(scrapy.Spider):
         self._walk_saving: asyncio.Future[Any] | None = None
         self.scheduled_docs = 0
         self.done_docs = 0
-        self._page_pending: dict[int, int] = {}
-        self._pages_listed: set[int] = set()
+        # The first pass's listing steps, in walk order (the step's index is its request's
+        # meta "page"): cursor, the cursor after it, documents of it still pending, listed.
+        self._steps: list[dict[str, Any]] = []
+        self._steps_done = 0  # steps before this one are done (the campaign's resume cursor)
+        self._origin: Any = None  # the listing's first cursor (WalkStart without resume)
+        self._source_state: dict[str, Any] | None = None  # the walk's first ListingStep.state
         self._campaign_saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="campaign")
 
     @classmethod
@@ -132,8 +138,8 @@ class ArchiveSpider(scrapy.Spider):
         base = urlsplit(self.base_url)
         return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
 
-    def listing_url(self, page: int) -> str:
-        return self.site.listing_url(self.base_url, page, self.listing_page_size)
+    def listing_url(self, cursor: Any) -> str:
+        return self.site.listing_request(self.base_url, cursor, self.listing_page_size).url
 
     # --- start --------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
@@ -168,10 +174,13 @@ class ArchiveSpider(scrapy.Spider):
                 break
             self.crawler.stats.inc_value("documents/retry_failed")
             yield self._document_request(self.crawl_url(entry["url"]), None, from_failed=True)
-        first = 0
-        if self.mode == "backfill" and self.campaign:
-            first = max(0, int(self.campaign.get("cursor", -1)))
-        self._walk_from_zero = first == 0
+        previous = (self.walk or {}).get("previous") if self.mode == "incremental" else None
+        self._origin = self.site.start(WalkStart(self.mode, None, previous))
+        first = self._origin
+        resume = _campaign_resume(self.campaign) if self.mode == "backfill" else None
+        if resume is not None:
+            first = self.site.start(WalkStart(self.mode, resume, previous))
+        self._walk_from_zero = first == self._origin
         yield self._listing_request(first)
 
     def _resolve_mode(self) -> tuple[str, dict[str, Any] | None]:
@@ -186,7 +195,7 @@ class ArchiveSpider(scrapy.Spider):
                 prefix = record_prefix(self.name)
                 mode = "incremental" if next(iter(self.ctx.store.list(prefix)), None) else "backfill"
         if mode == "backfill" and running is None:
-            running = {"id": self.ctx.run_id, "status": "running", "cursor": -1,
+            running = {"id": self.ctx.run_id, "status": "running", "resume": None,
                        "started_at": utc_now()}
             state.save_backfill(running)
         return mode, running
@@ -204,9 +213,13 @@ class ArchiveSpider(scrapy.Spider):
         self._walk_saved = False  # saved by _open_walk, once a document may be stored
         new: dict[str, Any] = {"id": self.ctx.run_id, "status": "running",
                                "started_at": utc_now()}
-        baseline = _latest_total(walk, state.load_backfill())
+        campaign = state.load_backfill()
+        baseline = _latest_total(walk, campaign)
         if baseline is not None:  # the listing's count when the store was last complete
             new["baseline_total"] = baseline
+        previous = _latest_complete(walk, campaign)
+        if previous is not None:  # what the source kept of the last complete walk
+            new["previous"] = previous
         return new
 
     async def _open_walk(self) -> None:
@@ -221,15 +234,18 @@ class ArchiveSpider(scrapy.Spider):
         self._walk_saved = True
 
     # --- requests -----------------------------------------------------------------------
-    def _listing_request(self, page: int, prior: dict[str, Any] | None = None,
-                         sweep: int = 0) -> scrapy.Request:
-        """`prior`: what the page before it told of the walk (listingwalk.Step.carry);
-        `sweep`: the pass over the listing after the first (its pages are fetched again)."""
+    def _listing_request(self, cursor: Any, prior: dict[str, Any] | None = None,
+                         sweep: int = 0, index: int = 0) -> scrapy.Request:
+        """The listing step at `cursor` (the source's). `prior`: what the step before it
+        told of the walk (listingwalk.Step.carry); `sweep`: the pass over the listing after
+        the first (its pages are fetched again); `index`: the step's place in the walk."""
+        spec = self.site.listing_request(self.base_url, cursor, self.listing_page_size)
         return scrapy.Request(
-            self.listing_url(page), callback=self.parse_listing, errback=self.listing_failed,
-            priority=-page, dont_filter=sweep > 0,
-            meta={"page": page, "kind": "listing", "walk_prior": prior or {}, "sweep": sweep,
-                  "download_maxsize": self.html_maxsize},
+            spec.url, method=spec.method, body=spec.body or None,
+            headers=dict(spec.headers) or None, callback=self.parse_listing,
+            errback=self.listing_failed, priority=-index, dont_filter=sweep > 0,
+            meta={"page": index, "cursor": cursor, "kind": "listing", "walk_prior": prior or {},
+                  "sweep": sweep, "download_maxsize": self.html_maxsize},
         )
 
     def _document_request(self, url: str, page: int | None, *, from_failed: bool = False,
@@ -238,38 +254,89 @@ class ArchiveSpider(scrapy.Spider):
         takes the record for new without reading the store, and the create-only write
         decides)."""
         self.scheduled_docs += 1
-        if page is not None:
-            self._page_pending[page] = self._page_pending.get(page, 0) + 1
+        if page is not None and page < len(self._steps):
+            self._steps[page]["pending"] += 1
         return scrapy.Request(
             url, callback=self.parse_document, errback=self.document_failed, priority=100,
             meta={"page": page, "kind": "document", "listing_url": url, "from_failed": from_failed,
                   "unseen": unseen, "download_maxsize": self.html_maxsize},
         )
 
+    def _listed_item(self, response: Response, fields: dict[str, Any], page: int | None
+                     ) -> DocumentItem:
+        """A record that came whole with a listing step: it goes to the pipelines as a
+        fetched document's record does (no request of its own)."""
+        self.scheduled_docs += 1
+        if page is not None and page < len(self._steps):
+            self._steps[page]["pending"] += 1
+        url = str(fields.get("url") or response.url)
+        raw = fields.pop("_raw", b"")
+        return DocumentItem(url=url, listing_url=url, record=fields, page=page,
+                            body=raw if isinstance(raw, bytes) else str(raw).encode("utf-8"))
+
+    def _step_listed(self, cursor: Any, following: Any, sweep: int) -> int | None:
+        """Note a listing step of the first pass (its documents then count toward the
+        campaign's resume cursor); returns its index, None for a later pass's step."""
+        if sweep:
+            return None
+        self._steps.append({"cursor": cursor, "next": following, "pending": 0})
+        return len(self._steps) - 1
+
+    def _keep_source_state(self, state: dict[str, Any]) -> None:
+        """The first state the walk's listing gave (an OAI-PMH responseDate): kept with the
+        campaign or walk, for the next walk's WalkStart.previous once this one completes."""
+        self._source_state = state
+        if self.mode == "backfill" and self.campaign is not None:
+            self.campaign.setdefault("source_state", state)
+        elif self.walk is not None:
+            self.walk.setdefault("source_state", state)
+
+    async def _quarantine_part(self, response: Response, identifier: str, reason: str,
+                               raw: bytes) -> None:
+        """One record of a listing step could not be read: kept with the reason, the rest
+        of the step is used."""
+        ctx = self.ctx
+        self.crawler.stats.inc_value("documents/quarantined")
+        self.crawler.stats.inc_value("quarantine/listing_record")
+        logger.warning("quarantined %s in %s: %s", identifier, response.url, reason)
+        await ctx.io(quarantine, ctx.store, self.name, identifier, reason, "UnreadableRecord",
+                     raw, ctx.run_id, utc_now())
+
     # --- listing ------------------------------------------------------------------------
     async def parse_listing(self, response: Response) -> AsyncIterator[Any]:
-        page = int(response.meta["page"])
+        meta = response.meta
+        cursor = meta["cursor"] if "cursor" in meta else int(meta["page"])
+        label = describe(cursor)
+        sweep = int(meta.get("sweep") or 0)
         stats = self.crawler.stats
         try:
             listing = await self.extractor.run(self.site.parse_listing, response.body,
                                                response.url)
         except ExtractionError as exc:
             stats.inc_value("listing/invalid")
-            self.listing_unreadable(f"listing page {page} is not a listing ({exc})", response.url)
+            self.listing_unreadable(f"listing page {label} is not a listing ({exc})",
+                                    response.url)
             return
         except Exception as exc:  # a bug of the extractor on this page: the walk stops here,
             # and the campaign stays open, so the next run walks on (nothing taken for done)
             stats.inc_value("listing/extractor_errors")
             logger.exception("the listing page %s broke the extractor", response.url)
-            self.listing_unreadable(f"listing page {page} broke the extractor "
+            self.listing_unreadable(f"listing page {label} broke the extractor "
                                     f"({type(exc).__name__}: {exc})", response.url)
             return
-        step = next_step(page, listing, self.listing_page_size,
-                         response.meta.get("walk_prior"))
+        following = step_next(listing)
+        if following is None:
+            following = self.site.next_cursor(cursor, listing)
+        step = next_step(cursor, listing, self.listing_page_size, meta.get("walk_prior"),
+                         first=cursor == self._origin, following=following)
+        state = step_state(listing)
+        if state is not None and self._source_state is None:
+            self._keep_source_state(dict(state))
+        for problem in step_problems(listing):
+            await self._quarantine_part(response, *problem)
         if step.problem:
             self.listing_unreadable(step.problem, response.url)
             return
-        sweep = int(response.meta.get("sweep") or 0)
         if step.repeated:  # the page before it again (a pager clamped to its last page)
             stats.inc_value("listing/repeated_pages")
             ended = self._listing_ended(response.url, sweep)
@@ -287,15 +354,20 @@ class ArchiveSpider(scrapy.Spider):
         digest = step.carry.get("digest", "")
         if sweep:
             self._sweep_found += len(fresh)
-            if self._page_digests.get(page, digest) != digest:
+            if self._page_digests.get(label, digest) != digest:
                 self._unstable = True
         else:
-            self._page_digests[page] = digest
+            self._page_digests[label] = digest
         markers = await self.ctx.io(lambda: [self.ctx.state.get_seen(u) for u in urls])
-        self._pages_listed.add(page)
-        self._page_pending.setdefault(page, 0)
+        page = self._step_listed(cursor, step.next_page, sweep)
         reached_known = False
         limit_hit = False
+        for fields in step_records(listing):  # records that came whole with the listing
+            if self.limit and self.scheduled_docs >= self.limit:
+                limit_hit = True
+                break
+            await self._open_walk()
+            yield self._listed_item(response, fields, page)
         new_here = set(fresh)
         for url, marker in zip(urls, markers, strict=True):
             if self.mode == "incremental" and not (marker and self._ends_walk(marker)):
@@ -314,13 +386,14 @@ class ArchiveSpider(scrapy.Spider):
         self._maybe_advance_cursor()
         if limit_hit:
             return
-        if self.mode == "incremental" and reached_known:
+        if self.mode == "incremental" and reached_known and self.site.newest_first:
             again = self._incremental_ended(response.url, sweep)
             if again is not None:
                 yield again
             return
         if step.next_page is not None:
-            yield self._listing_request(step.next_page, step.carry, sweep)
+            index = int(meta.get("page") or 0) + 1
+            yield self._listing_request(step.next_page, step.carry, sweep, index)
         else:
             ended = self._listing_ended(response.url, sweep)
             if ended is not None:
@@ -346,7 +419,8 @@ class ArchiveSpider(scrapy.Spider):
         if short and self._passes_disagree():
             self._cursor_reset = True
             if self.campaign:
-                self.campaign["cursor"] = -1
+                self.campaign["resume"] = None
+                self.campaign.pop("cursor", None)
                 self._campaign_saver.submit(self.ctx.state.save_backfill, dict(self.campaign))
             self.listing_unreadable(
                 f"the listing counts {total} documents, but {self._sweeps + 1} passes over its "
@@ -378,7 +452,7 @@ class ArchiveSpider(scrapy.Spider):
         self._sweep_found = 0
         self.crawler.stats.inc_value("listing/sweeps")
         logger.warning("%s: reading the listing again (pass %d)", why, self._sweeps + 1)
-        return self._listing_request(0, sweep=self._sweeps)
+        return self._listing_request(self._origin, sweep=self._sweeps)
 
     def _incremental_ended(self, url: str, sweep: int) -> scrapy.Request | None:
         """The incremental walk reached documents harvested before it. When the listing's
@@ -419,9 +493,11 @@ class ArchiveSpider(scrapy.Spider):
 
     def listing_failed(self, failure: Failure) -> list[scrapy.Request]:
         request = failure.request  # type: ignore[attr-defined]
-        page = int(request.meta.get("page") or 0)
+        meta = request.meta
+        cursor = meta["cursor"] if "cursor" in meta else int(meta.get("page") or 0)
+        page = describe(cursor)
         response = getattr(failure.value, "response", None)
-        if response is not None and response.status in (404, 410) and page > 0 \
+        if response is not None and response.status in (404, 410) and cursor != self._origin \
                 and not _more_promised(request.meta.get("walk_prior") or {}):
             # past the end: the site answers page numbers past its last with 404
             self.crawler.stats.inc_value("listing/past_end_404")
@@ -522,23 +598,29 @@ class ArchiveSpider(scrapy.Spider):
 
     def _doc_finished(self, page: int | None, failed: bool = False) -> None:
         self.done_docs += 1
-        if page is None or page not in self._page_pending:
+        if page is None or not 0 <= page < len(self._steps):
             return
-        self._page_pending[page] -= 1
+        self._steps[page]["pending"] -= 1
         self._maybe_advance_cursor()
 
     def _maybe_advance_cursor(self) -> None:
-        """Move the campaign's cursor past listing pages whose documents are all done."""
+        """Move the campaign's resume cursor past listing steps whose documents are all
+        done: an interrupted backfill restarts at the last step that was not (its documents
+        done in the campaign are skipped there). The cursor is the source's, stored as it is
+        (a page number, a token, a window)."""
         if self.mode != "backfill" or not self.campaign or self._cursor_reset:
             return
-        cursor = int(self.campaign.get("cursor", -1))
-        advanced = cursor
-        while (advanced + 1) in self._pages_listed and self._page_pending.get(advanced + 1) == 0:
-            advanced += 1
-            self._page_pending.pop(advanced, None)
-        if advanced != cursor:
-            self.campaign["cursor"] = advanced
-            self._campaign_saver.submit(self.ctx.state.save_backfill, dict(self.campaign))
+        done = self._steps_done
+        while done < len(self._steps) and self._steps[done]["pending"] <= 0:
+            done += 1
+        if done == self._steps_done:
+            return
+        self._steps_done = done
+        # the last done step is read again on resume (its documents are skipped), as its
+        # cursor is all a resumed walk needs to go on from there
+        self.campaign["resume"] = self._steps[done - 1]["cursor"]
+        self.campaign.pop("cursor", None)
+        self._campaign_saver.submit(self.ctx.state.save_backfill, dict(self.campaign))
 
     def closed(self, reason: str) -> None:
         if self.mode == "backfill" and self.campaign and reason == "finished" \
@@ -569,8 +651,9 @@ class ArchiveSpider(scrapy.Spider):
 
     def _withdraw_setup(self, crawler: Any) -> None:
         settings = crawler.settings
-        self.withdraw_checks = self.withdraw_checks and settings.getbool(
-            "HARVESTER_WITHDRAW_CHECK", True)
+        # a source whose listing reports deletions itself (OAI-PMH) says withdraw_check=False
+        self.withdraw_checks = (self.withdraw_checks and getattr(self.site, "withdraw_check", True)
+                                and settings.getbool("HARVESTER_WITHDRAW_CHECK", True))
         self.withdraw_max_share = settings.getfloat("HARVESTER_WITHDRAW_MAX_SHARE", 0.1)
         self.withdraw_threads = settings.getint("HARVESTER_STORE_THREADS", 16)
         self._withdraw_check: Any = None  # the WithdrawalCheck, once the checks are planned
@@ -738,6 +821,27 @@ def _declared_encoding(response: Response) -> str | None:
     if "charset=" in content_type:
         return content_type.split("charset=", 1)[1].split(";")[0].strip().strip("\"'") or None
     return None
+
+
+def _campaign_resume(campaign: dict[str, Any] | None) -> Any:
+    """Where an open backfill campaign resumes: its stored cursor (the older "cursor" page
+    number of campaigns written before cursors were the source's), None: from the start."""
+    if not campaign:
+        return None
+    if campaign.get("resume") is not None:
+        return campaign["resume"]
+    legacy = campaign.get("cursor")
+    if isinstance(legacy, int) and legacy >= 0:
+        return legacy
+    return None
+
+
+def _latest_complete(walk: dict[str, Any] | None, campaign: dict[str, Any] | None
+                     ) -> dict[str, Any] | None:
+    """The source state kept by the latest complete walk or backfill campaign."""
+    done = [(str(x.get("finished_at") or ""), x["source_state"]) for x in (walk, campaign)
+            if x and x.get("status") == "complete" and isinstance(x.get("source_state"), dict)]
+    return max(done, key=lambda d: d[0])[1] if done else None
 
 
 def _latest_total(walk: dict[str, Any] | None, campaign: dict[str, Any] | None) -> int | None:

@@ -1,10 +1,12 @@
-"""A Wilson extractor with a bug on one page, for crawl tests: `parse_document` and
-`parse_listing` raise KeyError for a URL containing $BUGGY_URL_PART. `run(argv)` runs the
-harvester CLI with it. Import this module to call run() (not `python -m`): the extraction
-worker imports it by name, from PYTHONPATH, to run its functions too."""
+"""A Wilson source with a bug on one page, for crawl tests: `parse_document` and
+`parse_listing` raise KeyError for a URL containing $BUGGY_URL_PART. `run(argv)` registers it
+as the source "wilson" (harvester.registry.add) and runs the harvester CLI with it. Import
+this module to call run() (not `python -m`): the extraction worker imports it by name, from
+PYTHONPATH, to run its functions too."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
@@ -29,9 +31,13 @@ def parse_listing(body: bytes, url: str, **kwargs: Any) -> Any:
     return _real_listing(body, url, **kwargs)
 
 
+SOURCE = dataclasses.replace(wilson.SOURCE, parse_document=parse_document,
+                             parse_listing=parse_listing)
+
+
 def run(argv: list[str]) -> int:
+    from harvester import registry
     from harvester.cli import main
 
-    wilson.parse_document = parse_document  # type: ignore[assignment]
-    wilson.parse_listing = parse_listing
+    registry.add(SOURCE)
     return int(main(argv) or 0)
