@@ -205,12 +205,31 @@ def harvester_containers() -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
+_K8S_VAR = re.compile(r"\$\((\w+)\)")
+
+
+def k8s_expand(text: str, env: dict[str, str]) -> str:
+    """Kubernetes' $(VAR) in command and args, from the container's environment."""
+    return _K8S_VAR.sub(lambda m: env.get(m.group(1), m.group(0)), text)
+
+
+def container_environment(container: dict[str, Any]) -> dict[str, str]:
+    """What a container's environment holds: its ConfigMaps and Secrets, then its env."""
+    by_name = {doc["metadata"].get("name"): doc for _, doc in k8s_documents()}
+    env: dict[str, str] = {}
+    for ref in container.get("envFrom", []):
+        doc = by_name[next(iter(ref.values()))["name"]]
+        env.update({k: str(v) for k, v in (doc.get("data") or doc.get("stringData") or {}).items()})
+    env.update({e["name"]: str(e.get("value", "")) for e in container.get("env", [])})
+    return env
+
+
 def k8s_commands() -> list[Command]:
     out = []
     for source, container in harvester_containers():
-        out += _container_commands(source, container.get("command"),
-                                   container.get("args") or ["harvest", "wilson"],
-                                   ["harvester"])
+        env = container_environment(container)
+        args = [k8s_expand(a, env) for a in container.get("args") or ["harvest", "wilson"]]
+        out += _container_commands(source, container.get("command"), args, ["harvester"])
     return out
 
 

@@ -11,6 +11,7 @@ from harvester import settings as defaults
 from harvester.cli import build_parser
 from harvester.commands.harvest import build_settings
 from harvester.config import ENVIRONMENT, settings_from_env
+from harvester.oaiserve.config import load_settings as load_oai_settings
 from harvester.runner import check_settings, spider_class
 
 COMMANDS = all_commands()
@@ -27,12 +28,31 @@ def test_command_parses_with_the_cli(command, monkeypatch: pytest.MonkeyPatch) -
     for name in ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
     args = build_parser().parse_args(command.argv)  # argparse exits on anything unknown
+    if args.command == "serve":  # the OAI-PMH provider serves the store the harvests write
+        assert (args.protocol, args.host, args.port) == ("oai", "0.0.0.0", 8080), command
+        assert args.store in HARVEST_STORES[_file(command.source)], (args.store, HARVEST_STORES)
+        load_oai_settings(args.settings, environ={})
+        return
     assert args.command == "harvest"
     spider_class(args.site)  # a known site
     check_settings(build_settings(args))
 
 
+def test_the_oai_provider_is_deployed_where_the_harvests_run() -> None:
+    served = {_file(c.source) for c in COMMANDS if c.argv[:2] == ["serve", "oai"]}
+    assert served == {"docker-compose.yml", "k8s"}
+
+
 ENV = all_env()
+
+def _file(source: str) -> str:
+    return source.split(":")[0].split("/")[0]
+
+
+HARVEST_STORES: dict[str, set[str]] = {}  # deploy file -> the stores its harvests write
+for _var in ENV:
+    if _var.name == "HARVESTER_STORE":
+        HARVEST_STORES.setdefault(_file(_var.source), set()).add(_var.value)
 
 
 @pytest.mark.parametrize("var", ENV, ids=[f"{v.source}:{v.name}" for v in ENV])

@@ -32,24 +32,33 @@ def test_every_yaml_file_parses() -> None:
         assert docs and all(isinstance(d, dict) for d in docs), path
 
 
-def test_compose_brings_up_minio_redis_buckets_and_a_schedule() -> None:
+def test_compose_brings_up_s3_redis_buckets_a_schedule_and_the_oai_provider() -> None:
     services = compose_services()
-    assert {"minio", "redis", "createbuckets", "harvester", "backfill"} <= set(services)
-    assert services["createbuckets"]["image"].startswith("minio/mc")
-    assert "mc mb" in " ".join(services["createbuckets"]["command"])
+    assert {"s3", "redis", "createbuckets", "harvester", "backfill", "oai", "pushgateway"} <= \
+        set(services)
+    images = {name: str(service.get("image", "")) for name, service in services.items()}
+    assert not any(image.startswith("minio/") for image in images.values())  # archived upstream
+    assert images["s3"].startswith("chrislusf/seaweedfs")
+    assert "weed server" in services["s3"]["command"][0] and "-s3" in services["s3"]["command"][0]
+    assert "s3.bucket.create -name harvest" in services["createbuckets"]["command"][0]
+    endpoint = urlsplit(services["harvester"]["environment"]["AWS_ENDPOINT_URL"])
+    assert (endpoint.hostname, endpoint.port) == ("s3", 8333)  # the SeaweedFS service's S3 port
     scheduled = services["harvester"]
     assert scheduled["depends_on"]["createbuckets"]["condition"] == \
         "service_completed_successfully"
     assert "sleep" in scheduled["command"][0] and "while true" in scheduled["command"][0]
     assert services["backfill"]["profiles"] == ["backfill"]
     assert "--mode" in services["backfill"]["command"]
+    oai = services["oai"]
+    assert oai["command"][:2] == ["serve", "oai"] and oai["ports"] == ["127.0.0.1:8080:8080"]
+    assert services["pushgateway"]["profiles"] == ["metrics"]
 
 
 def test_kubernetes_manifests() -> None:
     docs = k8s_documents()
     kinds = sorted(d["kind"] for _, d in docs)
-    assert kinds == ["ConfigMap", "CronJob", "Deployment", "Deployment", "Job",
-                     "PersistentVolumeClaim", "Secret", "Service"]
+    assert kinds == ["ConfigMap", "CronJob", "Deployment", "Deployment", "Deployment", "Job",
+                     "PersistentVolumeClaim", "Secret", "Service", "Service"]
     for name, doc in docs:
         assert doc["apiVersion"] and doc["metadata"].get("name") or \
             doc["metadata"].get("generateName"), name
@@ -62,7 +71,8 @@ def test_kubernetes_manifests() -> None:
     cron = next(d for _, d in docs if d["kind"] == "CronJob")
     assert len(cron["spec"]["schedule"].split()) == 5
     assert cron["spec"]["concurrencyPolicy"] == "Forbid"
-    redis_service = next(d for _, d in docs if d["kind"] == "Service")
+    redis_service = next(d for _, d in docs if d["kind"] == "Service"
+                         and d["metadata"]["name"] == "harvester-redis")
     configmap = next(d for _, d in docs if d["kind"] == "ConfigMap")
     assert urlsplit(configmap["data"]["HARVESTER_REDIS_URL"]).hostname == \
         redis_service["metadata"]["name"]
@@ -143,3 +153,22 @@ def test_scrapyd_conf_and_deploy_target() -> None:
     assert target["project"] == "harvester"
     assert urlsplit(target["url"]).port == int(scrapyd["scrapyd"]["http_port"])
     __import__(cfg["settings"]["default"])  # the settings module scrapyd jobs load
+
+
+def test_the_oai_provider_is_scraped_and_the_runs_push() -> None:
+    docs = {(d["kind"], d["metadata"].get("name")): d for _, d in k8s_documents()}
+    oai = docs[("Deployment", "harvester-oai")]
+    pod = oai["spec"]["template"]
+    annotations = pod["metadata"]["annotations"]
+    container = pod["spec"]["containers"][0]
+    port = next(p for p in container["ports"] if p["name"] == "http")["containerPort"]
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert (annotations["prometheus.io/port"], annotations["prometheus.io/path"]) == \
+        (str(port), "/metrics")
+    assert container["readinessProbe"]["httpGet"]["path"] == "/oai?verb=Identify"
+    service = docs[("Service", "harvester-oai")]
+    assert service["spec"]["selector"] == oai["spec"]["selector"]["matchLabels"]
+    push = urlsplit(docs[("ConfigMap", "harvester-config")]["data"]["HARVESTER_PUSHGATEWAY"])
+    assert push.scheme == "http" and push.port == 9091
+    workers = docs[("Deployment", "harvester-workers")]["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "HARVESTER_PUSHGATEWAY", "value": ""} in workers["env"]
