@@ -77,6 +77,11 @@ class Container:
             return -1, out, err + "\n(timed out: container removed)"
         return self.proc.returncode, out, err
 
+    def stop(self, timeout: float = 20) -> tuple[int, str, str]:
+        """SIGTERM (`docker stop`), then the exit status and output."""
+        docker("stop", "-t", "10", self.name, check=False, timeout=timeout + 30)
+        return self.wait(timeout)
+
     def remove(self) -> None:
         docker("rm", "-f", self.name, check=False, timeout=60)
 
