@@ -54,8 +54,13 @@ def next_step(page: Any, listing: ListingPage, page_size: int,
     prior = prior or {}
     if first is None:
         first = page == 0
+    if following is _UNSET:
+        following = page + 1
+    if getattr(listing, "skip", False):  # no results by nature: on to the next step
+        return Step(following, None, dict(prior))
     urls = list(listing.document_urls) + [
-        str(r.get("url") or r.get("record_id")) for r in getattr(listing, "records", None) or []]
+        str(r.get("url") or r.get("record_id")) for r in getattr(listing, "records", None) or []
+    ] + [f"withdrawn:{rid}" for rid in getattr(listing, "withdrawn", None) or []]
     total = listing.total if listing.total is not None else prior.get("total")
     if not urls:
         return Step(None, _empty_page_problem(describe(page), first, listing, prior))
@@ -65,8 +70,6 @@ def next_step(page: Any, listing: ListingPage, page_size: int,
     carry = {"total": total, "shown_to": listing.shown_to, "digest": digest}
     more = listing.shown_to < total if listing.shown_to is not None and total is not None \
         else True
-    if following is _UNSET:
-        following = page + 1
     return Step(following if more else None, None, carry)
 
 

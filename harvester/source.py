@@ -73,7 +73,12 @@ class ListingStep:
       link); None lets `Source.next_cursor` decide (page numbers need no link).
     state: what to keep when the walk completes, for the next walk's WalkStart.previous.
     problems: records of the step that could not be read: (identifier, reason, raw bytes),
-      quarantined by the engine while the rest of the step is used."""
+      quarantined by the engine while the rest of the step is used.
+    withdrawn: record ids the listing says the archive no longer offers (OAI-PMH's
+      status="deleted"): their stored records become withdrawn records (content kept).
+    skip: the step holds no results by nature (an OAI-PMH Identify, a date window that
+      answered noRecordsMatch): the walk goes on to `next` (or ends without one), never
+      taking it for an unreadable or empty listing."""
 
     document_urls: list[str] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
@@ -83,6 +88,8 @@ class ListingStep:
     next: Cursor | None = None
     state: Mapping[str, Any] | None = None
     problems: list[tuple[str, str, bytes]] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)
+    skip: bool = False
 
 
 @runtime_checkable
@@ -148,3 +155,11 @@ def step_state(step: Any) -> Mapping[str, Any] | None:
 
 def step_problems(step: Any) -> list[tuple[str, str, bytes]]:
     return list(getattr(step, "problems", None) or [])
+
+
+def step_withdrawn(step: Any) -> list[str]:
+    return list(getattr(step, "withdrawn", None) or [])
+
+
+def step_skips(step: Any) -> bool:
+    return bool(getattr(step, "skip", False))

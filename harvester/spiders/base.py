@@ -45,7 +45,16 @@ from harvester.keys import record_prefix
 from harvester.listingwalk import describe, next_step
 from harvester.quarantine import quarantine
 from harvester.registry import get_source
-from harvester.source import Source, WalkStart, step_next, step_problems, step_records, step_state
+from harvester.source import (
+    Source,
+    WalkStart,
+    step_next,
+    step_problems,
+    step_records,
+    step_skips,
+    step_state,
+    step_withdrawn,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -291,6 +300,25 @@ class ArchiveSpider(scrapy.Spider):
         elif self.walk is not None:
             self.walk.setdefault("source_state", state)
 
+    async def _withdraw_listed(self, record_ids: list[str]) -> None:
+        """The listing says these records are no longer offered (OAI-PMH deleted records):
+        their stored records become withdrawn records, each with its feed line."""
+        from harvester.withdrawals import record_withdrawn, withdraw
+
+        ctx = self.ctx
+        for rid in record_ids:
+            self.crawler.stats.inc_value("withdraw/listed")
+            try:
+                line = await ctx.io(withdraw, ctx.store, ctx.state, self.name, rid, ctx.run_id,
+                                    utc_now())
+            except StoreError as exc:
+                logger.warning("could not withdraw record %s (retried next run): %s", rid, exc)
+                continue
+            if line is not None:
+                logger.info("withdrawn: record %s (the listing says it is deleted)", rid)
+                self.crawler.stats.inc_value("withdraw/withdrawn")
+                self.crawler.signals.send_catch_log(record_withdrawn, line=line)
+
     async def _quarantine_part(self, response: Response, identifier: str, reason: str,
                                raw: bytes) -> None:
         """One record of a listing step could not be read: kept with the reason, the rest
@@ -334,6 +362,16 @@ class ArchiveSpider(scrapy.Spider):
             self._keep_source_state(dict(state))
         for problem in step_problems(listing):
             await self._quarantine_part(response, *problem)
+        await self._withdraw_listed(step_withdrawn(listing))
+        if step_skips(listing):
+            if step.next_page is not None:
+                yield self._listing_request(step.next_page, step.carry, sweep,
+                                            int(meta.get("page") or 0) + 1)
+            else:
+                ended = self._listing_ended(response.url, sweep)
+                if ended is not None:
+                    yield ended
+            return
         if step.problem:
             self.listing_unreadable(step.problem, response.url)
             return
