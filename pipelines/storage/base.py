@@ -15,7 +15,7 @@ Back-ends:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Protocol, runtime_checkable
 
 from harvester.exceptions import UnsafeKey
@@ -146,6 +146,17 @@ def _check_chars(value: str) -> None:
 def _check_segment(value: str, segment: str) -> None:
     if segment in {"", ".", ".."}:
         raise UnsafeKey(f"unsafe storage key (empty, '.' or '..' segment): {value!r}")
+
+
+def delete_all(store: Store, keys: Sequence[str]) -> None:
+    """Remove every key: in batches where the store can (`delete_many`: S3's DeleteObjects,
+    1,000 keys a request), else one by one. No error for keys already gone."""
+    many = getattr(store, "delete_many", None)
+    if callable(many):
+        many(keys)
+        return
+    for key in keys:
+        store.delete(key)
 
 
 def open_store(uri: str) -> Store:

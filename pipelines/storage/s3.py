@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -86,6 +86,7 @@ class S3Options:
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     list_page_size: int = 1000  # keys per ListObjectsV2 request (S3's maximum)
+    delete_page_size: int = 1000  # keys per DeleteObjects request (S3's maximum)
 
 
 class _ConditionalWriteUnsupported(Exception):
@@ -246,6 +247,26 @@ class S3Store:
     def delete(self, key: str) -> None:
         full = self._full_key(key)
         self._call("delete", full, lambda: self.client.delete_object(Bucket=self.bucket, Key=full))
+
+    def delete_many(self, keys: Sequence[str]) -> None:
+        """Remove the objects, 1,000 a request (DeleteObjects); no error for missing ones.
+        Raises StoreError naming the first key the server refused."""
+        fulls = [self._full_key(key) for key in keys]
+        size = max(1, min(1000, self.options.delete_page_size))
+        for start in range(0, len(fulls), size):
+            chunk = fulls[start:start + size]
+            request: Any = {"Objects": [{"Key": k} for k in chunk], "Quiet": True}
+
+            def batch(request: Any = request) -> dict[str, Any]:
+                return dict(self.client.delete_objects(Bucket=self.bucket, Delete=request))
+
+            answer = self._call("delete", chunk[0], batch)
+            errors = [e for e in answer.get("Errors") or []
+                      if e.get("Code") not in _NOT_FOUND_CODES]
+            if errors:
+                first = errors[0]
+                raise StoreError(f"S3 delete s3://{self.bucket}/{first.get('Key')} failed: "
+                                 f"{first.get('Code') or 'error'}")
 
     # Helpers.
 

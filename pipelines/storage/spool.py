@@ -37,13 +37,13 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harvester.exceptions import StoreError, UnsafeKey
-from pipelines.storage.base import Store, check_key, check_prefix, content_type_for
+from pipelines.storage.base import Store, check_key, check_prefix, content_type_for, delete_all
 from pipelines.storage.local import LocalStore
 
 log = logging.getLogger(__name__)
@@ -165,6 +165,18 @@ class SpoolingStore:
             for entry in entries:
                 self._remove(entry)
             self.inner.delete(key)
+
+    def delete_many(self, keys: Sequence[str]) -> None:
+        """`delete` of every key, in batches where the inner store can."""
+        for key in keys:
+            check_key(key)
+        with self._flush_lock:
+            for key in keys:
+                with self._lock:
+                    entries = self._by_key.pop(key, [])
+                for entry in entries:
+                    self._remove(entry)
+            delete_all(self.inner, keys)
 
     def sync(self) -> None:
         """Blocking: what the inner store took so far is durable (a local store in group

@@ -17,9 +17,9 @@ def make_s3_store(
     endpoint_url: str, bucket: str, prefix: str = "harvest", *,
     retry: RetryPolicy = FAST_RETRY, read_timeout: float = 5.0, list_page_size: int = 7,
 ) -> S3Store:
-    """A store with fast retries and tiny list pages (so paging is exercised)."""
+    """A store with fast retries and tiny list and delete pages (so paging is exercised)."""
     options = S3Options(endpoint_url=endpoint_url, connect_timeout=1.0, read_timeout=read_timeout,
-                        list_page_size=list_page_size)
+                        list_page_size=list_page_size, delete_page_size=list_page_size)
     return S3Store(bucket, prefix, options=options, retry=retry)
 
 

@@ -154,3 +154,17 @@ def test_everything_lands_under_the_root_or_prefix(backend) -> None:
     assert all(name.startswith(backend.outside_root) for name in names), names
     assert backend.outside_root + "records/wilson/1.json" in names
     assert backend.outside_root + "files/wilson/1/a b (1).pdf" in names
+
+
+def test_delete_all_removes_every_key_in_batches_where_it_can(backend) -> None:
+    """`delete_all`: S3's DeleteObjects (1,000 keys a request; 7 in these tests, so the
+    batches are exercised), one by one elsewhere; keys already gone are no error; other
+    keys stay."""
+    from pipelines.storage.base import delete_all
+
+    keys = [f"state/wilson/changes/r/part-{n:04d}.json" for n in range(17)]
+    for key in keys:
+        backend.store.put(key, b"{}")
+    backend.store.put("state/wilson/keep.json", b"{}")
+    delete_all(backend.store, [*keys, "state/wilson/changes/r/never-written.json"])
+    assert list(backend.store.list("state/wilson/")) == ["state/wilson/keep.json"]
