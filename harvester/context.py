@@ -6,6 +6,7 @@ state through `RunContext.of(crawler)` instead of each opening its own.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harvester.exceptions import StoreError
 from harvester.state import HarvestState
 from pipelines.storage import Store, open_store
 from pipelines.storage.groupsync import GroupSync
@@ -23,6 +25,9 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
     from harvester.extractpool import ExtractPool
+
+
+logger = logging.getLogger(__name__)
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -96,11 +101,13 @@ class RunContext:
         local = inner if isinstance(inner, LocalStore) else None
         inline = local is not None and settings.getbool("HARVESTER_STORE_INLINE", True)
         group = local.start_group_sync() if local is not None and inline else None
+        batch = str(settings.get("HARVESTER_SEEN_BATCH", "auto")).lower()
+        batch_seen = local is None if batch == "auto" else settings.getbool("HARVESTER_SEEN_BATCH")
         return cls(
             site=site,
             store_uri=uri,
             store=store,
-            state=HarvestState(store, site),
+            state=HarvestState(store, site, batch_seen=batch_seen, run_id=run_id),
             run_id=run_id,
             started_at=utc_now(),
             executor=ThreadPoolExecutor(
@@ -144,4 +151,8 @@ class RunContext:
         if self.extractor is not None:
             self.extractor.close()
         self.executor.shutdown(wait=True)
+        try:  # the markers of the run (batched ones), merged when their objects are many
+            self.state.close_seen()
+        except StoreError as exc:
+            logger.warning("seen markers: %s (merged by a later run)", exc)
         self.store.close()

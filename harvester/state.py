@@ -1,7 +1,10 @@
 """The harvester's own state, kept in the store under state/<site>/ (not on a local disk).
 
 - seen/<digest>.json      one marker per document URL harvested: record id, content hash,
-                          the backfill campaign that last stored or confirmed it
+                          the backfill campaign that last stored or confirmed it (local
+                          stores, and stores written by earlier versions)
+- seen-batch/<name>.json  the same markers, many to an object (remote stores: S3), read
+                          once per run and written a page at a time (harvester.seenindex)
 - failed/<digest>.json    document URLs that failed after retries: retried by the next run
 - backfill.json           the current backfill campaign: id, status, listing cursor
 - changes/<run_id>/part-<id>.json   lines of the run's changes feed, each written before
@@ -10,7 +13,10 @@
                           drop-<line id>.json withdraws one line (a lost create-only race)
 
 Markers are keyed by the URL's path and query, not its host, so a mirror and the
-live site share them. Every write is one small object: safe with many workers.
+live site share them. Both marker layouts are always read (a batched marker wins over a
+per-URL one when the state batches, the other way round when it does not); `batch_seen`
+chooses the one written. Every write is one small object or one batch: safe with many
+workers.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -25,7 +32,9 @@ from urllib.parse import urlsplit
 
 from harvester.exceptions import StoreError
 from harvester.keys import state_key, state_prefix, url_digest
+from harvester.seenindex import SeenIndex
 from pipelines.storage import Store
+from pipelines.storage.base import delete_all
 
 JSON = "application/json"
 
@@ -50,22 +59,53 @@ def load_json(data: bytes | None) -> Any:
 
 
 class HarvestState:
-    def __init__(self, store: Store, site: str) -> None:
+    """`batch_seen`: write seen markers in batch objects (remote stores) instead of one
+    object per URL (local stores, the default here); `run_id` names the batches."""
+
+    def __init__(self, store: Store, site: str, *, batch_seen: bool = False,
+                 run_id: str = "") -> None:
         self.store = store
         self.site = site
+        self.batch_seen = batch_seen
+        self.seen_index = SeenIndex(store, site, run_id=run_id)
+        self._per_url: bool | None = None  # per-URL marker objects exist (None: not known)
+        self._lock = threading.Lock()
 
     # --- seen markers -------------------------------------------------------------------
     def _seen_key(self, url: str) -> str:
         return state_key(self.site, "seen", url_digest(url_identity(url)) + ".json")
 
+    def _has_per_url_markers(self) -> bool:
+        """Blocking, once: whether per-URL marker objects may exist (one listing request,
+        unless the seen index recorded the answer when it was compacted)."""
+        with self._lock:
+            known = self._per_url
+        if known is None:
+            said = self.seen_index.per_url_markers() if self.batch_seen else None
+            if said is None:
+                said = next(iter(self.store.list(state_prefix(self.site, "seen"))),
+                            None) is not None
+            with self._lock:
+                self._per_url = known = said
+        return known
+
+    def _get_per_url(self, url: str) -> dict[str, Any] | None:
+        value = load_json(self.store.get(self._seen_key(url)))
+        return value if isinstance(value, dict) else None
+
     def get_seen(self, url: str) -> dict[str, Any] | None:
         """The URL's marker; None when there is none or the store cannot be read now
         (the document is then fetched, and deduplication decides at write time)."""
+        digest = url_digest(url_identity(url))
         try:
-            value = load_json(self.store.get(self._seen_key(url)))
+            if self.batch_seen:
+                found = self.seen_index.get(digest)
+                if found is None and self._has_per_url_markers():
+                    found = self._get_per_url(url)
+                return found
+            return self._get_per_url(url) or self.seen_index.get(digest)
         except StoreError:
             return None
-        return value if isinstance(value, dict) else None
 
     def mark_seen(self, url: str, record_id: str, content_sha256: str,
                   campaign: str | None, walk: str | None = None) -> None:
@@ -77,7 +117,37 @@ class HarvestState:
         }
         if walk:
             marker["walk"] = walk  # the incremental walk that stored it
+        if self.batch_seen:  # in the store by the next flush (a cursor save, the run's end)
+            self.seen_index.add(url_digest(url_identity(url)), marker)
+            return
         self.store.put(self._seen_key(url), _dump(marker), content_type=JSON)
+
+    def iter_markers(self) -> Iterator[dict[str, Any]]:
+        """Blocking: every seen marker of the site, whatever its layout (one per URL)."""
+        batched = self.seen_index.digests()
+        yield from self.seen_index.markers()
+        if self.batch_seen and not self._has_per_url_markers():
+            return
+        prefix = state_prefix(self.site, "seen")
+        keys = [k for k in self.store.list(prefix)
+                if k[len(prefix):-len(".json")] not in batched]
+        # small objects: in parallel, or a remote store spends minutes on round trips
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="seen") as pool:
+            for value in pool.map(lambda k: load_json(self.store.get(k)), keys):
+                if isinstance(value, dict):
+                    yield value
+
+    def flush_seen(self) -> None:
+        """Blocking: the markers made so far are in the store (batched markers only wait)."""
+        self.seen_index.flush()
+
+    def close_seen(self) -> None:
+        """Blocking, at the end of a run: flush the markers, and merge the batch objects
+        when they have become many (so the next run reads one or two)."""
+        if not self.batch_seen:
+            self.seen_index.flush()
+            return
+        self.seen_index.compact(per_url=self._has_per_url_markers())
 
     # --- failed documents ---------------------------------------------------------------
     def _failed_key(self, url: str) -> str:
@@ -103,6 +173,8 @@ class HarvestState:
         return value if isinstance(value, dict) else None
 
     def _save_object(self, name: str, value: dict[str, Any]) -> None:
+        # a walk's cursor never passes documents whose markers are not in the store yet
+        self.seen_index.flush()
         self.store.put(state_key(self.site, name), _dump(value), content_type=JSON)
 
     def load_backfill(self) -> dict[str, Any] | None:
@@ -161,9 +233,7 @@ class HarvestState:
         down: the next run then rebuilds the same feed from it)."""
         with contextlib.suppress(StoreError):
             keys = list(self.store.list(self._changes_prefix(run_id)))
-            # small objects: in parallel, or a remote store spends minutes on round trips
-            with ThreadPoolExecutor(max_workers=8, thread_name_prefix="journal") as pool:
-                list(pool.map(self.store.delete, keys))
+            delete_all(self.store, keys)  # S3: 1,000 keys a request
 
     def journal_run_ids(self) -> list[str]:
         prefix = state_prefix(self.site, "changes")

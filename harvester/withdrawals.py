@@ -37,7 +37,6 @@ from harvester.keys import (
     record_id_of_key,
     record_key,
     record_prefix,
-    state_prefix,
     version_key,
 )
 from harvester.state import HarvestState, load_json
@@ -105,9 +104,7 @@ def plan_checks(store: Store, state: HarvestState, site: str, campaign_id: str,
                 threads: int = 16) -> CheckPlan:
     """Blocking: which stored records to check at the end of the campaign `campaign_id`.
     Raises StoreError when the store cannot be read (the check then decides nothing)."""
-    seen_prefix = state_prefix(site, "seen")
-    markers = _parallel(lambda k: _read_json(store, k), list(store.list(seen_prefix)), threads)
-    met = {m.get("record_id") for m in markers
+    met = {m.get("record_id") for m in state.iter_markers()  # batched and per-URL markers
            if isinstance(m, dict) and m.get("campaign") == campaign_id}
     all_ids = record_ids_in_store(store, site)
     unmet = [rid for rid in all_ids if rid not in met]
