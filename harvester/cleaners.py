@@ -16,19 +16,23 @@ _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 # Blanks within a line, NBSP and the Unicode spaces included.
 _BLANKS = re.compile("[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
-_ALL_SPACE = re.compile(r"\s+")
 _LINE_BREAKS = re.compile("\r\n|[\r\n\u2028\u2029\x0c\x0b\x85]")
 
 
+# Both of the above in one pass (they remove; the order does not matter).
+_INVISIBLE_OR_CONTROL = re.compile(f"{_INVISIBLE.pattern}|{_CONTROL.pattern}")
+
+
 def _clean_chars(text: str) -> str:
-    return _CONTROL.sub("", _INVISIBLE.sub("", text))
+    return _INVISIBLE_OR_CONTROL.sub("", text)
 
 
 def normalize_space(text: str | None) -> str:
-    """One line: every run of blanks and line breaks becomes one space; stripped."""
+    """One line: every run of blanks and line breaks becomes one space; stripped. (str.split()
+    splits on what the regex \\s matches, NBSP included, and drops the ends.)"""
     if not text:
         return ""
-    return _ALL_SPACE.sub(" ", _clean_chars(text).replace("\u00a0", " ")).strip()
+    return " ".join(_clean_chars(text).split())
 
 
 def normalize_lines(text: str | None) -> list[str]:

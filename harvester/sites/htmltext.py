@@ -12,8 +12,6 @@ import re
 
 import lxml.etree as etree
 
-from harvester.cleaners import normalize_space
-
 BLOCK_TAGS = frozenset(
     {
         "address", "article", "aside", "blockquote", "caption", "center", "dd", "details",
@@ -30,18 +28,24 @@ SKIP_TAGS = frozenset(
     }
 )
 CELL_TAGS = frozenset({"td", "th"})
+# Inline tags that change nothing but add their text (a shortcut past the tests below).
+_PLAIN = frozenset({"a", "span", "em", "strong", "b", "i", "u", "sup", "sub", "small", "abbr",
+                    "cite", "code", "q", "s", "mark", "font", "time", "label"})
+# Leaves whose text is read by the full walk (cells, rows and <pre> change how).
+_LEAF_SPECIAL = frozenset({"td", "th", "tr", "pre"})
 CELL_SEPARATOR = " | "
 _EMPTY_ROW = re.compile(r"^[|\s]*$")
 _SOURCE_BREAKS = re.compile("[\r\n\u2028\u2029\x0b\x0c\x85]+")  # layout of the HTML source
 # Structural line breaks are written as NUL while walking (decoded pages hold no NUL), so
 # that the source's own line breaks can be turned into spaces in one pass at the end.
 _BREAK = "\x00"
-# One pass each at the end: characters dropped (invisible, control; not the NUL breaks),
-# then every run of blanks and source line breaks becomes one space.
+# At the end: characters dropped in one pass (invisible, control; not the NUL breaks), then
+# in each line every run of blanks and source line breaks becomes one space: the blanks are
+# " \t\r\n\f\v", NBSP, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000 and
+# U+0085, which are exactly what str.split() splits on once _DROP has run.
 _DROP = re.compile(
     "[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\x01-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]"
 )
-_SPACES = re.compile("[ \t\r\n\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x85]+")
 # A run of this many opening tags with nothing between them is hostile nesting, not a page.
 _TAG_RUN = re.compile(rb"(?:<[A-Za-z][^<>]{0,200}>\s*){200,}|(?:</[A-Za-z][^<>]{0,50}>\s*){200,}")
 
@@ -64,15 +68,32 @@ def parse_html(text: str) -> etree._Element | None:
     return root
 
 
-def class_index(root: etree._Element) -> dict[str, list[etree._Element]]:
+def class_index(
+    root: etree._Element, tokens: frozenset[str] | None = None
+) -> dict[str, list[etree._Element]]:
     """Elements by class token, in document order: one pass over the tree. (An XPath class
     test reads every element's attributes, about 0.3 ms a scan on a 40 KB page; a dozen such
-    scans would dominate extraction.)"""
+    scans would dominate extraction.) With `tokens`, only those are indexed; a class value
+    is split once per page (menus repeat the same few values hundreds of times)."""
     index: dict[str, list[etree._Element]] = {}
-    for element in root.iter(etree.Element):  # elements only (no comments / PIs)
+    if tokens is None:
+        for element in root.iter(etree.Element):  # elements only (no comments / PIs)
+            value = element.get("class")
+            if value:
+                for token in value.split():
+                    if token in index:
+                        index[token].append(element)
+                    else:
+                        index[token] = [element]
+        return index
+    wanted: dict[str, list[str]] = {}
+    for element in root.iter(etree.Element):
         value = element.get("class")
         if value:
-            for token in value.split():
+            found = wanted.get(value)
+            if found is None:
+                found = wanted[value] = [t for t in value.split() if t in tokens]
+            for token in found:
                 if token in index:
                     index[token].append(element)
                 else:
@@ -80,16 +101,17 @@ def class_index(root: etree._Element) -> dict[str, list[etree._Element]]:
     return index
 
 
-def _classes(element: etree._Element) -> set[str]:
-    value = element.get("class")
-    return set(value.split()) if value else set()
-
-
 def element_lines(
     root: etree._Element, skip_classes: frozenset[str] = frozenset()
 ) -> list[str]:
     """The element's text as normalised, non-empty lines (see module docstring)."""
+    if not len(root):  # a leaf (no children, no comments): its own text, one line
+        tag = root.tag
+        if isinstance(tag, str) and tag.lower() not in _LEAF_SPECIAL:
+            line = " ".join(_DROP.sub("", root.text or "").split())
+            return [line] if line else []
     parts: list[str] = []
+    add = parts.append
     rows: list[int] = []  # cells seen so far in each open <tr>
     in_cell = 0
     in_pre = 0
@@ -99,48 +121,61 @@ def element_lines(
         tag = element.tag
         if not isinstance(tag, str):  # comments / processing instructions
             if event == "end" and element is not root and element.tail:
-                parts.append(element.tail)
+                add(element.tail)
             continue
         tag = tag.lower()
         if event == "start":
-            if element is not root and (
-                tag in SKIP_TAGS
-                or (skip_classes and not skip_classes.isdisjoint(_classes(element)))
-            ):
-                walker.skip_subtree()
-                continue
-            if tag in CELL_TAGS:
+            if element is not root:
+                if tag in SKIP_TAGS:
+                    walker.skip_subtree()
+                    continue
+                if skip_classes:
+                    value = element.get("class")
+                    if value and not skip_classes.isdisjoint(value.split()):
+                        walker.skip_subtree()
+                        continue
+            if tag in _PLAIN:
+                pass
+            elif tag in CELL_TAGS:
                 had_cells = True
                 if rows:
                     if rows[-1]:
-                        parts.append(CELL_SEPARATOR)
+                        add(CELL_SEPARATOR)
                     rows[-1] += 1
                 in_cell += 1
             elif tag == "tr":
                 rows.append(0)
-                parts.append(_BREAK)
+                add(_BREAK)
             elif tag in BLOCK_TAGS or tag == "br":
-                parts.append(" " if in_cell else _BREAK)
+                add(" " if in_cell else _BREAK)
             if tag == "pre":
                 in_pre += 1
-            if element.text:
-                parts.append(_pre(element.text) if in_pre else element.text)
+            text = element.text
+            if text:
+                add(_pre(text) if in_pre else text)
         else:
-            if tag in CELL_TAGS:
+            if tag in _PLAIN:
+                pass
+            elif tag in CELL_TAGS:
                 in_cell = max(0, in_cell - 1)
             elif tag == "tr":
                 if rows:
                     rows.pop()
-                parts.append(_BREAK)
+                add(_BREAK)
             elif tag in BLOCK_TAGS:
-                parts.append(" " if in_cell else _BREAK)
+                add(" " if in_cell else _BREAK)
             if tag == "pre":
                 in_pre = max(0, in_pre - 1)
-            if element is not root and element.tail:
-                parts.append(_pre(element.tail) if in_pre else element.tail)
-    text = _SPACES.sub(" ", _DROP.sub("", "".join(parts))).replace(_BREAK, "\n")
-    lines = [line for line in (raw.strip() for raw in text.split("\n")) if line]
-    return [line for line in lines if not _EMPTY_ROW.match(line)] if had_cells else lines
+            if element is not root:
+                tail = element.tail
+                if tail:
+                    add(_pre(tail) if in_pre else tail)
+    # After _DROP, str.split()'s whitespace is exactly the blanks above (the separators
+    # \x1c-\x1f it adds are dropped): each line's blanks collapse and its ends are stripped in C.
+    lines = [" ".join(raw.split()) for raw in _DROP.sub("", "".join(parts)).split(_BREAK)]
+    if had_cells:
+        return [line for line in lines if line and not _EMPTY_ROW.match(line)]
+    return [line for line in lines if line]
 
 
 def _pre(text: str) -> str:
@@ -149,5 +184,6 @@ def _pre(text: str) -> str:
 
 
 def element_text(root: etree._Element, skip_classes: frozenset[str] = frozenset()) -> str:
-    """The element's text on one line, whitespace-normalised."""
-    return normalize_space(" ".join(element_lines(root, skip_classes)))
+    """The element's text on one line, whitespace-normalised (its lines are already: joined
+    with one space they are what normalize_space would make of them)."""
+    return " ".join(element_lines(root, skip_classes))

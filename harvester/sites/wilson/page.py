@@ -18,7 +18,8 @@ import lxml.etree as etree
 from harvester import cleaners
 from harvester.exceptions import ChallengePage, InvalidRecord, NotADocument, UnsafeKey
 from harvester.keys import check_record_id
-from harvester.sites.htmltext import class_index, element_lines, element_text, parse_html
+from harvester.sites import htmltext
+from harvester.sites.htmltext import element_lines, element_text, parse_html
 from harvester.sites.wilson import selectors as S
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -65,6 +66,11 @@ def parse_document(
     page = WilsonDocumentPage(root, url, prefer_canonical=prefer_canonical)
     page.check_document()
     return page.fields()
+
+
+def class_index(root: etree._Element) -> dict[str, list[etree._Element]]:
+    """The page's class index: the elements of every token selectors.py looks up."""
+    return htmltext.class_index(root, S.CLASS_TOKENS)
 
 
 def _label(element: etree._Element) -> str:
@@ -130,6 +136,8 @@ class WilsonDocumentPage:
         for token in tokens:
             if token in self._index:
                 return self._index[token]
+            if token not in S.CLASS_TOKENS:
+                raise KeyError(f"class {token!r} is not in selectors.CLASS_TOKENS")
         return []
 
     @cached_property

@@ -19,6 +19,16 @@ def css(selector: str) -> etree.XPath:
     return etree.XPath(_translator.css_to_xpath(selector, prefix="descendant-or-self::"))
 
 
+_XML_BLANKS = str.maketrans("\t\n\r", "   ")
+
+
+def _has_class(element: etree._Element, token: str) -> bool:
+    """What css(".token") tests: the token among the class words (split as XPath's
+    normalize-space does: on space, tab, CR and LF only)."""
+    value = element.get("class")
+    return bool(value) and token in value.translate(_XML_BLANKS).split(" ")
+
+
 # --- document page: head ----------------------------------------------------------------
 CANONICAL = css("link[rel~=canonical]")
 SHORTLINK = css("link[rel~=shortlink]")
@@ -90,8 +100,21 @@ PILL_BLOCKS = ("pill-block",)
 BLOCK_LABEL = css("h2, h3, h4, h5, .title")  # the first one with text is the label
 NEXT_SIBLING = etree.XPath("following-sibling::*[1]")
 PILLS = css(".pill")
-PILL_NAME = css(".name")
-PILL_NAME_SPANS = css("span")
+
+
+def PILL_NAME(pill: etree._Element) -> list[etree._Element]:  # noqa: N802 - a selector
+    """css(".name") on one pill (a few elements): the first match, without an XPath call."""
+    for element in pill.iter(etree.Element):
+        if _has_class(element, "name"):
+            return [element]
+    return []
+
+
+def PILL_NAME_SPANS(name: etree._Element) -> list[etree._Element]:  # noqa: N802 - a selector
+    """css("span") on a pill's name element."""
+    return list(name.iter("span"))
+
+
 PLAIN_LINKS = css("a")  # a heading's sibling without pills: its links are the names
 # section label (lower-cased, trailing colon dropped) -> record field; others are ignored
 PILL_LABELS = {
@@ -158,6 +181,15 @@ def CFEMAIL_LINKS(root: etree._Element) -> list[etree._Element]:  # noqa: N802 -
 
 
 CFEMAIL_PLACEHOLDER = "email protected"
+
+# --- the class index ---------------------------------------------------------------------
+# Every class token the page looks up in its class index (the tuples above): the index holds
+# these only. A tuple of tokens added above must be added here too (page.py refuses others).
+CLASS_TOKENS = frozenset(
+    CONTENT_BLOCK + CREDITS + ("page-title",) + TABS + NAV_TABS + TAB_PANES + BODY_FALLBACK
+    + SUMMARY + CLASSIFICATION_LINE + SECTION_HEADING_CLASS + PILL_BLOCKS + INFO_BLOCKS
+    + INFO_LABEL_CLASS + PDF_PREVIEW + CFEMAIL
+)
 
 # --- chrome that must never reach a text field ------------------------------------------
 # Elements skipped when reading any text (prompts, previews, screen-reader chrome).
