@@ -1,10 +1,12 @@
-"""The record: field order, content hash, finalisation and validation against the schema."""
+"""The record: the core schema and each source's fields on top, field order, content hash,
+finalisation and validation."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
+from collections.abc import Callable, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -14,16 +16,92 @@ from jsonschema import Draft202012Validator, ValidationError
 from harvester.exceptions import InvalidRecord, UnsafeKey
 from harvester.keys import id_to_key_part
 
-# The contract's field order (README "Record").
-FIELDS = (
-    "site", "record_id", "node_id", "url", "title", "date", "date_text", "summary", "texts",
-    "authors", "places", "subjects", "people", "source", "original_archive", "rights",
-    "uploaded", "type", "languages", "classification", "donors", "credits", "files",
-    "content_sha256", "harvested_at", "status", "withdrawn_at",
-)
-# Lifecycle fields (status, withdrawn_at) are not content: a withdrawal keeps the hash.
+# Fields of every record that are not content: a withdrawal keeps the hash.
 NOT_CONTENT = frozenset({"content_sha256", "harvested_at", "status", "withdrawn_at"})
+# Fields a run report's coverage leaves out: every record has them by construction.
+NOT_COVERED = frozenset({"site", "record_id", "url"}) | NOT_CONTENT
 STATUSES = ("active", "withdrawn")
+
+
+@cache
+def core_schema() -> dict[str, Any]:
+    """The core schema (harvester/schema/record.schema.json): the fields of every record."""
+    text = resources.files("harvester").joinpath("schema/record.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    Draft202012Validator.check_schema(schema)
+    return schema
+
+
+CORE_FIELDS = tuple(core_schema()["properties"])
+
+
+class RecordSchema:
+    """The records of one source: the core schema with the source's own fields on top. The
+    field order, the coverage fields and the fast validation path all derive from it."""
+
+    def __init__(self, own: Mapping[str, Any] | None = None,
+                 order: tuple[str, ...] = ()) -> None:
+        core = core_schema()
+        own = dict(own or {})
+        clash = sorted(set(own) & set(core["properties"]))
+        if clash:
+            raise ValueError(f"source fields {', '.join(clash)} are core fields")
+        schema = dict(core, properties={**core["properties"], **own},
+                      required=[*core["required"], *own])
+        Draft202012Validator.check_schema(schema)
+        self.schema = schema
+        self.validator = Draft202012Validator(schema)
+        names = tuple(schema["properties"])
+        if order:
+            if sorted(order) != sorted(names):
+                raise ValueError("field_order must name every field of the schema once")
+            names = tuple(order)
+        self.fields = names
+        self.coverage_fields = tuple(n for n in names if n not in NOT_COVERED)
+        self._names = frozenset(names)
+        checks = [(n, _fast_check(schema["properties"][n])) for n in names]
+        self.fast = _fast_path_applies() and all(c is not None for _, c in checks)
+        self._checks = [(n, c) for n, c in checks if c is not None]
+
+    def ordered(self, record: dict[str, Any]) -> dict[str, Any]:
+        out = {name: record[name] for name in self.fields if name in record}
+        out.update((k, v) for k, v in record.items() if k not in out)
+        return out
+
+    def surely_valid(self, r: Any) -> bool:
+        """True only when the schema certainly accepts `r` (see _fast_check)."""
+        if type(r) is not dict or r.keys() != self._names:
+            return False
+        return all(check(r[name]) for name, check in self._checks)
+
+    def validate(self, record: dict[str, Any]) -> None:
+        """Raise InvalidRecord, with a reason naming the field, unless the record is valid."""
+        if not (self.fast and self.surely_valid(record)):
+            errors = sorted(self.validator.iter_errors(record),
+                            key=lambda e: [str(p) for p in e.path])
+            if errors:
+                raise InvalidRecord(_reason(errors[0]))
+        try:
+            id_to_key_part(record["record_id"])  # any id the schema takes, if it has a key
+        except UnsafeKey as exc:
+            raise InvalidRecord(f"record_id: {exc}"[:200]) from None
+
+
+@cache
+def _schema_of(site: str) -> RecordSchema:
+    from harvester.exceptions import ConfigError
+    from harvester.registry import get_source
+
+    try:
+        source = get_source(site)
+    except ConfigError:  # a source not installed here: its records checked by the core
+        return RecordSchema()
+    return RecordSchema(source.record_fields, tuple(getattr(source, "field_order", ()) or ()))
+
+
+def record_schema(site: str) -> RecordSchema:
+    """The schema of source `site`'s records (the core alone for an unknown source)."""
+    return _schema_of(site)
 
 
 def content_sha256(record: dict[str, Any]) -> str:
@@ -38,121 +116,123 @@ def content_sha256(record: dict[str, Any]) -> str:
 
 
 def finalize(fields: dict[str, Any], *, site: str, harvested_at: str) -> dict[str, Any]:
-    """The full record, in contract order: extracted fields plus site, content_sha256,
-    harvested_at and the lifecycle fields (status "active", withdrawn_at null). Raises
-    InvalidRecord (reason names the field) when it fails the schema."""
+    """The full record, in its source's field order: extracted fields plus site,
+    content_sha256, harvested_at and the lifecycle fields (status "active", withdrawn_at
+    null). Raises InvalidRecord (reason names the field) when it fails the schema."""
     record: dict[str, Any] = {"site": site}
     record.update(fields)
     record["content_sha256"] = content_sha256(record)
     record["harvested_at"] = harvested_at
     record.setdefault("status", "active")
     record.setdefault("withdrawn_at", None)
-    ordered = {name: record[name] for name in FIELDS if name in record}
-    ordered.update((k, v) for k, v in record.items() if k not in ordered)
-    validate(ordered)
+    schema = record_schema(site)
+    ordered = schema.ordered(record)
+    schema.validate(ordered)
     return ordered
 
 
-@cache
-def _validator() -> Draft202012Validator:
-    text = resources.files("harvester").joinpath("schema/record.schema.json").read_text("utf-8")
-    schema = json.loads(text)
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
-
-
 def validate(record: dict[str, Any]) -> None:
-    """Raise InvalidRecord, with a reason naming the field, unless the record is valid."""
-    if not (_fast_path_applies() and _surely_valid(record)):
-        errors = sorted(_validator().iter_errors(record), key=lambda e: [str(p) for p in e.path])
-        if errors:
-            raise InvalidRecord(_reason(errors[0]))
-    try:
-        id_to_key_part(record["record_id"])  # any id the schema takes, if it has a key
-    except UnsafeKey as exc:
-        raise InvalidRecord(f"record_id: {exc}"[:200]) from None
+    """Raise InvalidRecord, with a reason naming the field, unless the record is valid for
+    the schema of its source (record["site"])."""
+    site = record.get("site") if isinstance(record, dict) else None
+    record_schema(site if isinstance(site, str) else "").validate(record)
 
 
 # --- fast path ------------------------------------------------------------------------
 # jsonschema walks the schema for every record (~3 ms a record, more than extracting it).
-# `_surely_valid` checks the same constraints in plain Python (~0.05 ms); it answers True
+# The fast path checks the same constraints in plain Python (~0.05 ms); it answers True
 # only for records the schema certainly accepts (exact built-in types, the schema's own
 # patterns with the same re.search), and anything else goes to jsonschema, which gives the
-# verdict and the reason. tests/unit/test_record_validation.py checks both agree. It was
-# written for one version of the schema: when the schema file changes, it stands aside.
-_FAST_PATH_SCHEMA = "588255724158c8b7688d3f0576ffbae8f12677332ed72f32a8f29a14b8d566bb"
-_SCHEMA_FIELDS = frozenset(FIELDS)
-_TEXT_FIELDS = frozenset({"kind", "language", "text"})
-_FILE_FIELDS = frozenset({"url", "key", "sha256", "size", "content_type"})
-_KINDS = frozenset({"translation", "transcript", "original"})
-_STATUSES = frozenset(STATUSES)
+# verdict and the reason. tests/test_record_fastpath.py checks both agree. Each field's
+# check is chosen by the shape of its schema ($ref to a core $def, a string pattern, the
+# core's texts, files and status); a field of another shape turns the fast path off for
+# that source. It was written for one version of the core schema: when the core schema
+# file changes, it stands aside until _FAST_PATH_SCHEMA is updated with it.
+_FAST_PATH_SCHEMA = "4ef8bdf554c479e14ccd0ec7bcb1437f834775e546201839dbec661be40755a5"
 _LINE_MAX = 65536
-_SITE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
-_RECORD_ID = re.compile(r"^(?![\s\S]*[\x00-\x1f\x7f-\x9f])\S(?:[\s\S]*\S)?$")
-_RECORD_ID_MAX = 200
-_NODE_ID = re.compile(r"^[0-9]{1,20}$")
 _URL = re.compile(r"^(https?|file)://\S+$")
 _ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_HARVESTED_AT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
-_LINES = ("authors", "places", "subjects", "people", "original_archive", "languages", "donors")
-_OPTIONAL_LINES = ("date_text", "type", "classification", "credits")
-_OPTIONAL_TEXTS = ("summary", "source", "rights")
+_TEXT_FIELDS = frozenset({"kind", "language", "text"})
+_FILE_FIELDS = frozenset({"url", "key", "sha256", "size", "content_type"})
+_KINDS = frozenset({"translation", "transcript", "original"})
+
+
+def _schema_digest(schema: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(schema, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 @cache
 def _fast_path_applies() -> bool:
-    schema = _validator().schema
-    digest = hashlib.sha256(json.dumps(schema, sort_keys=True).encode("utf-8")).hexdigest()
-    return digest == _FAST_PATH_SCHEMA
+    return _schema_digest(core_schema()) == _FAST_PATH_SCHEMA
 
 
 def _line(value: Any) -> bool:
     return type(value) is str and 0 < len(value) <= _LINE_MAX
 
 
+def _text(value: Any) -> bool:
+    return type(value) is str and bool(value)
+
+
 def _matches(value: Any, pattern: re.Pattern[str]) -> bool:
     return type(value) is str and pattern.search(value) is not None
 
 
-def _surely_valid(r: Any) -> bool:
-    """True only when the record schema certainly accepts `r` (see above)."""
-    if type(r) is not dict or r.keys() != _SCHEMA_FIELDS:
-        return False
-    if not (_matches(r["site"], _SITE) and _matches(r["record_id"], _RECORD_ID)
-            and len(r["record_id"]) <= _RECORD_ID_MAX
-            and (r["node_id"] is None or _matches(r["node_id"], _NODE_ID))
-            and _matches(r["url"], _URL) and len(r["url"]) <= _LINE_MAX
-            and _line(r["title"])
-            and all(r[k] is None or _matches(r[k], _ISO_DATE) for k in ("date", "uploaded"))
-            and all(r[k] is None or _line(r[k]) for k in _OPTIONAL_LINES)
-            and all(r[k] is None or (type(r[k]) is str and r[k]) for k in _OPTIONAL_TEXTS)
-            and _matches(r["content_sha256"], _SHA256)
-            and _matches(r["harvested_at"], _HARVESTED_AT)
-            and type(r["status"]) is str and r["status"] in _STATUSES
-            and (r["withdrawn_at"] is None or _matches(r["withdrawn_at"], _HARVESTED_AT))):
-        return False
-    for name in _LINES:
-        values = r[name]
-        if type(values) is not list or not all(_line(v) for v in values):
-            return False
-    texts, files = r["texts"], r["files"]
-    if type(texts) is not list or type(files) is not list:
-        return False
-    for t in texts:
-        if not (type(t) is dict and t.keys() == _TEXT_FIELDS
-                and type(t["kind"]) is str and t["kind"] in _KINDS
-                and (t["language"] is None or _line(t["language"]))
-                and type(t["text"]) is str and t["text"]):
-            return False
-    for f in files:
-        if not (type(f) is dict and f.keys() == _FILE_FIELDS and _matches(f["url"], _URL)
-                and (f["key"] is None or (type(f["key"]) is str and f["key"]))
-                and (f["sha256"] is None or _matches(f["sha256"], _SHA256))
-                and (f["size"] is None or (type(f["size"]) is int and f["size"] >= 0))
-                and (f["content_type"] is None or type(f["content_type"]) is str)):
-            return False
-    return True
+def _lines(values: Any) -> bool:
+    return type(values) is list and all(_line(v) for v in values)
+
+
+def _texts(texts: Any) -> bool:
+    return type(texts) is list and all(
+        type(t) is dict and t.keys() == _TEXT_FIELDS and type(t["kind"]) is str
+        and t["kind"] in _KINDS and (t["language"] is None or _line(t["language"]))
+        and _text(t["text"]) for t in texts)
+
+
+def _files(files: Any) -> bool:
+    return type(files) is list and all(
+        type(f) is dict and f.keys() == _FILE_FIELDS and _matches(f["url"], _URL)
+        and (f["key"] is None or _text(f["key"]))
+        and (f["sha256"] is None or _matches(f["sha256"], _SHA256))
+        and (f["size"] is None or (type(f["size"]) is int and f["size"] >= 0))
+        and (f["content_type"] is None or type(f["content_type"]) is str) for f in files)
+
+
+_BY_REF: dict[str, Callable[[Any], bool]] = {
+    "#/$defs/text": _text,
+    "#/$defs/line": _line,
+    "#/$defs/optionalText": lambda v: v is None or _text(v),
+    "#/$defs/optionalLine": lambda v: v is None or _line(v),
+    "#/$defs/strings": _lines,
+    "#/$defs/isoDate": lambda v: v is None or _matches(v, _ISO_DATE),
+    "#/$defs/sha256": lambda v: _matches(v, _SHA256),
+}
+
+
+def _fast_check(prop: Mapping[str, Any]) -> Callable[[Any], bool] | None:
+    """A plain-Python check equivalent to the field's schema, None when its shape is not one
+    the fast path knows."""
+    core = core_schema()["properties"]
+    if set(prop) == {"$ref"}:
+        return _BY_REF.get(str(prop["$ref"]))
+    if prop == core["texts"]:
+        return _texts
+    if prop == core["files"]:
+        return _files
+    if set(prop) == {"enum"} and all(isinstance(v, str) for v in prop["enum"]):
+        allowed = frozenset(prop["enum"])
+        return lambda v: type(v) is str and v in allowed
+    if "pattern" in prop and set(prop) <= {"type", "pattern", "maxLength"}:
+        pattern = re.compile(str(prop["pattern"]))
+        most = int(prop.get("maxLength", 0)) or None
+        kind = prop.get("type")
+        if kind == "string":
+            return lambda v: _matches(v, pattern) and (most is None or len(v) <= most)
+        if kind == ["string", "null"]:
+            return lambda v: v is None or (_matches(v, pattern)
+                                           and (most is None or len(v) <= most))
+    return None
 
 
 _MESSAGES = {

@@ -18,13 +18,6 @@ from harvester.keys import changes_key, run_report_key, runs_prefix
 from harvester.state import HarvestState
 from pipelines.storage import Store
 
-# Record fields whose coverage (share of records with a value) a run report shows.
-COVERAGE_FIELDS = (
-    "node_id", "title", "date", "date_text", "summary", "texts", "authors", "places",
-    "subjects", "people", "source", "original_archive", "rights", "uploaded", "type",
-    "languages", "classification", "donors", "credits", "files",
-)
-
 
 def has_value(value: Any) -> bool:
     return value not in (None, "", [], {})
@@ -33,13 +26,15 @@ def has_value(value: Any) -> bool:
 class Coverage:
     """Counts, per field, the records that have a value."""
 
-    def __init__(self) -> None:
+    def __init__(self, fields: tuple[str, ...]) -> None:
+        """`fields`: the source's coverage fields (RecordSchema.coverage_fields)."""
         self.records = 0
-        self.present = dict.fromkeys(COVERAGE_FIELDS, 0)
+        self.fields = fields
+        self.present = dict.fromkeys(fields, 0)
 
     def add(self, record: dict[str, Any]) -> None:
         self.records += 1
-        for name in COVERAGE_FIELDS:
+        for name in self.fields:
             if has_value(record.get(name)):
                 self.present[name] += 1
 

@@ -108,6 +108,9 @@ class Source(Protocol):
     # JSON Schema properties of the source's own record fields, validated with the core
     # schema's (harvester/schema/record.schema.json); {} for none.
     record_fields: Mapping[str, Mapping[str, Any]]
+    # Optional: `field_order` (a tuple of every field name: the order of its records' fields;
+    # default the core schema's, then its own fields), `withdraw_check` (False: the source's
+    # listing reports deletions itself, no end-of-backfill check at the documents' URLs).
 
     def start(self, walk: WalkStart) -> Cursor:
         """The cursor of the walk's first listing step."""

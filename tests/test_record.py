@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from harvester.exceptions import InvalidRecord
-from harvester.record import FIELDS, content_sha256, finalize, validate
+from harvester.record import content_sha256, finalize, record_schema, validate
+
+FIELDS = record_schema("wilson").fields
 
 FIXTURE = Path(__file__).parent / "fixtures" / "wilson" / "full-all-fields" / "output.json"
 NOW = "2025-06-01T12:00:00Z"

@@ -11,8 +11,20 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harvester.record import FIELDS, _fast_path_applies, _surely_valid, _validator, finalize
+from harvester.record import finalize, record_schema
 from harvester.sample import SampleArchive
+
+SCHEMA = record_schema("wilson")  # the core schema with the Wilson source's own fields
+FIELDS = SCHEMA.fields
+_surely_valid = SCHEMA.surely_valid
+
+
+def _validator():  # type: ignore[no-untyped-def]
+    return SCHEMA.validator
+
+
+def _fast_path_applies() -> bool:
+    return SCHEMA.fast
 
 FIXTURE = Path(__file__).parent / "fixtures" / "wilson" / "full-all-fields" / "output.json"
 NOW = "2025-06-01T12:00:00Z"

@@ -25,6 +25,7 @@ from harvester.exceptions import StoreError
 from harvester.items import DocumentItem
 from harvester.keys import record_key
 from harvester.middlewares.challenge import CLOSE_REASON as CHALLENGE_CLOSE
+from harvester.record import record_schema
 from harvester.runs import (
     Coverage,
     FeedSpill,
@@ -90,7 +91,7 @@ class RunReport:
         self.stale_seconds = s.getfloat("HARVESTER_STALE_RUN_SECONDS", 600)
         self.min_records = s.getint("HARVESTER_COVERAGE_MIN_RECORDS", 20)
         self.drop = s.getfloat("HARVESTER_COVERAGE_DROP", 0.5)
-        self.coverage = Coverage()
+        self.coverage = Coverage(record_schema(ctx.site).coverage_fields)
         self.changes = FeedSpill()  # the feed's lines, on disk until the feed is written
         self._heartbeat: asyncio.Task[None] | None = None
         self.report: dict[str, Any] = {}

@@ -27,6 +27,7 @@ class PagedSource:
     listing_page_size: int = 100
     newest_first: bool = True
     record_fields: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    field_order: tuple[str, ...] = ()  # the records' field order (default: the core's, then own)
 
     def start(self, walk: WalkStart) -> Cursor:
         """Page 0, or the page an open backfill campaign stopped at."""

@@ -2,6 +2,7 @@ import json
 
 from harvester.extensions.progress import format_eta, progress_line
 from harvester.keys import changes_key
+from harvester.record import record_schema
 from harvester.runs import Coverage, FeedSpill, compose_changes, coverage_alerts, feed_line
 from harvester.state import HarvestState
 from pipelines.storage.local import LocalStore
@@ -15,7 +16,7 @@ def _record(**over):
 
 
 def test_coverage_counts_fields_with_values():
-    cov = Coverage()
+    cov = Coverage(record_schema("wilson").coverage_fields)
     cov.add(_record())
     cov.add(_record(summary=None, authors=[]))
     shares = cov.shares()

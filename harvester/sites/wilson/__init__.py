@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harvester.sites.paged import PagedSource
+from harvester.sites.wilson.fields import FIELD_ORDER, RECORD_FIELDS
 from harvester.sites.wilson.listing import LISTING_PAGE_SIZE, Listing, listing_url, parse_listing
 from harvester.sites.wilson.page import WilsonDocumentPage, is_challenge, parse_document
 
@@ -14,7 +15,8 @@ SOURCE = PagedSource(
     name=NAME, live_base_url=LIVE_BASE_URL, archive_name="Wilson Center Digital Archive",
     home_page=LIVE_BASE_URL + "/", listing_url=listing_url, parse_listing=parse_listing,
     parse_document=parse_document, is_challenge=is_challenge,
-    listing_page_size=LISTING_PAGE_SIZE, newest_first=True,
+    listing_page_size=LISTING_PAGE_SIZE, newest_first=True, record_fields=RECORD_FIELDS,
+    field_order=FIELD_ORDER,
 )
 
 __all__ = [

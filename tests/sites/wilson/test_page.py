@@ -10,9 +10,11 @@ from wilson_fixtures import case_names, load_case
 from work_count import python_lines
 
 from harvester import exceptions
-from harvester.record import FIELDS, finalize
+from harvester.record import finalize, record_schema
 from harvester.sites.wilson import page as page_module
 from harvester.sites.wilson import parse_document
+
+FIELDS = record_schema("wilson").fields
 
 RECORD_CASES = case_names("record")
 COMPARED = [f for f in FIELDS if f != "harvested_at"]
