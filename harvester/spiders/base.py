@@ -252,7 +252,8 @@ class ArchiveSpider(scrapy.Spider):
         return scrapy.Request(
             spec.url, method=spec.method, body=spec.body or None,
             headers=dict(spec.headers) or None, callback=self.parse_listing,
-            errback=self.listing_failed, priority=-index, dont_filter=sweep > 0,
+            errback=self.listing_failed, priority=-index,
+            dont_filter=sweep > 0 or bool(getattr(spec, "dont_filter", False)),
             meta={"page": index, "cursor": cursor, "kind": "listing", "walk_prior": prior or {},
                   "sweep": sweep, "download_maxsize": self.html_maxsize},
         )
@@ -354,7 +355,12 @@ class ArchiveSpider(scrapy.Spider):
             return
         following = step_next(listing)
         if following is None:
-            following = self.site.next_cursor(cursor, listing)
+            try:
+                following = self.site.next_cursor(cursor, listing)
+            except ExtractionError as exc:  # the source says its walk cannot go on (a loop)
+                stats.inc_value("listing/invalid")
+                self.listing_unreadable(f"listing step {label}: {exc}", response.url)
+                return
         step = next_step(cursor, listing, self.listing_page_size, meta.get("walk_prior"),
                          first=cursor == self._origin, following=following)
         state = step_state(listing)
