@@ -136,8 +136,8 @@ class RunMetrics:
     def __init__(self, textfile: str = "", pushgateway: str = "",
                  job: str = "archive-harvester", timeout: float = 10.0,
                  stats: Any = None) -> None:
-        if not textfile and not pushgateway:
-            raise NotConfigured("neither HARVESTER_METRICS_TEXTFILE nor HARVESTER_PUSHGATEWAY")
+        if not textfile and not pushgateway:  # off unless asked for (no warning every run)
+            raise NotConfigured
         self.textfile = Path(os.path.expanduser(textfile)) if textfile else None
         self.pushgateway = pushgateway
         self.job = job

@@ -1,5 +1,6 @@
 """A harvest from the image: two worker containers on the host network share one crawl of
-the sample archive through redis-server, into a real S3 server (moto's, over HTTP)."""
+the sample archive through redis-server, into a real S3 server (Ceph's RADOS Gateway, the
+session's throwaway cluster of tests/services/ceph_rgw.py)."""
 
 from __future__ import annotations
 
@@ -24,9 +25,9 @@ def _objects(client: Any, bucket: str, prefix: str) -> dict[str, bytes]:
     return out
 
 
-def test_two_worker_containers_share_one_crawl_into_s3(image: str, moto_s3: Any,
-                                                        redis_url: str) -> None:
-    bucket = moto_s3.new_bucket("containers")
+def test_two_worker_containers_share_one_crawl_into_ceph(image: str, ceph_rgw: Any,
+                                                          redis_url: str) -> None:
+    bucket = ceph_rgw.new_bucket("containers")
     with serve_subprocess(size=DOCS) as (base_url, control):
         env = {  # configured the way the compose file and the manifests do: variables
             "HARVESTER_STORE": f"s3://{bucket}/da",
@@ -37,10 +38,8 @@ def test_two_worker_containers_share_one_crawl_into_s3(image: str, moto_s3: Any,
             "HARVESTER_AUTOTHROTTLE": "false",
             "HARVESTER_CONCURRENCY": "2",
             "HARVESTER_SPOOL_DIR": "/tmp/spool",
-            "AWS_ENDPOINT_URL": moto_s3.endpoint_url,
-            "AWS_ACCESS_KEY_ID": "AKIATESTKEY000000000",
-            "AWS_SECRET_ACCESS_KEY": "test-secret-not-real",
-            "AWS_DEFAULT_REGION": "us-east-1",
+            **{k: v for k, v in ceph_rgw.env.items() if k.startswith(("AWS_ENDPOINT", "AWS_ACCESS",
+                                                                       "AWS_SECRET", "AWS_DEFAULT"))},
         }
         argv = ["harvest", "wilson", "-s", "HARVESTER_LISTING_PAGE_SIZE=8",
                 "-s", "HARVESTER_REDIS_HEARTBEAT=0.5", "-s", "HARVESTER_REDIS_IDLE_POLL=0.2"]
@@ -56,17 +55,17 @@ def test_two_worker_containers_share_one_crawl_into_s3(image: str, moto_s3: Any,
         fetched = control.stats()["by_kind"]
 
     records = {json.loads(body)["record_id"]: json.loads(body)
-               for body in _objects(moto_s3.client, bucket, "da/records/wilson/").values()}
+               for body in _objects(ceph_rgw.client, bucket, "da/records/wilson/").values()}
     assert sorted(records) == sorted(expected)
     for rid, exp in expected.items():
         assert records[rid]["title"] == exp["title"] and records[rid]["date"] == exp["date"]
     assert fetched.get("document", 0) == DOCS  # one crawl: every page fetched once
     reports = [json.loads(body) for key, body in
-               _objects(moto_s3.client, bucket, "da/runs/wilson/").items()
+               _objects(ceph_rgw.client, bucket, "da/runs/wilson/").items()
                if key.endswith(".json")]
     assert len(reports) == 2 and {r["status"] for r in reports} == {"finished"}
     assert len({r["host"] for r in reports}) == 1  # --network host: the host's name
     assert sum(r["counts"]["new"] for r in reports) == DOCS  # each record stored once
     assert all(r["requests"]["document"] > 0 for r in reports), \
         [r["requests"] for r in reports]  # both workers took part
-    assert not _objects(moto_s3.client, bucket, "da/versions/")
+    assert not _objects(ceph_rgw.client, bucket, "da/versions/")
