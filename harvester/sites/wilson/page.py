@@ -29,20 +29,27 @@ _UNSAFE_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd\u200b-\u200d\
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 
 
+_CHALLENGE_HEAD = 262144  # bytes of a body searched for the challenge's markers
+# bytes.lstrip()'s blanks, then a binary format's magic: no copy of the body to test it
+_BINARY_START = re.compile(rb"[ \t\n\r\x0b\x0c]*(?:" + b"|".join(map(re.escape, _BINARY_MAGIC)) + rb")")
+
+
 def is_challenge(body: bytes) -> bool:
     """True for the bot manager's interstitial challenge (not for a document quoting it)."""
-    head = body[:262144].lower()
+    if body.find(S.DOCUMENT_MARKER, 0, _CHALLENGE_HEAD) >= 0:
+        return False  # a document page (the marker is lower-case): no lower-cased copy needed
+    head = body[:_CHALLENGE_HEAD].lower()
     return any(m in head for m in S.CHALLENGE_MARKERS) and S.DOCUMENT_MARKER not in head
 
 
 def _check_bytes(body: bytes) -> None:
-    if not body or not body.strip():
+    if not body or body.isspace():
         raise NotADocument("empty body")
     if is_challenge(body):
         raise ChallengePage("bot-manager interstitial challenge page, not a document")
     if body.startswith(_GZIP_MAGIC):
         raise NotADocument("binary body (gzip-compressed bytes), not an HTML page")
-    if body.lstrip().startswith(_BINARY_MAGIC):
+    if _BINARY_START.match(body):
         raise NotADocument("binary body (PDF/image/archive), not an HTML page")
     head = body[:8192]
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -129,6 +136,11 @@ class WilsonDocumentPage:
         self.given_url = url
         self.prefer_canonical = prefer_canonical
         self._index = class_index(root)
+        # Every <a> with its href, and the tags that can hold a file, in one walk: the
+        # e-mail links and the file sources are read from it.
+        tags = {"a", *S.EMBED_TAGS, *(p.tag for p in self._by_class(S.PDF_PREVIEW))}
+        self._tagged = [(el, el.get("href") if el.tag == "a" else None)
+                        for el in root.iter(*tags)]
         self._decode_emails()
 
     def _by_class(self, tokens: tuple[str, ...]) -> list[etree._Element]:
@@ -419,26 +431,33 @@ class WilsonDocumentPage:
     def _file_sources(self) -> tuple[list[str], list[str]]:
         """(file paths of the download link and the previews in page order, every href of
         an <a> holding "/download") in one walk over the few tags that can hold them."""
-        previews = self._by_class(S.PDF_PREVIEW)
-        preview_set = set(previews)
-        tags = {"a", *S.EMBED_TAGS, *(p.tag for p in previews)}
+        preview_set = set(self._by_class(S.PDF_PREVIEW))
         paths: list[str] = []
         download_hrefs: list[str] = []
-        for element in self.root.iter(*tags):
+        # the walk made in __init__; an element taken out of the tree since (a decoded
+        # e-mail's children, a block's label) is not on the page any more
+        for element, given in self._tagged:
             if element in preview_set:
+                if not self._attached(element):
+                    continue
                 value = _source(element)
             elif element.tag == "a":
-                href = element.get("href") or ""
-                if S.DOWNLOAD_HREF not in href:
+                href = given or ""
+                if S.DOWNLOAD_HREF not in href or not self._attached(element):
                     continue
                 download_hrefs.append(href)
                 value = href if S.DOWNLOAD_LINK.search(href) else None
             else:  # an embedding element: a file only inside a preview that names none itself
                 holder = _first([a for a in element.iterancestors() if a in preview_set])
                 value = _source(element) if holder is not None and not _source(holder) else None
+                if value and not self._attached(element):
+                    continue
             if value:
                 paths.append(value)
         return paths, download_hrefs
+
+    def _attached(self, element: etree._Element) -> bool:
+        return element is self.root or any(a is self.root for a in element.iterancestors())
 
     def files(self) -> list[dict[str, Any]]:
         urls: list[str] = []
@@ -453,7 +472,7 @@ class WilsonDocumentPage:
 
     def _decode_emails(self) -> None:
         """Replace Cloudflare-obfuscated addresses ("[email protected]") by the address."""
-        links = S.CFEMAIL_LINKS(self.root)
+        links = [a for a, href in self._tagged if href and S.CFEMAIL_HREF in href]
         spans = self._by_class(S.CFEMAIL) + [el for a in links for el in S.CFEMAIL_INSIDE(a)]
         for element in spans:
             _replace_text(element, cleaners.decode_cfemail(element.get("data-cfemail")))
@@ -498,13 +517,16 @@ def _pill_names(container: etree._Element | list[etree._Element]) -> list[str]:
     """Names of the pills in a container (or of the given pills), in page order."""
     names = []
     for pill in S.PILLS(container) if isinstance(container, etree._Element) else container:
-        name = _first(S.PILL_NAME(pill))
-        if name is None:
+        found = S.PILL_NAME(pill)
+        if not found:
             text = element_text(pill, S.SKIP_CLASSES)
         else:
-            spans = S.PILL_NAME_SPANS(name)
-            parts = [element_text(s) for s in spans if s is not name]
-            text = cleaners.normalize_space(" ".join(parts)) or element_text(name)
+            name = found[0]
+            # element_text's results are normalised: joined by one space, the non-empty
+            # ones are what normalize_space would make of them
+            parts = [t for t in (element_text(s) for s in S.PILL_NAME_SPANS(name) if s is not name)
+                     if t]
+            text = " ".join(parts) or element_text(name)
         if text:
             names.append(text)
     return names

@@ -26,7 +26,9 @@ def _has_class(element: etree._Element, token: str) -> bool:
     """What css(".token") tests: the token among the class words (split as XPath's
     normalize-space does: on space, tab, CR and LF only)."""
     value = element.get("class")
-    return bool(value) and token in value.translate(_XML_BLANKS).split(" ")
+    if not value or token not in value:  # most elements: no split at all
+        return False
+    return token in value.translate(_XML_BLANKS).split(" ")
 
 
 # --- document page: head ----------------------------------------------------------------
@@ -172,12 +174,12 @@ FILE_SOURCE_ATTRIBUTES = ("data", "src", "href")
 # --- Cloudflare e-mail obfuscation ------------------------------------------------------
 CFEMAIL = ("__cf_email__",)
 CFEMAIL_INSIDE = css("[data-cfemail]")  # inside CFEMAIL_LINKS
-_CFEMAIL_HREF = "/cdn-cgi/l/email-protection#"
+CFEMAIL_HREF = "/cdn-cgi/l/email-protection#"  # css("a[href*='...']"): an <a> whose href holds it
 
 
 def CFEMAIL_LINKS(root: etree._Element) -> list[etree._Element]:  # noqa: N802 - a selector
     """css("a[href*='/cdn-cgi/l/email-protection#']") as one tag-filtered walk."""
-    return [a for a in root.iter("a") if _CFEMAIL_HREF in (a.get("href") or "")]
+    return [a for a in root.iter("a") if CFEMAIL_HREF in (a.get("href") or "")]
 
 
 CFEMAIL_PLACEHOLDER = "email protected"
