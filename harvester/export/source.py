@@ -13,14 +13,17 @@ from pipelines.storage import Store
 
 log = logging.getLogger(__name__)
 
-# Site -> (archive name, home page), named in bag-info.txt and as dc:publisher.
-ARCHIVES = {
-    "wilson": ("Wilson Center Digital Archive", "https://digitalarchive.wilsoncenter.org/"),
-}
-
-
 def archive_of(site: str) -> tuple[str, str]:
-    return ARCHIVES.get(site, (site, ""))
+    """(archive name, home page) of a source, named in bag-info.txt and as dc:publisher;
+    (site, "") for a source not registered here (records harvested elsewhere)."""
+    from harvester.exceptions import ConfigError
+    from harvester.registry import get_source
+
+    try:
+        source = get_source(site)
+    except ConfigError:
+        return (site, "")
+    return (source.archive_name, source.home_page)
 
 
 def record_ids(store: Store, site: str) -> Iterator[str]:
