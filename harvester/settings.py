@@ -86,7 +86,7 @@ HARVESTER_EXTRACT_WORKERS = "auto"  # processes parsing pages: auto (1 with 2+ c
 HARVESTER_EXTRACT_TIMEOUT = 60.0  # seconds one page may take to parse before its worker is stopped
 HARVESTER_STORE_INLINE = True  # local store: I/O on the reactor thread, fsync in groups (False: threads)
 HARVESTER_SEEN_BATCH = "auto"  # seen markers many to an object: auto (remote stores: S3) | on | off
-HARVESTER_JOURNAL_LINGER = "auto"  # s journal lines wait to share a part: auto (0.025 local, 0.5 S3) | N
+HARVESTER_JOURNAL_LINGER = "auto"  # s journal lines wait to share a part: auto (0.025 local, 1.0 S3) | N
 
 # --- Withdrawn documents (checked at the end of a complete backfill campaign) ----------------
 HARVESTER_WITHDRAW_CHECK = True  # check stored records the walk did not meet at their own URL
@@ -123,6 +123,14 @@ HARVESTER_OAI_TOKEN_SECRET = ""  # HMAC key of resumption tokens ("" = the index
 HARVESTER_OAI_THREADS = 8  # threads of the WSGI server (waitress)
 HARVESTER_OAI_INDEX_TTL = 5.0  # seconds the provider reuses the index manifest it read
 HARVESTER_OAI_SEGMENT_SIZE = 1000  # index entries per segment object (split at twice that)
+
+# --- OAI-PMH source (`harvester harvest oai --endpoint URL --name NAME`, sources files) --------
+HARVESTER_OAI_ENDPOINT = ""  # the repository's base URL (set by --endpoint or the sources file)
+HARVESTER_OAI_SETS = ""  # setSpecs to harvest, space-separated ("" = the whole repository)
+HARVESTER_OAI_METADATA_PREFIX = "oai_dc"  # metadata format asked for
+HARVESTER_OAI_WINDOWS = 16  # a backfill's span is cut into about this many date windows at first
+HARVESTER_OAI_WINDOW_RECORDS = 20000  # a window holding more records halves the next one
+HARVESTER_OAI_MAX_PAGES = 100000  # pages of one window before the list is taken for endless
 
 # --- Metrics of a run (Prometheus, the batch-job way: harvester/extensions/metrics.py) -------
 HARVESTER_METRICS_TEXTFILE = ""  # the run's metrics as a textfile for node_exporter (a *.prom path)

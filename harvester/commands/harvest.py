@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from typing import Any
 
@@ -24,6 +25,14 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--workers", type=int, default=None, help="local worker processes (with --redis)")
     p.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE",
                    help="override a Scrapy setting (repeatable)")
+    oai = p.add_argument_group("OAI-PMH (harvester harvest oai --endpoint URL --name NAME)")
+    oai.add_argument("--endpoint", default=None, help="the repository's OAI-PMH base URL")
+    oai.add_argument("--name", default=None, help="the store's key for the repository")
+    oai.add_argument("--set", dest="sets", action="append", default=[], metavar="SPEC",
+                     help="harvest only this set (repeatable; a:b is within a)")
+    oai.add_argument("--metadata-prefix", default=None, help="metadata format (default oai_dc)")
+    p.add_argument("--sources", default=None, metavar="FILE",
+                   help="sources file (TOML; default ./harvester.toml when present)")
     p.set_defaults(run=run)
 
 
@@ -66,4 +75,35 @@ def run(args: argparse.Namespace) -> int:
     from harvester.runner import run_harvest
 
     settings = build_settings(args)
-    return run_harvest(args.site, settings)
+    return run_harvest(resolve_source(args, settings), settings)
+
+
+NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+
+
+def resolve_source(args: argparse.Namespace, settings: Any) -> str:
+    """The site to harvest: `oai` with --endpoint/--name, a source of the sources file, a
+    worker's source given by HARVESTER_OAI_* settings, or a registered source."""
+    from harvester import sourcesfile
+
+    site = args.site
+    if site == "oai":
+        if not getattr(args, "endpoint", None) or not getattr(args, "name", None):
+            raise ConfigError("harvest oai needs --endpoint URL and --name NAME")
+        site = args.name
+        described = sourcesfile.oai_settings(args.endpoint, args.sets, args.metadata_prefix)
+        settings.setdict(described, priority="cmdline")
+    elif not settings.get("HARVESTER_OAI_ENDPOINT"):
+        entry = sourcesfile.load(getattr(args, "sources", None)).get(site)
+        if entry is None:
+            return site
+        described = sourcesfile.oai_settings(entry["endpoint"], list(entry.get("sets") or []),
+                                             entry.get("metadata_prefix"))
+        given = set(parse_overrides(args.settings))
+        own = {k: v for k, v in sourcesfile.entry_settings(entry).items() if k not in given}
+        settings.setdict({**own, **described}, priority="cmdline")
+    if not NAME.match(site):
+        raise ConfigError(f"--name must be lowercase letters, digits, - or _ (at most 32, a "
+                          f"letter first), got {site!r}")
+    sourcesfile.build_oai(site, settings)
+    return str(site)

@@ -1,0 +1,239 @@
+"""Reading one OAI-PMH 2.0 response, whatever shape it arrives in.
+
+Repositories send XML that XML 1.0 forbids (control characters, references to them), a
+declared encoding that is not the bytes' own (or none), and responses cut off mid-way. The
+reader survives all of them:
+
+- the bytes are decoded as UTF-8, else as the encoding the XML declaration names, else as
+  windows-1252; the declaration is dropped, so the text is parsed as it was decoded;
+- characters XML 1.0 forbids, raw or as character references, are removed;
+- the response is parsed strictly; when that fails, each <record> is parsed on its own
+  and the envelope (responseDate, error, resumptionToken) with lxml's recovering parser:
+  a record that still cannot be read is a problem (quarantined with its raw XML), the rest
+  of the page is used;
+- a response without its closing </OAI-PMH> is *truncated*: its records are not used
+  (the step is fetched again), since its resumption token may be what was cut off.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+OAI = "http://www.openarchives.org/OAI/2.0/"
+OAI_DC = "http://www.openarchives.org/OAI/2.0/oai_dc/"
+DC = "http://purl.org/dc/elements/1.1/"
+NS = {"o": OAI, "oai_dc": OAI_DC, "dc": DC}
+
+# XML 1.0's Char production: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-]
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_FORBIDDEN_REF = re.compile(
+    r"&#(?:x0*(?:[0-8bcefBCEF]|1[0-9a-fA-F]|[dD][89a-fA-F][0-9a-fA-F]{2}|[fF]{3}[eEfF])"
+    r"|0*(?:[0-8]|1[124-9]|2[0-9]|3[01]|5[5-7][0-9]{3}|6553[45]));")
+_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.S)
+_DECL_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
+_RECORD = re.compile(r"<(?:[\w.-]+:)?record[\s>].*?</(?:[\w.-]+:)?record\s*>", re.S)
+_END = re.compile(r"</(?:[\w.-]+:)?OAI-PMH\s*>\s*$")
+
+_STRICT = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+_RECOVER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True,
+                           recover=True)
+
+
+@dataclass
+class RawRecord:
+    """One <record> (or a header of ListIdentifiers)."""
+
+    identifier: str
+    datestamp: str
+    sets: list[str]
+    deleted: bool
+    metadata: Any  # the <metadata> child element (None for a deleted record)
+    xml: bytes  # the record as it came, for the capture and the quarantine
+
+
+@dataclass
+class OaiResponse:
+    response_date: str | None = None
+    request_url: str | None = None
+    verb: str | None = None
+    error_code: str | None = None
+    error_text: str = ""
+    records: list[RawRecord] = field(default_factory=list)
+    problems: list[tuple[str, str, bytes]] = field(default_factory=list)
+    token: str | None = None  # the resumption token; None or "": the list ends here
+    complete_size: int | None = None
+    truncated: bool = False
+    identify: dict[str, Any] = field(default_factory=dict)
+    cleaned: int = 0  # forbidden characters removed
+
+
+def decode(body: bytes) -> str:
+    """The response as text: UTF-8 when it is, else its declared encoding, else cp1252."""
+    if body.startswith(codecs.BOM_UTF8):
+        body = body[len(codecs.BOM_UTF8):]
+    elif body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return body.decode("utf-16", errors="replace")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    match = _DECL_ENCODING.match(body)
+    if match:
+        try:
+            return body.decode(match.group(1).decode("ascii"))
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return body.decode("cp1252", errors="replace")
+
+
+def clean(text: str) -> tuple[str, int]:
+    """The text without characters XML 1.0 forbids (raw or referenced); how many went."""
+    text, refs = _FORBIDDEN_REF.subn("", text)
+    text, raw = _FORBIDDEN.subn("", text)
+    return text, refs + raw
+
+
+def read(body: bytes) -> OaiResponse:
+    """The response's parts. Raises ValueError for a body that is no OAI-PMH response."""
+    text, removed = clean(decode(body))
+    text = _DECL.sub("", text, count=1).lstrip()
+    out = OaiResponse(cleaned=removed)
+    out.truncated = not _END.search(text)
+    root = None
+    if not out.truncated:
+        try:
+            root = etree.fromstring(text, _STRICT)
+        except etree.XMLSyntaxError:
+            root = None
+    if root is not None:
+        _envelope(root, out)
+        for element in root.iterfind(".//o:record", NS):
+            _add_record(element, etree.tostring(element), out)
+        for element in root.iterfind("o:ListIdentifiers/o:header", NS):
+            _add_header(element, out)
+        return out
+    # record by record, the envelope without them
+    raws = _RECORD.findall(text)
+    envelope = _RECORD.sub("", text)
+    try:
+        root = etree.fromstring(envelope, _RECOVER)
+    except etree.XMLSyntaxError:
+        root = None
+    if root is None or etree.QName(root).localname != "OAI-PMH":
+        raise ValueError("not an OAI-PMH response")
+    _envelope(root, out)
+    for raw in raws:
+        try:
+            element = etree.fromstring(_with_namespaces(raw, text), _STRICT)
+        except etree.XMLSyntaxError as exc:
+            identifier = _identifier_of(raw)
+            out.problems.append((identifier, f"unreadable record XML: {exc}"[:500],
+                                 raw.encode("utf-8")))
+            continue
+        _add_record(element, raw.encode("utf-8"), out)
+    if out.truncated:  # what a cut-off page holds is fetched again
+        out.records.clear()
+        out.problems.clear()
+    return out
+
+
+def _with_namespaces(raw: str, whole: str) -> str:
+    """A record cut out of its response, with the prefixes the response's root declared."""
+    head = re.search(r"<(?:[\w.-]+:)?OAI-PMH\b([^>]*)>", whole)
+    if not head:
+        return raw
+    declared = dict(re.findall(r"xmlns(?::([\w.-]+))?=[\"']([^\"']*)[\"']", head.group(1)))
+    tag_end = raw.index(">")
+    opening = raw[:tag_end]
+    declared.setdefault("", OAI)
+    extra = "".join((f' xmlns:{p}="{u}"' if p else f' xmlns="{u}"')
+                    for p, u in declared.items()
+                    if f"xmlns:{p}=" not in opening and (p or "xmlns=" not in opening))
+    if opening.endswith("/"):
+        return opening[:-1] + extra + "/" + raw[tag_end:]
+    return opening + extra + raw[tag_end:]
+
+
+def _identifier_of(raw: str) -> str:
+    match = re.search(r"<(?:[\w.-]+:)?identifier>\s*([^<]+?)\s*</", raw)
+    return match.group(1) if match else "unknown-record"
+
+
+def _text(element: Any, path: str) -> str | None:
+    found = element.find(path, NS)
+    if found is None or found.text is None:
+        return None
+    return found.text.strip()
+
+
+def _envelope(root: Any, out: OaiResponse) -> None:
+    if etree.QName(root).localname != "OAI-PMH":
+        raise ValueError("not an OAI-PMH response")
+    out.response_date = _text(root, "o:responseDate")
+    request = root.find("o:request", NS)
+    if request is not None:
+        out.request_url = (request.text or "").strip() or None
+        out.verb = request.get("verb")
+    error = root.find("o:error", NS)
+    if error is not None:
+        out.error_code = error.get("code") or "unknown"
+        out.error_text = " ".join((error.text or "").split())
+    token = root.find(".//o:resumptionToken", NS)
+    if token is not None:
+        out.token = (token.text or "").strip() or None
+        size = token.get("completeListSize")
+        out.complete_size = int(size) if size and size.isdigit() else None
+    identify = root.find("o:Identify", NS)
+    if identify is not None:
+        out.identify = {
+            "repository_name": _text(identify, "o:repositoryName"),
+            "base_url": _text(identify, "o:baseURL"),
+            "protocol_version": _text(identify, "o:protocolVersion"),
+            "earliest": _text(identify, "o:earliestDatestamp"),
+            "deleted_record": _text(identify, "o:deletedRecord"),
+            "granularity": _text(identify, "o:granularity"),
+        }
+
+
+def _header(element: Any) -> tuple[str, str, list[str], bool]:
+    header = element if etree.QName(element).localname == "header" \
+        else element.find("o:header", NS)
+    if header is None:
+        raise ValueError("a record without a header")
+    identifier = " ".join((_text(header, "o:identifier") or "").split())
+    if not identifier:
+        raise ValueError("a record header without an identifier")
+    datestamp = _text(header, "o:datestamp") or ""
+    sets = [s.text.strip() for s in header.iterfind("o:setSpec", NS) if s.text and s.text.strip()]
+    return identifier, datestamp, sets, header.get("status") == "deleted"
+
+
+def _add_record(element: Any, xml: bytes, out: OaiResponse) -> None:
+    try:
+        identifier, datestamp, sets, deleted = _header(element)
+    except ValueError as exc:
+        out.problems.append((_identifier_of(xml.decode("utf-8", "replace")), str(exc), xml))
+        return
+    metadata = element.find("o:metadata", NS)
+    child = None
+    if metadata is not None:
+        child = next((c for c in metadata if isinstance(c.tag, str)), None)
+    if child is None and not deleted:
+        out.problems.append((identifier, "a record without metadata", xml))
+        return
+    out.records.append(RawRecord(identifier, datestamp, sets, deleted, child, xml))
+
+
+def _add_header(element: Any, out: OaiResponse) -> None:
+    try:
+        identifier, datestamp, sets, deleted = _header(element)
+    except ValueError as exc:
+        out.problems.append(("unknown-record", str(exc), etree.tostring(element)))
+        return
+    out.records.append(RawRecord(identifier, datestamp, sets, deleted, None,
+                                 etree.tostring(element)))

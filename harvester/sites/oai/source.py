@@ -1,0 +1,375 @@
+"""OaiSource: any OAI-PMH 2.0 repository as a Source of the engine.
+
+The walk (each step one request, so a failed page is retried like any other):
+
+1. Identify (a `skip` step): granularity, earliestDatestamp, deletedRecord, responseDate.
+2. Backfill: ListRecords in date windows from earliestDatestamp to Identify's responseDate
+   (the last window open-ended), for each set asked for (or the whole repository); each
+   window is chained by resumption tokens. Windows start at ~1/`windows` of the span and
+   adapt: an empty window doubles the next, one of more than `window_records` halves it
+   (never below one granule). `from`/`until` are never finer than the granularity.
+3. Incremental: one open window per set `from` the previous complete walk's responseDate,
+   one granule back (WalkStart.previous); Identify is not asked again when the previous
+   walk knew the granularity, so a run with nothing new costs one list request.
+
+Cursors are small JSON dicts (verb, set, window bounds, token, the last datestamp seen in
+the window...). The engine stores the cursor of the last listing step whose records were
+all stored, so a killed backfill resumes at that page. A token the repository refuses
+(badResumptionToken: expired, the server restarted) restarts its window from the last
+datestamp seen in it (from its start when the records did not come in datestamp order):
+it costs at most the rest of the window, never the walk. A token that repeats, a page
+that repeats the one before it, or a window of more than `max_pages` pages stops the walk
+with a clear reason (exit status 6); so does any other OAI-PMH error but noRecordsMatch
+(nothing in that window: a skip step). A truncated response is fetched again (up to
+`max_retries` times).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from harvester.exceptions import ExtractionError, NotADocument
+from harvester.sites.oai import dates
+from harvester.sites.oai.mapping import RECORD_FIELDS, to_fields
+from harvester.sites.oai.response import OaiResponse, read
+from harvester.source import Cursor, ListingRequest, WalkStart
+
+
+@dataclass(frozen=True)
+class OaiListingRequest(ListingRequest):
+    # OAI-PMH requests may repeat within a run (a truncated page fetched again, a window
+    # restarted): never dropped as duplicates; the source's own checks stop loops.
+    dont_filter: bool = True
+
+
+@dataclass
+class OaiStep:
+    """One OAI-PMH response as a listing step (ListingStep's attributes and the source's)."""
+
+    kind: str  # identify | list | no_records | bad_token | truncated
+    document_urls: list[str] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)
+    problems: list[tuple[str, str, bytes]] = field(default_factory=list)
+    state: dict[str, Any] | None = None
+    skip: bool = False
+    total: int | None = None
+    shown_to: int | None = None
+    says_empty: bool = False
+    next: Cursor | None = None
+    token: str | None = None
+    identify: dict[str, Any] = field(default_factory=dict)
+    first_stamp: str | None = None
+    last_stamp: str | None = None
+    in_order: bool = True
+    count: int = 0
+    digest: str = ""
+    cleaned: int = 0
+
+
+def _hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=6).hexdigest()
+
+
+def _later(a: str | None, b: str | None) -> str | None:
+    pa, pb = dates.parse(a), dates.parse(b)
+    if pa is None:
+        return b
+    if pb is None:
+        return a
+    return a if pa >= pb else b
+
+
+def _not_before(a: str | None, b: str | None) -> bool:
+    """Datestamp `a` is not before `b` (True when either is unknown)."""
+    pa, pb = dates.parse(a), dates.parse(b)
+    return pa is None or pb is None or pa >= pb
+
+
+@dataclass(frozen=True)
+class OaiSource:
+    name: str
+    endpoint: str
+    sets: tuple[str, ...] = ()
+    metadata_prefix: str = "oai_dc"
+    archive_name: str = ""
+    windows: int = 16  # a backfill's span is cut into about this many date windows at first
+    window_records: int = 20000  # a window holding more halves the next one
+    max_pages: int = 100000  # pages of one window before the list is taken for endless
+    max_retries: int = 3  # fetches again of a truncated page, restarts of a window
+    listing_page_size: int = 0  # the repository decides its page size
+    newest_first: bool = False
+    withdraw_check: bool = False  # deleted records come from the listing itself
+    record_fields: Mapping[str, Mapping[str, Any]] = field(
+        default_factory=lambda: dict(RECORD_FIELDS))
+
+    @property
+    def live_base_url(self) -> str:
+        return self.endpoint
+
+    @property
+    def home_page(self) -> str:
+        parts = urlsplit(self.endpoint)
+        return f"{parts.scheme}://{parts.netloc}/"
+
+    def __post_init__(self) -> None:
+        if not self.archive_name:
+            object.__setattr__(self, "archive_name", self.name)
+
+    # --- the walk ---------------------------------------------------------------------
+    def start(self, walk: WalkStart) -> Cursor:
+        if walk.resume is not None:
+            return walk.resume
+        previous = walk.previous or {}
+        since = dates.parse(previous.get("response_date"))
+        granularity = previous.get("granularity")
+        if walk.mode == "incremental" and since is not None and granularity in (dates.DAY,
+                                                                                dates.SECONDS):
+            return self._window_cursor(self._since(since, granularity), granularity,
+                                       self._first_set(), None, None, 0)
+        cursor: dict[str, Any] = {"verb": "Identify"}
+        if walk.mode == "incremental" and since is not None:
+            cursor["since"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return cursor
+
+    def _since(self, since: Any, granularity: str) -> str:
+        """`from` one granule before the previous walk's responseDate (seconds), or that
+        day itself (days): the overlap that no clock skew or same-second change escapes."""
+        start = dates.floor(since, granularity)
+        if granularity == dates.SECONDS:
+            start -= dates.granule(granularity)
+        return dates.fmt(start, granularity)
+
+    def _first_set(self) -> str | None:
+        return self.sets[0] if self.sets else None
+
+    def _next_set(self, spec: str | None) -> tuple[bool, str | None]:
+        if not self.sets or spec not in self.sets:
+            return False, None
+        index = self.sets.index(spec) + 1
+        return (True, self.sets[index]) if index < len(self.sets) else (False, None)
+
+    def _window_cursor(self, start: str | None, granularity: str, spec: str | None,
+                       until: str | None, end: str | None, span: int,
+                       origin: str | None = None) -> dict[str, Any]:
+        return {"verb": "ListRecords", "g": granularity, "set": spec,
+                "origin": origin if origin is not None else start, "start": start,
+                "from": start, "until": until, "end": end, "span": span, "token": None,
+                "last": None, "ordered": True, "pages": 0, "records": 0, "recent": [],
+                "digest": "", "restarts": 0, "retries": 0}
+
+    def _first_window(self, origin: str | None, granularity: str, spec: str | None,
+                      end: str | None, span: int) -> dict[str, Any]:
+        """The first window of a set: from `origin` (earliestDatestamp; an incremental
+        walk's `from`), `span` seconds long (0: open-ended)."""
+        start = dates.parse(origin)
+        stop = dates.parse(end)
+        if start is None or stop is None or span <= 0:
+            return self._window_cursor(origin, granularity, spec, None, end, 0, origin)
+        until = start + timedelta(seconds=span) - dates.granule(granularity)
+        open_ended = until >= stop
+        return self._window_cursor(dates.fmt(start, granularity), granularity, spec,
+                                   None if open_ended else dates.fmt(until, granularity),
+                                   end, span, origin)
+
+    def _plan_span(self, earliest: str | None, end: str | None, granularity: str) -> int:
+        start, stop = dates.parse(earliest), dates.parse(end)
+        if start is None or stop is None or stop <= start or self.windows <= 1:
+            return 0
+        unit = int(dates.granule(granularity).total_seconds())
+        span = int((stop - start).total_seconds()) // self.windows + 1
+        return max(unit, -(-span // unit) * unit)
+
+    def listing_request(self, base_url: str, cursor: Cursor, page_size: int) -> ListingRequest:
+        endpoint = self.endpoint if base_url.rstrip("/") == self.endpoint.rstrip("/") \
+            else base_url
+        if cursor.get("verb") == "Identify":
+            return OaiListingRequest(f"{endpoint}?{urlencode({'verb': 'Identify'})}")
+        if cursor.get("token"):
+            params = {"verb": "ListRecords", "resumptionToken": cursor["token"]}
+        else:
+            params = {"verb": "ListRecords", "metadataPrefix": self.metadata_prefix}
+            if cursor.get("set"):
+                params["set"] = cursor["set"]
+            if cursor.get("from"):
+                params["from"] = cursor["from"]
+            if cursor.get("until"):
+                params["until"] = cursor["until"]
+        return OaiListingRequest(f"{endpoint}?{urlencode(params)}")
+
+    def parse_listing(self, body: bytes, url: str) -> OaiStep:
+        try:
+            response = read(body)
+        except ValueError as exc:
+            raise ExtractionError(f"not an OAI-PMH response ({exc})") from None
+        query = parse_qs(urlsplit(url).query)
+        verb = (query.get("verb") or [""])[0]
+        stamp = (query.get("from") or query.get("until") or [""])[0]
+        state = {"response_date": response.response_date,
+                 "granularity": dates.granularity_of_stamp(stamp) if stamp else None}
+        if response.truncated:
+            return OaiStep("truncated", skip=True, state=None, cleaned=response.cleaned)
+        if response.error_code == "noRecordsMatch":
+            return OaiStep("no_records", skip=True, state=state)
+        if response.error_code == "badResumptionToken":
+            return OaiStep("bad_token", skip=True, state=None)
+        if response.error_code:
+            raise ExtractionError(f"the repository answered {verb or 'the request'} with "
+                                  f"OAI-PMH error {response.error_code}"
+                                  + (f": {response.error_text}" if response.error_text else ""))
+        if verb == "Identify":
+            info = response.identify
+            if not info:
+                raise ExtractionError("the Identify response holds no Identify element")
+            state = {"response_date": response.response_date,
+                     "granularity": dates.granularity_of(info.get("granularity")),
+                     "earliest": info.get("earliest"),
+                     "deleted_record": info.get("deleted_record")}
+            return OaiStep("identify", skip=True, state=state, identify=info)
+        return self._list_step(response, state)
+
+    def _list_step(self, response: OaiResponse, state: dict[str, Any]) -> OaiStep:
+        step = OaiStep("list", state=state, token=response.token,
+                       problems=list(response.problems), cleaned=response.cleaned)
+        stamps = []
+        for raw in response.records:
+            stamps.append(raw.datestamp)
+            if raw.deleted:
+                step.withdrawn.append(raw.identifier)
+                continue
+            try:
+                fields = to_fields(raw, endpoint=self.endpoint, prefix=self.metadata_prefix)
+            except Exception as exc:  # noqa: BLE001 - one unreadable record, not the page
+                step.problems.append((raw.identifier, f"record not mapped: "
+                                      f"{type(exc).__name__}: {exc}"[:500], raw.xml))
+                continue
+            fields["_raw"] = raw.xml
+            step.records.append(fields)
+        step.count = len(response.records)
+        parsed = [dates.parse(s) for s in stamps]
+        if parsed:
+            step.first_stamp, step.last_stamp = stamps[0], stamps[0]
+            for text in stamps[1:]:
+                step.last_stamp = _later(step.last_stamp, text)
+            known = [p for p in parsed if p is not None]
+            step.in_order = len(known) == len(parsed) and known == sorted(known)
+            step.first_stamp = stamps[0]
+        step.digest = _hash("\n".join(r.identifier for r in response.records))
+        if not step.records and not step.withdrawn:  # nothing readable: on to the next page
+            step.skip = True
+        return step
+
+    def next_cursor(self, cursor: Cursor, step: Any) -> Cursor | None:
+        kind = getattr(step, "kind", "list")
+        if kind == "identify":
+            info = step.state or {}
+            granularity = info.get("granularity") or dates.DAY
+            end = info.get("response_date")
+            if cursor.get("since"):
+                since = dates.parse(cursor["since"])
+                return self._first_window(self._since(since, granularity), granularity,
+                                          self._first_set(), end, 0)
+            earliest = dates.parse(info.get("earliest"))
+            origin = dates.fmt(earliest, granularity) if earliest else None
+            return self._first_window(origin, granularity, self._first_set(), end,
+                                      self._plan_span(origin, end, granularity))
+        if kind == "truncated":
+            if cursor.get("retries", 0) >= self.max_retries:
+                raise ExtractionError(f"the repository's response was cut off "
+                                      f"{cursor.get('retries', 0) + 1} times")
+            return dict(cursor, retries=cursor.get("retries", 0) + 1)
+        if kind == "bad_token":
+            return self._restart(cursor)
+        if kind == "no_records":
+            return self._next_window(cursor)
+        # a page of the list
+        token = step.token
+        if step.count and step.digest and step.digest == cursor.get("digest"):
+            raise ExtractionError("the repository answered a resumption token with the same "
+                                  "records as the page before it (a token loop)")
+        if not token:
+            return self._next_window(dict(cursor, records=cursor.get("records", 0) + step.count))
+        recent = list(cursor.get("recent") or [])
+        if token == cursor.get("token") or _hash(token) in recent:
+            raise ExtractionError(f"the repository repeated the resumption token {token!r} "
+                                  "(a token loop)")
+        if cursor.get("pages", 0) + 1 >= self.max_pages:
+            raise ExtractionError(f"the list never ends: {self.max_pages} pages in one window")
+        last = cursor.get("last")
+        ordered = bool(cursor.get("ordered", True)) and step.in_order \
+            and _not_before(step.first_stamp, last)
+        return dict(cursor, token=token, last=_later(last, step.last_stamp), ordered=ordered,
+                    pages=cursor.get("pages", 0) + 1,
+                    records=cursor.get("records", 0) + step.count,
+                    recent=[*recent, _hash(token)][-16:], digest=step.digest, retries=0)
+
+    def _restart(self, cursor: dict[str, Any]) -> dict[str, Any]:
+        """The repository refused the window's token: the window again, from the last
+        datestamp its records showed (they came in datestamp order), else from its start."""
+        if not cursor.get("token"):
+            raise ExtractionError("the repository answered badResumptionToken to a request "
+                                  "without a token")
+        restarts = cursor.get("restarts", 0) + 1
+        if restarts > self.max_retries:
+            raise ExtractionError(f"the repository refused this window's resumption token "
+                                  f"{restarts} times")
+        granularity = cursor.get("g") or dates.DAY
+        start = cursor.get("start")
+        last = dates.parse(cursor.get("last"))
+        if cursor.get("ordered") and last is not None:
+            start = dates.fmt(dates.floor(last, granularity), granularity)
+        return dict(cursor, token=None, **{"from": start}, pages=0, recent=[], digest="",
+                    restarts=restarts, retries=0)
+
+    def _next_window(self, cursor: dict[str, Any]) -> dict[str, Any] | None:
+        granularity = cursor.get("g") or dates.DAY
+        until = dates.parse(cursor.get("until"))
+        if until is None:  # the set's last window: on to the next set
+            more, spec = self._next_set(cursor.get("set"))
+            if not more:
+                return None
+            span = cursor.get("first_span", cursor.get("span", 0)) if cursor.get("end") else 0
+            first = self._first_window(cursor.get("origin"), granularity, spec,
+                                       cursor.get("end"), int(span or 0))
+            return first
+        span = int(cursor.get("span") or 0)
+        unit = int(dates.granule(granularity).total_seconds())
+        if not cursor.get("records"):
+            span *= 2
+        elif cursor["records"] > self.window_records:
+            span = max(unit, (span // 2) // unit * unit)
+        start = until + dates.granule(granularity)
+        stop = dates.parse(cursor.get("end"))
+        following = start + timedelta(seconds=span) - dates.granule(granularity)
+        open_ended = stop is None or following >= stop
+        nxt = self._window_cursor(dates.fmt(start, granularity), granularity, cursor.get("set"),
+                                  None if open_ended else dates.fmt(following, granularity),
+                                  cursor.get("end"), span, cursor.get("origin"))
+        nxt["first_span"] = cursor.get("first_span", cursor.get("span"))
+        return nxt
+
+    # --- single records -----------------------------------------------------------------
+    def parse_document(self, body: bytes, url: str, **options: Any) -> dict[str, Any]:
+        """A GetRecord response's record (a retried record, `harvester extract`)."""
+        try:
+            response = read(body)
+        except ValueError as exc:
+            raise NotADocument(f"not an OAI-PMH response ({exc})") from None
+        if response.error_code:
+            raise NotADocument(f"OAI-PMH error {response.error_code}: {response.error_text}")
+        if response.problems:
+            raise ExtractionError(response.problems[0][1])
+        if not response.records:
+            raise NotADocument("the response holds no record")
+        raw = response.records[0]
+        if raw.deleted:
+            raise NotADocument(f"record {raw.identifier} is deleted")
+        return to_fields(raw, endpoint=self.endpoint, prefix=self.metadata_prefix)
+
+    def is_challenge(self, body: bytes) -> bool:
+        return False
