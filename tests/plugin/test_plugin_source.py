@@ -165,3 +165,22 @@ def test_redis_workers_share_the_crawl(tmp_path: Path, redis_url: str) -> None:
     reports = [json.loads(p.read_text()) for p in (shared / "runs" / "townminutes").glob("*.json")]
     assert len(reports) == 2 and sum(r["counts"]["new"] for r in reports) == 14
 
+
+
+def test_check_and_extract_know_the_plugin(tmp_path: Path) -> None:
+    site = TownMinutesSite.of(6)
+    with serve(site) as base:
+        run = cli("check", "townminutes", "--base-url", base, "--json", "-s", "DOWNLOAD_DELAY=0")
+        assert run.returncode == 0, run.stderr
+        result = json.loads(run.stdout)
+        assert result["listing"]["links_found"] == 4
+        assert result["listing"]["next_page"] == f"{base}/minutes?after=Mw=="
+        assert result["document"]["record"]["agenda_items"] == ["Item 1 of meeting 6",
+                                                                "Item 2 of meeting 6"]
+    page = tmp_path / "m.html"
+    page.write_bytes(Minute(9).html())
+    run = cli("extract", "--site", "townminutes", "--url", "https://minutes.example.org/m/x",
+              str(page))
+    assert run.returncode == 0, run.stderr
+    record = json.loads(run.stdout)
+    assert record["record_id"] == Minute(9).ref and record["site"] == "townminutes"
