@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Container engine for the container tests (tests marked `container`): Docker from Debian's
-# packages, debootstrap (the image's local base) and docker-compose (compose file checks).
+# packages, debootstrap (the image's local base), docker-compose (compose file checks) and
+# promtool (alert rules checks).
 # dockerd runs with --iptables=false --bridge=none: it leaves the host's firewall and
 # interfaces alone; containers and builds use --network host. Idempotent; needs root.
 set -euo pipefail
@@ -12,10 +13,21 @@ missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
-if [ "${#missing[@]}" -gt 0 ]; then
+if [ "${#missing[@]}" -gt 0 ] || ! command -v promtool >/dev/null 2>&1; then
   apt-get update -qq
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
+fi
+# promtool (checks and unit-tests deploy/prometheus/alerts.yml, lints the metrics textfile):
+# taken out of Debian's prometheus package, without installing the server as a service
+if ! command -v promtool >/dev/null 2>&1; then
+  tmp=$(mktemp -d) && chmod 755 "$tmp"  # readable by apt's _apt user
+  (cd "$tmp" && apt-get download -qq prometheus >/dev/null)
+  dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/root"
+  install -m 0755 "$tmp/root/usr/bin/promtool" /usr/local/bin/promtool
+  rm -rf "$tmp"
 fi
 if docker info >/dev/null 2>&1; then
   exit 0
