@@ -23,6 +23,7 @@ texts, people are [] and uploaded is null: OAI-PMH has no such parts.
 from __future__ import annotations
 
 import re
+from copy import deepcopy
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -41,6 +42,13 @@ RECORD_FIELDS: dict[str, dict[str, Any]] = {
     "oai_identifiers": {"$ref": "#/$defs/strings"},
     "oai_metadata": {"type": "object", "additionalProperties": {"type": "string"}},
 }
+
+
+def _own_xml(element: Any) -> str:
+    """The element as XML text with only the namespaces it uses (not the envelope's)."""
+    copy = deepcopy(element)
+    etree.cleanup_namespaces(copy)
+    return str(etree.tostring(copy, encoding="unicode"))
 
 
 def get_record_url(endpoint: str, identifier: str, prefix: str) -> str:
@@ -87,8 +95,7 @@ def to_fields(raw: RawRecord, *, endpoint: str, prefix: str) -> dict[str, Any]:
     """The record fields of one (not deleted) OAI-PMH record."""
     metadata = raw.metadata
     host = (urlsplit(endpoint).hostname or "").lower()
-    is_dc = metadata is not None and metadata.find(f".//{{{DC}}}title") is not None \
-        or prefix == "oai_dc"
+    is_dc = prefix == "oai_dc" or metadata.find(f".//{{{DC}}}title") is not None
     identifiers = _values(metadata, "identifier")
     links = [u for u in identifiers if urlsplit(u).scheme in ("http", "https")
              and " " not in u]
@@ -123,5 +130,5 @@ def to_fields(raw: RawRecord, *, endpoint: str, prefix: str) -> dict[str, Any]:
         "oai_datestamp": raw.datestamp or "unknown",
         "oai_sets": raw.sets,
         "oai_identifiers": identifiers,
-        "oai_metadata": {prefix: etree.tostring(metadata, encoding="unicode")},
+        "oai_metadata": {prefix: _own_xml(metadata)},
     }

@@ -1,0 +1,114 @@
+"""Real harvests of the look-alike repository through `harvester harvest oai`: backfill,
+incremental (only the changes; an idle run is one list request), deleted records, dedup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import feed, harvest, records, reports, snapshot
+from oai_lookalike import LookalikeServer, Repository
+
+
+def test_backfill_stores_every_record_mapped_with_its_raw_metadata_and_files(
+        tmp_path: Path, repo: Repository, server: LookalikeServer) -> None:
+    ids = repo.add(35, file=True, sets=["coll:a"])
+    run = harvest(server.url, str(tmp_path), "-s", "HARVESTER_OAI_WINDOWS=4")
+    assert run.code == 0, run.stderr[-3000:]
+    got = records(tmp_path)
+    assert sorted(got) == sorted(ids)
+    one = got[ids[0]]
+    assert one["site"] == "look" and one["title"] == "Record 1"
+    assert one["url"].endswith("/item/1") and one["date"] == "1950-07-01"
+    assert one["authors"] == ["Archivist, A."] and one["subjects"] == ["History"]
+    assert one["languages"] == ["en"] and one["rights"] == "Public domain"
+    assert one["type"] == "Text" and one["summary"] == "A document."
+    assert one["oai_sets"] == ["coll:a"] and one["oai_datestamp"] == "2024-03-01T12:00:00Z"
+    assert one["oai_metadata"]["oai_dc"].startswith("<oai_dc:dc")
+    assert "<dc:title>Record 1</dc:title>" in one["oai_metadata"]["oai_dc"]
+    [pdf] = one["files"]
+    assert pdf["url"].endswith("/files/1.pdf") and pdf["size"] and pdf["key"]
+    assert (tmp_path / pdf["key"]).read_bytes().startswith(b"%PDF")
+    # Identify first; windows never finer than the granularity; every window chained
+    assert repo.requests[0] == {"verb": "Identify"}
+    assert all("T" in r["from"] for r in repo.list_requests if "from" in r)
+    report = reports(tmp_path)[-1]
+    assert report["counts"]["new"] == 35 and report["mode"] == "backfill"
+    assert len(feed(tmp_path, report["run_id"])) == 35
+
+
+def test_day_granularity_windows_are_days(tmp_path: Path) -> None:
+    repo = Repository(granularity="day", page_size=7)
+    repo.add(20, spread=3 * 3600)  # 20 records over 2.5 days
+    with LookalikeServer(repo) as server:
+        run = harvest(server.url, str(tmp_path), "-s", "HARVESTER_OAI_WINDOWS=3")
+        assert run.code == 0, run.stderr[-3000:]
+    assert len(records(tmp_path)) == 20
+    for request in repo.list_requests:
+        for name in ("from", "until"):
+            if name in request:
+                assert len(request[name]) == 10, request  # YYYY-MM-DD, never finer
+
+
+def test_incremental_picks_up_new_edited_and_deleted_records_only(
+        tmp_path: Path, repo: Repository, server: LookalikeServer) -> None:
+    ids = repo.add(30)
+    assert harvest(server.url, str(tmp_path)).code == 0
+    repo.tick(3600)
+    # idle: one list request (no Identify), noRecordsMatch is success, nothing written
+    before = snapshot(tmp_path, "records")
+    repo.requests.clear()
+    idle = harvest(server.url, str(tmp_path))
+    assert idle.code == 0, idle.stderr[-3000:]
+    assert [r["verb"] for r in repo.requests] == ["ListRecords"]
+    assert snapshot(tmp_path, "records") == before
+    # 4 new, 2 edited, 3 deleted
+    new = repo.add(4)
+    repo.edit(ids[3], "Record 4, revised")
+    repo.edit(ids[7], "Record 8, revised")
+    for rid in ids[10:13]:
+        repo.delete(rid)
+    repo.requests.clear()
+    run = harvest(server.url, str(tmp_path))
+    assert run.code == 0, run.stderr[-3000:]
+    assert [r["verb"] for r in repo.requests] == ["ListRecords"]  # 9 changes: one page
+    got = records(tmp_path)
+    assert sorted(got) == sorted(ids + new)
+    assert got[ids[3]]["title"] == "Record 4, revised"
+    assert {rid for rid, r in got.items() if r["status"] == "withdrawn"} == set(ids[10:13])
+    assert got[ids[10]]["title"] == "Record 11"  # content kept
+    lines = feed(tmp_path, reports(tmp_path)[-1]["run_id"])
+    changes = sorted((line["change"], line["record_id"]) for line in lines)
+    assert changes == sorted([("new", r) for r in new] + [("changed", ids[3]), ("changed", ids[7])]
+                             + [("withdrawn", r) for r in ids[10:13]])
+    untouched = [rid for rid in ids if rid not in (ids[3], ids[7], *ids[10:13])]
+    after = snapshot(tmp_path, "records")
+    for rid in untouched:
+        key = next(k for k in before if k.endswith(rid.rsplit(":", 1)[1].replace("/", "!2F")
+                                                   + ".json"))
+        assert after[key] == before[key], rid  # no other record rewritten
+
+
+def test_a_second_backfill_rewrites_nothing(tmp_path: Path, repo: Repository,
+                                            server: LookalikeServer) -> None:
+    repo.add(25)
+    assert harvest(server.url, str(tmp_path), "--mode", "backfill").code == 0
+    before = snapshot(tmp_path, "records")
+    again = harvest(server.url, str(tmp_path), "--mode", "backfill")
+    assert again.code == 0, again.stderr[-3000:]
+    assert snapshot(tmp_path, "records") == before
+    assert feed(tmp_path, reports(tmp_path)[-1]["run_id"]) == []
+
+
+def test_one_set_holds_exactly_that_set(tmp_path: Path, repo: Repository,
+                                        server: LookalikeServer) -> None:
+    a = repo.add(12, sets=["coll:a"])
+    b = repo.add(9, sets=["coll:b"])
+    repo.add(5, sets=["other"])
+    run = harvest(server.url, str(tmp_path), "--set", "coll:b")
+    assert run.code == 0, run.stderr[-3000:]
+    assert sorted(records(tmp_path)) == sorted(b)
+    # hierarchical: coll holds coll:a and coll:b; two sets asked: both, once each
+    both = tmp_path / "both"
+    run = harvest(server.url, str(both), "--set", "coll", "--set", "other")
+    assert run.code == 0, run.stderr[-3000:]
+    assert len(records(both)) == 26 and set(a + b) <= set(records(both))
