@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         ("memory", ["bench/memory.py"] + ([] if args.full else ["--quick"])),
         ("requests", ["bench/request_counts.py"]),
         ("page_cost", ["bench/page_cost.py"]),
+        ("oai_provider", ["bench/oai_provider.py"] + ([] if args.full else ["--s3-records", "5000"])),
     ]
     started = time.perf_counter()
     codes = {}

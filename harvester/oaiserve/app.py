@@ -103,6 +103,9 @@ class OaiApp:
         self.reader = reader or IndexReader(store, ttl=self.settings.index_ttl)
         self.metrics = metrics or Metrics()
         self.pool = ThreadPoolExecutor(16, thread_name_prefix="oai-read")
+        # a page's records are read 16 at a time from a remote store (each GET is a round
+        # trip), one after the other from a local one (threads only cost there)
+        self.parallel_reads = str(getattr(store, "uri", "")).startswith("s3://")
         self.verbs: dict[str, Callable[[Manifest | None, dict[str, str], str], list[Any]]] = {
             "Identify": self.identify, "ListMetadataFormats": self.list_metadata_formats,
             "ListSets": self.list_sets, "GetRecord": self.get_record,
@@ -358,8 +361,8 @@ class OaiApp:
             node.extend(self._header(e) for e in page)
         else:
             live = [e for e in page if not e.deleted]
-            records = dict(zip((e.key for e in live), self.pool.map(self._read, live),
-                               strict=True))
+            read = self.pool.map(self._read, live) if self.parallel_reads else map(self._read, live)
+            records = dict(zip((e.key for e in live), read, strict=True))
             for entry in page:
                 item = self._record(entry, records.get(entry.key), query.prefix)
                 if item is not None:

@@ -215,7 +215,7 @@ def _commit(store: Any, old: Manifest | None, new: Manifest) -> bool:
 def _names(metas: Iterable[tuple[str, RecordMeta]], manifest: Manifest) -> None:
     for site, meta in metas:
         manifest.set_names.setdefault(site, archive_of(site)[0])
-        if meta.type:
+        if meta.type and meta.type_name:
             manifest.set_names.setdefault(f"{site}:{meta.type}", meta.type_name)
         for prefix, namespace, schema in meta.formats:
             manifest.formats.setdefault(prefix, {"namespace": namespace, "schema": schema})
