@@ -68,6 +68,8 @@ class Repository:
         self.lock = threading.Lock()
         self.base_url = ""
         self.files_served = 0
+        self.encoding = "utf-8"  # the bytes' own encoding (the declaration always says UTF-8)
+        self.expire_after: int | None = None  # tokens expire when this many lists were asked
 
     # --- the tests' handles -----------------------------------------------------------
     def tick(self, seconds: float = 1) -> None:
@@ -123,6 +125,10 @@ class Repository:
             if self.forbidden:
                 return 403, {}, b"Forbidden"
             verb = params.get("verb", "")
+            if verb == "ListRecords" and self.expire_after is not None \
+                    and len(self.list_requests) > self.expire_after:
+                self.expire_after = None
+                self.expire_tokens()
             for fault in list(self.faults):
                 if fault.verb == verb:
                     self.faults.remove(fault)
@@ -140,7 +146,7 @@ class Repository:
                 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
                 f"<responseDate>{self.now.strftime(SEC_FMT)}</responseDate>"
                 f"<request{attrs}>{escape(self.base_url)}</request>{inner}</OAI-PMH>")
-        return text.encode("utf-8")
+        return text.encode(self.encoding, errors="xmlcharrefreplace")
 
     def _error(self, params: dict[str, str], code: str, text: str = "") -> bytes:
         return self._envelope(params, f'<error code="{code}">{escape(text)}</error>')

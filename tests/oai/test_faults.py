@@ -1,0 +1,109 @@
+"""The faults real repositories have, survived through the real CLI: busy answers with
+Retry-After (seconds and HTTP dates), truncated responses, characters XML 1.0 forbids, a
+wrong encoding, a broken record (quarantined, the rest of its page stored), an expired
+token (costs at most the rest of its window), a looping token and a 403 (the walk stops
+with a clear reason, exit 6)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import harvest, records, reports
+from oai_lookalike import LookalikeServer, Repository, http_date_in
+
+
+def test_busy_answers_are_waited_out(tmp_path: Path, repo: Repository,
+                                     server: LookalikeServer) -> None:
+    repo.add(25)
+    repo.fail_next(1, 503, http_date_in(1), verb="Identify")  # an HTTP date (Sickle crashes)
+    repo.fail_next(1, 429, "1")
+    repo.fail_next(1, 503, None)
+    run = harvest(server.url, str(tmp_path), "-s", "HARVESTER_OAI_WINDOWS=2")
+    assert run.code == 0, run.stderr[-3000:]
+    assert len(records(tmp_path)) == 25
+    stats = reports(tmp_path)[-1]["stats"]
+    assert stats["retry/retry_after"] == 2
+    assert reports(tmp_path)[-1]["requests"]["retries"] == 3
+
+
+def test_a_truncated_response_is_fetched_again(tmp_path: Path, repo: Repository,
+                                               server: LookalikeServer) -> None:
+    ids = repo.add(25)
+    repo.truncate_next()
+    run = harvest(server.url, str(tmp_path), "-s", "HARVESTER_OAI_WINDOWS=1")
+    assert run.code == 0, run.stderr[-3000:]
+    assert sorted(records(tmp_path)) == sorted(ids)
+    assert len(repo.list_requests) == 3 + 1  # 3 pages, the cut one twice
+
+
+def test_forbidden_characters_and_a_wrong_encoding_are_survived(tmp_path: Path) -> None:
+    repo = Repository(page_size=10)
+    repo.encoding = "latin-1"  # declared UTF-8
+    ids = repo.add(12, description="Bad\x01 chars\x0b here, Zürich",
+                   extra_xml="<dc:coverage>Ber&#x0B;lin&#1;</dc:coverage>")
+    with LookalikeServer(repo) as server:
+        run = harvest(server.url, str(tmp_path))
+    assert run.code == 0, run.stderr[-3000:]
+    got = records(tmp_path)
+    assert sorted(got) == sorted(ids)
+    assert got[ids[0]]["summary"] == "Bad chars here, Zürich"
+    assert got[ids[0]]["places"] == ["Berlin"]
+
+
+def test_a_broken_record_is_quarantined_and_the_rest_of_its_page_stored(
+        tmp_path: Path, repo: Repository, server: LookalikeServer) -> None:
+    good = repo.add(4)
+    [bad] = repo.add(1, extra_xml="<dc:subject>unclosed <b>tag</dc:subject>")
+    good += repo.add(5)
+    run = harvest(server.url, str(tmp_path))
+    assert run.code == 0, run.stderr[-3000:]
+    assert sorted(records(tmp_path)) == sorted(good)
+    notes = [json.loads(p.read_text()) for p in (tmp_path / "quarantine" / "look").rglob("*.json")]
+    assert [n["url"] for n in notes] == [bad]
+    raw = [p.read_bytes() for p in (tmp_path / "quarantine" / "look").rglob("*")
+           if p.suffix != ".json" and p.is_file()]
+    assert any(b"unclosed <b>tag" in body for body in raw)
+    assert reports(tmp_path)[-1]["counts"]["quarantined"] == 1
+
+
+def test_an_expired_token_costs_at_most_the_rest_of_its_window(tmp_path: Path) -> None:
+    repo = Repository(page_size=5)
+    ids = repo.add(40)
+    with LookalikeServer(repo) as server:
+        clean = tmp_path / "clean"
+        assert harvest(server.url, str(clean), "-s", "HARVESTER_OAI_WINDOWS=2").code == 0
+        baseline = len(repo.list_requests)
+        repo.requests.clear()
+        repo.expire_after = 2  # the third list request finds every token refused
+        run = harvest(server.url, str(tmp_path), "-s", "HARVESTER_OAI_WINDOWS=2")
+    assert run.code == 0, run.stderr[-3000:]
+    assert sorted(records(tmp_path)) == sorted(ids)
+    lists = repo.list_requests
+    restart = lists[3]
+    assert "resumptionToken" in lists[2] and "resumptionToken" not in restart
+    # restarted from the last datestamp seen (the 10th record's), not the window's start
+    assert restart["from"] == repo.fmt(repo.items[ids[9]].datestamp)
+    assert restart["from"] > lists[0]["from"]
+    assert len(lists) <= baseline + 1 + 4  # the refused request, at most the window's pages
+
+
+def test_a_looping_token_stops_the_walk_with_a_reason(tmp_path: Path, repo: Repository,
+                                                      server: LookalikeServer) -> None:
+    repo.add(25)
+    repo.loop_token = True
+    run = harvest(server.url, str(tmp_path), "-s", "HARVESTER_OAI_WINDOWS=1")
+    assert run.code == 6, run.stderr[-3000:]
+    assert "token loop" in run.last_line()
+    assert len(repo.list_requests) <= 3
+    assert len(records(tmp_path)) == 10  # the first page is stored
+
+
+def test_forbidden_stops_the_source_with_a_clear_message(tmp_path: Path, repo: Repository,
+                                                         server: LookalikeServer) -> None:
+    repo.add(5)
+    repo.forbidden = True
+    run = harvest(server.url, str(tmp_path))
+    assert run.code == 6, run.stderr[-3000:]
+    assert "HTTP 403" in run.last_line()
+    assert len(repo.requests) <= 2  # Identify once (robots.txt aside): a 403 is not retried
