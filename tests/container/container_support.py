@@ -4,6 +4,7 @@ deploy/docker/build-local.sh, and containers run on the host network."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import uuid
@@ -13,7 +14,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 BUILD_LOCAL = REPO / "deploy" / "docker" / "build-local.sh"
 IMAGE_TAG = "archive-harvester:test"
-BASE_TAG = "archive-harvester-base:bookworm"
+BASE_TAG = os.environ.get("BASE_TAG", "archive-harvester-base:bookworm")  # as build-local.sh
 # image sizes measured by the session, printed in pytest's terminal summary
 SIZES: dict[str, int] = {}
 
