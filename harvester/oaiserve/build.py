@@ -229,7 +229,8 @@ def update_index(store: Any, site: str, *, known: dict[str, RecordMeta] | None =
     for _ in range(ATTEMPTS):
         old = load_latest_manifest(store)
         if old is None:
-            return build_index(store, segment_size=segment_size, threads=threads)
+            return build_index(store, segment_size=segment_size, threads=threads,
+                               known={site: known})
         indexed = _read_feeds(store, old.feeds.get(site))
         pending = [r for r in feed_run_ids(store, site) if r not in indexed]
         if not pending:
@@ -297,10 +298,14 @@ def update_index(store: Any, site: str, *, known: dict[str, RecordMeta] | None =
     raise RuntimeError(f"OAI index: gave up after {ATTEMPTS} tries (other writers kept winning)")
 
 
-def build_index(store: Any, *, segment_size: int = 1000, threads: int = 16) -> UpdateResult:
-    """The whole index from the store's records and changes feeds, as a new lineage."""
+def build_index(store: Any, *, segment_size: int = 1000, threads: int = 16,
+                known: dict[str, dict[str, RecordMeta]] | None = None) -> UpdateResult:
+    """The whole index from the store's records and changes feeds, as a new lineage.
+    `known`: site -> record id -> what a run just stored holds (those records are not read
+    again: the first run into a store indexes what it stored without reading it back)."""
     from harvester.commands.status import sites_in
 
+    known = known or {}
     for _ in range(ATTEMPTS):
         old = load_latest_manifest(store)
         writer = _Writer(store)
@@ -312,20 +317,29 @@ def build_index(store: Any, *, segment_size: int = 1000, threads: int = 16) -> U
         for site in sites_in(store):
             runs = list(feed_run_ids(store, site))
             lines = latest_lines(store, site, runs)
+            mine = known.get(site, {})
             ids = list(record_ids(store, site))
+            unknown = [rid for rid in ids if not (rid in mine and rid in lines)]
             with ThreadPoolExecutor(max(1, threads)) as pool:
-                records = pool.map(_read_record, repeat(store), repeat(site), ids)
+                records = dict(zip(unknown, pool.map(_read_record, repeat(store), repeat(site),
+                                                     unknown), strict=True))
+                read += len(unknown)
                 site_buckets: dict[str, dict[str, Any]] = {}
-                for rid, record in zip(ids, records, strict=True):
-                    read += 1
-                    if record is None:
-                        continue
-                    gone = record.get("status") == "withdrawn"
-                    stamp = lines[rid][0] if rid in lines else seconds(
-                        record.get("withdrawn_at") if gone else record.get("harvested_at"))
-                    if stamp is None:
-                        continue
-                    meta = record_meta(record)
+                for rid in ids:
+                    stamp: str | None
+                    if rid not in records:  # stored by this run: its feed line says when
+                        stamp, gone = lines[rid]
+                        meta = mine[rid]
+                    else:
+                        record = records.pop(rid)
+                        if record is None:
+                            continue
+                        gone = record.get("status") == "withdrawn"
+                        stamp = lines[rid][0] if rid in lines else seconds(
+                            record.get("withdrawn_at") if gone else record.get("harvested_at"))
+                        if stamp is None:
+                            continue
+                        meta = record_meta(record)
                     entry = Entry(stamp, site, rid, gone, meta.type, meta.prefixes)
                     entries.append(entry)
                     metas.append((site, meta))

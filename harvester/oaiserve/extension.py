@@ -27,6 +27,7 @@ class OaiIndexUpdater:
         self.crawler = crawler
         self.segment_size = segment_size
         self.known: dict[str, RecordMeta] = {}
+        self._shared: dict[RecordMeta, RecordMeta] = {}  # one object per distinct value
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> OaiIndexUpdater:
@@ -39,7 +40,8 @@ class OaiIndexUpdater:
 
     def item_scraped(self, item: Any, **kwargs: Any) -> None:
         if isinstance(item, DocumentItem) and item.status in {"new", "changed", "restored"}:
-            self.known[item.record["record_id"]] = record_meta(item.record)
+            meta = record_meta(item.record)
+            self.known[item.record["record_id"]] = self._shared.setdefault(meta, meta)
 
     async def report_written(self, report: dict[str, Any], ctx: Any, **kwargs: Any) -> None:
         stats = self.crawler.stats
@@ -52,7 +54,7 @@ class OaiIndexUpdater:
             stats.inc_value("oai_index/failed")
             return
         finally:
-            self.known = {}
+            self.known, self._shared = {}, {}
         if result is not None:
             stats.set_value("oai_index/generation", result.generation)
             stats.set_value("oai_index/entries_changed", result.entries_changed)

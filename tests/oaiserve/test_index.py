@@ -149,3 +149,21 @@ def test_ids_with_colons_and_raw_formats(tmp_path: Path) -> None:
     assert manifest.prefixes()["marcxml"]["schema"].endswith("MARC21slim.xsd")
     assert [e.record_id for e in reader.select(manifest, Query("marcxml"), None, 10)] == \
         ["oai:example.org:1/a"]
+
+
+def test_the_first_run_into_a_store_indexes_what_it_stored_without_reading_it_back(
+        tmp_path: Path) -> None:
+    from harvester.oaiserve.build import record_meta
+
+    store = open_store(str(tmp_path / "s"))
+    older = [record("wilson", f"o{i}", _stamp(1, i)) for i in range(3)]  # before the index
+    put_run(store, "wilson", _run(1), older)
+    mine = [record("wilson", f"m{i}", _stamp(2, i), type_="Memo") for i in range(5)]
+    put_run(store, "wilson", _run(2), mine)
+    known = {r["record_id"]: record_meta(r) for r in mine}
+    result = update_index(store, "wilson", known=known)
+    assert result is not None and result.rebuilt and result.records_read == 3  # the older only
+    kept = _listed(store)
+    rebuilt = open_store(str(tmp_path / "s"))
+    build_index(rebuilt)
+    assert _listed(rebuilt) == kept and len(kept) == 8
