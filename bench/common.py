@@ -53,6 +53,7 @@ class Child:
     stdout: str
     stderr: str
     children_uss_mb: float = 0.0  # the part of peak_rss_mb that its children add
+    cpu_seconds: float = 0.0  # user + system CPU of the process and its reaped children
 
 
 def _descendants(pid: int) -> list[int]:
@@ -117,7 +118,7 @@ def run_child(cmd: list[str], env: dict[str, str] | None = None, timeout: float 
         children_mb = children_peak_kb / 1024
         return Child(seconds, usage.ru_maxrss / 1024 + children_mb, proc.returncode,
                      out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
-                     children_mb)
+                     children_mb, usage.ru_utime + usage.ru_stime)
 
 
 def harvest_cmd(store: str, base_url: str, *extra: str) -> list[str]:
@@ -178,6 +179,23 @@ def moto_server() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextmanager
+def ceph_server() -> Iterator[str]:
+    """A throwaway Ceph RGW on loopback (tests/services/ceph_rgw.py), its user holding the
+    FAKE_AWS credentials; yields the endpoint URL."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from services.ceph_rgw import CephRGW
+
+    with CephRGW.start(access_key=FAKE_AWS["AWS_ACCESS_KEY_ID"],
+                       secret_key=FAKE_AWS["AWS_SECRET_ACCESS_KEY"]) as rgw:
+        yield rgw.endpoint_url
+
+
+def s3_server(kind: str) -> Any:
+    """The S3 server of a benchmark: "ceph" (Ceph RGW, the default) or "moto"."""
+    return moto_server() if kind == "moto" else ceph_server()
 
 
 def create_bucket(endpoint: str, name: str) -> None:

@@ -171,6 +171,7 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+_BOM_STARTS = tuple(bom for bom, _ in _BOMS)
 _META_CHARSET = re.compile(
     rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]{1,40})""", re.IGNORECASE
 )
@@ -219,6 +220,21 @@ def decode_body(body: bytes, declared: str | None = None) -> str:
     except UnicodeDecodeError:
         pass
     return _detect(body).replace("\x00", "")
+
+
+def utf8_text(body: bytes, declared: str | None = None) -> str | None:
+    """decode_body's text when it reads the body as strict UTF-8 with nothing removed (no
+    BOM, no NUL): then the body itself is that text's UTF-8, and a parser can take the bytes
+    as they came. None otherwise (call decode_body)."""
+    if body.startswith(_BOM_STARTS) or b"\x00" in body:
+        return None
+    charset = _codec(declared) or declared_charset(body)
+    if charset and charset != "utf-8" and (body.isascii() or not _single_byte(charset)):
+        return None  # decode_body reads it with the declared charset
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _single_byte(codec: str) -> bool:

@@ -14,21 +14,24 @@ from harvester.exceptions import HarvesterError
 COMMANDS = ("harvest", "extract", "export", "demo", "status", "verify", "check", "serve")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every sub-command, or of `only` that one (its module alone is imported:
+    `harvester extract` starts without the crawler's modules)."""
     parser = argparse.ArgumentParser(
         prog="harvester",
         description="Harvest digital archives of historical documents into S3 or a local directory.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
+    for name in (only,) if only in COMMANDS else COMMANDS:
         module = importlib.import_module(f"harvester.commands.{name}")
         module.add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args) or 0)

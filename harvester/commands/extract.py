@@ -6,14 +6,16 @@ import argparse
 import datetime as dt
 import json
 import sys
-import urllib.request
-from email.message import Message
+import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harvester.exceptions import ConfigError, HarvesterError
 from harvester.record import finalize
 from harvester.sites import Site, get_site
+
+if TYPE_CHECKING:
+    from email.message import Message
 
 FETCH_TIMEOUT = 60  # seconds per URL
 MAX_FILE_BYTES = 64 * 1024 * 1024  # larger inputs are refused, not read
@@ -74,6 +76,8 @@ def extract_one(site: Site, item: str, given_url: str | None) -> dict[str, Any]:
 def fetch(url: str) -> tuple[bytes, str, str | None]:
     """Body, final URL and declared charset of a fetched page (used by people, not by tests
     beyond a loopback server)."""
+    import urllib.request  # only for URLs: saved pages start faster without it
+
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:  # noqa: S310
         body = response.read(MAX_FILE_BYTES + 1)
@@ -81,5 +85,13 @@ def fetch(url: str) -> tuple[bytes, str, str | None]:
         return body[:MAX_FILE_BYTES], response.geturl(), headers.get_content_charset()
 
 
+_now: tuple[int, str] = (-1, "")
+
+
 def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The current UTC second, formatted once per second (inputs come hundreds a second)."""
+    global _now
+    second = int(time.time())
+    if second != _now[0]:
+        _now = (second, dt.datetime.fromtimestamp(second, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return _now[1]

@@ -55,9 +55,11 @@ def _parser() -> etree.HTMLParser:
     return etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True)
 
 
-def parse_html(text: str) -> etree._Element | None:
-    """The page's root element, or None when the text holds no HTML at all."""
-    data = text.encode("utf-8", errors="replace")
+def parse_html(text: str, data: bytes | None = None) -> etree._Element | None:
+    """The page's root element, or None when the text holds no HTML at all. `data`: the
+    text's UTF-8 when the caller has it already (the body as fetched)."""
+    if data is None:
+        data = text.encode("utf-8", errors="replace")
     parser = _parser()
     root = etree.fromstring(data, parser)
     if any(entry.type_name == "ERR_RESOURCE_LIMIT" for entry in parser.error_log):

@@ -26,6 +26,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _BINARY_MAGIC = (b"%PDF-", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x7fELF")
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
 _UNSAFE_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd\u200b-\u200d\ufeff]")
+_RIGHTS_FIRST = {c for p in S.RIGHTS_PREFIXES for c in (p[0], p[0].upper())}
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 
 
@@ -66,8 +67,11 @@ def parse_document(
     if isinstance(body, str):
         body = body.encode("utf-8")
     _check_bytes(body)
-    text = cleaners.decode_body(body, encoding)
-    root = parse_html(text) if text.strip() else None
+    text = cleaners.utf8_text(body, encoding)
+    data = None if text is None else body  # UTF-8 as it came: parsed without re-encoding
+    if text is None:
+        text = cleaners.decode_body(body, encoding)
+    root = parse_html(text, data) if text and not text.isspace() else None
     if root is None:
         raise NotADocument("empty body (no HTML content)")
     page = WilsonDocumentPage(root, url, prefer_canonical=prefer_canonical)
@@ -88,6 +92,8 @@ def _label(element: etree._Element) -> str:
 
 
 def _is_chrome_line(line: str) -> bool:
+    if len(line) > 80 and line[0] not in _RIGHTS_FIRST:
+        return False  # too long for a chrome line, and no rights statement
     low = line[:80].lower()
     if not low.isascii():
         low = low.translate(_APOSTROPHES)
