@@ -80,6 +80,23 @@ def snapshot(root: Path, under: str) -> dict[str, int]:
             for p in (root / under).rglob("*") if p.is_file()}
 
 
+def _distributed_fixtures() -> Any:
+    """The Redis fixtures of tests/distributed (a real redis-server), shared, not copied."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "distributed" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("oai_distributed_fixtures", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_redis = _distributed_fixtures()
+redis_server = _redis.redis_server
+redis_url = _redis.redis_url
+
+
 @pytest.fixture
 def repo() -> Repository:
     return Repository(page_size=10)

@@ -70,6 +70,8 @@ class Repository:
         self.files_served = 0
         self.encoding = "utf-8"  # the bytes' own encoding (the declaration always says UTF-8)
         self.expire_after: int | None = None  # tokens expire when this many lists were asked
+        self.hold_at: int | None = None  # the list request with this number waits for `release`
+        self.release = threading.Event()
 
     # --- the tests' handles -----------------------------------------------------------
     def tick(self, seconds: float = 1) -> None:
@@ -120,6 +122,11 @@ class Repository:
         return value.strftime(SEC_FMT if self.granularity == "seconds" else DAY_FMT)
 
     def answer(self, params: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        if params.get("verb") == "ListRecords" and self.hold_at is not None \
+                and len(self.list_requests) + 1 >= self.hold_at:
+            self.requests.append(dict(params, held="yes"))
+            self.release.wait(60)
+            return 503, {}, b"held"
         with self.lock:
             self.requests.append(dict(params))
             if self.forbidden:

@@ -42,9 +42,10 @@ from harvester.source import Cursor, ListingRequest, WalkStart
 
 @dataclass(frozen=True)
 class OaiListingRequest(ListingRequest):
-    # OAI-PMH requests may repeat within a run (a truncated page fetched again, a window
-    # restarted): never dropped as duplicates; the source's own checks stop loops.
-    dont_filter: bool = True
+    # A request asked again on purpose (a truncated page fetched again, a window restarted)
+    # is not dropped as a duplicate; any other is (Redis workers share one dupefilter, so
+    # two workers never hold the same token chain).
+    dont_filter: bool = False
 
 
 @dataclass
@@ -200,7 +201,8 @@ class OaiSource:
                 params["from"] = cursor["from"]
             if cursor.get("until"):
                 params["until"] = cursor["until"]
-        return OaiListingRequest(f"{endpoint}?{urlencode(params)}")
+        again = bool(cursor.get("retries") or cursor.get("restarts"))
+        return OaiListingRequest(f"{endpoint}?{urlencode(params)}", dont_filter=again)
 
     def parse_listing(self, body: bytes, url: str) -> OaiStep:
         try:
