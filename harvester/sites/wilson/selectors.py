@@ -22,6 +22,11 @@ def css(selector: str) -> etree.XPath:
 _XML_BLANKS = str.maketrans("\t\n\r", "   ")
 
 
+def with_class(root: etree._Element, token: str) -> list[etree._Element]:
+    """css(".token") evaluated on `root` (descendant-or-self, document order)."""
+    return [el for el in root.iter(etree.Element) if _has_class(el, token)]
+
+
 def _has_class(element: etree._Element, token: str) -> bool:
     """What css(".token") tests: the token among the class words (split as XPath's
     normalize-space does: on space, tab, CR and LF only)."""
@@ -101,7 +106,9 @@ SECTION_HEADING_TAGS = frozenset({"h2", "h3", "h4"})
 PILL_BLOCKS = ("pill-block",)
 BLOCK_LABEL = css("h2, h3, h4, h5, .title")  # the first one with text is the label
 NEXT_SIBLING = etree.XPath("following-sibling::*[1]")
-PILLS = css(".pill")
+def PILLS(container: etree._Element) -> list[etree._Element]:  # noqa: N802 - a selector
+    """css(".pill") in a pill section or an information block."""
+    return with_class(container, "pill")
 
 
 def PILL_NAME(pill: etree._Element) -> list[etree._Element]:  # noqa: N802 - a selector
@@ -137,9 +144,19 @@ PILL_LABELS = {
 
 # --- "Document Information" blocks ------------------------------------------------------
 INFO_BLOCKS = ("information-block",)
-INFO_LABEL = css(".sub-title")
-INFO_LABEL_CLASS = ("sub-title",)  # the same, looked up in the class index
-INFO_VALUE = css(".text")
+INFO_LABEL_CLASS = ("sub-title",)  # looked up in the class index
+
+
+def INFO_LABEL(block: etree._Element) -> list[etree._Element]:  # noqa: N802 - a selector
+    """css(".sub-title") in one block (a few elements): a Python walk beats an XPath call."""
+    return with_class(block, "sub-title")
+
+
+def INFO_VALUE(block: etree._Element) -> list[etree._Element]:  # noqa: N802 - a selector
+    """css(".text") in one block."""
+    return with_class(block, "text")
+
+
 INFO_LABELS = {
     "source": "source",
     "original archive": "original_archive",
