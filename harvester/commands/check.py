@@ -58,6 +58,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE",
                    help="override a Scrapy setting (repeatable)")
+    p.add_argument("--sources", default=None, metavar="FILE",
+                   help="sources file (TOML; default ./harvester.toml when present)")
+    p.add_argument("--endpoint", default=None, help="check oai: the repository's base URL")
     p.set_defaults(run=run)
 
 
@@ -460,7 +463,11 @@ def _narrow(value: str, room: int) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from harvester.commands.harvest import build_settings
+    from harvester.sites.oai.check import oai_check
 
+    oai = oai_check(args)  # an OAI-PMH source (a sources file's, or `check oai --endpoint`)
+    if oai is not None:
+        return oai
     site = get_site(args.site)
     harvest_args = argparse.Namespace(store=None, mode=None, base_url=args.base_url, limit=None,
                                       redis=None, workers=None, settings=args.settings)

@@ -70,6 +70,8 @@ class OaiResponse:
     truncated: bool = False
     identify: dict[str, Any] = field(default_factory=dict)
     cleaned: int = 0  # forbidden characters removed
+    prefixes: list[str] = field(default_factory=list)  # ListMetadataFormats
+    set_specs: list[str] = field(default_factory=list)  # ListSets
 
 
 def decode(body: bytes) -> str:
@@ -188,6 +190,10 @@ def _envelope(root: Any, out: OaiResponse) -> None:
         out.token = (token.text or "").strip() or None
         size = token.get("completeListSize")
         out.complete_size = int(size) if size and size.isdigit() else None
+    out.prefixes = [p.text.strip() for p in root.iterfind(
+        "o:ListMetadataFormats/o:metadataFormat/o:metadataPrefix", NS) if p.text]
+    out.set_specs = [p.text.strip() for p in root.iterfind("o:ListSets/o:set/o:setSpec", NS)
+                     if p.text]
     identify = root.find("o:Identify", NS)
     if identify is not None:
         out.identify = {

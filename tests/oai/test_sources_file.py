@@ -1,0 +1,68 @@
+"""A sources file names OAI-PMH repositories, so `harvester harvest gallica` and `harvester
+check gallica` work; `harvester check oai --endpoint URL` too."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import FAST, cli, records
+from oai_lookalike import LookalikeServer, Repository
+
+
+def _sources(path: Path, endpoint: str) -> None:
+    path.write_text(f"""
+[sources.gallica]
+kind = "oai"
+endpoint = "{endpoint}"
+sets = ["coll:b"]
+metadata_prefix = "oai_dc"
+download_delay = 0
+
+[sources.gallica.settings]
+AUTOTHROTTLE_ENABLED = false
+""", "utf-8")
+
+
+def test_harvest_a_source_of_the_default_sources_file(tmp_path: Path, repo: Repository,
+                                                      server: LookalikeServer) -> None:
+    repo.add(6, sets=["coll:a"])
+    b = repo.add(7, sets=["coll:b"])
+    _sources(tmp_path / "harvester.toml", server.url)
+    store = tmp_path / "store"
+    run = cli("harvest", "gallica", "--store", str(store), *FAST, cwd=tmp_path)
+    assert run.code == 0, run.stderr[-3000:]
+    assert sorted(records(store, "gallica")) == sorted(b)
+    # the file's politeness is the run's (its report says so)
+    report = json.loads(next((store / "runs" / "gallica").glob("*.json")).read_text())
+    assert report["politeness"]["download_delay"] == 0
+    assert all(r.get("set") == "coll:b" for r in repo.list_requests if "resumptionToken" not in r)
+
+
+def test_check_a_named_source_and_an_endpoint(tmp_path: Path, repo: Repository,
+                                              server: LookalikeServer) -> None:
+    repo.add(12, sets=["coll:b"])
+    sources = tmp_path / "sources.toml"
+    _sources(sources, server.url)
+    run = cli("check", "gallica", "--sources", str(sources), "--json", "-s", "DOWNLOAD_DELAY=0")
+    assert run.code == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout)
+    assert result["identify"]["granularity"] == "YYYY-MM-DDThh:mm:ssZ"
+    assert result["formats"] == ["oai_dc"] and result["sets"] == ["coll:b"]
+    assert result["records"]["on_page"] == 10 and result["records"]["token"] is True
+    assert result["records"]["first"]["title"] == "Record 1"
+    assert [r["verb"] for r in repo.requests] == ["Identify", "ListMetadataFormats", "ListSets",
+                                                   "ListRecords"]
+    plain = cli("check", "oai", "--endpoint", server.url, "-s", "DOWNLOAD_DELAY=0")
+    assert plain.code == 0, plain.stderr[-3000:]
+    assert "Look-alike" in plain.stdout and "10 records" in plain.stdout
+    repo.forbidden = True
+    failed = cli("check", "oai", "--endpoint", server.url, "-s", "DOWNLOAD_DELAY=0")
+    assert failed.code == 1 and "HTTP 403" in failed.stderr
+
+
+def test_a_broken_sources_file_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[sources.x]\nkind = "ftp"\nendpoint = "http://127.0.0.1:9/"\n')
+    run = cli("harvest", "x", "--sources", str(bad), "--store", str(tmp_path / "s"))
+    assert run.code == 2 and "kind 'ftp'" in run.stderr.strip().splitlines()[-1]
