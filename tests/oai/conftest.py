@@ -88,6 +88,7 @@ def _distributed_fixtures() -> Any:
     spec = importlib.util.spec_from_file_location("oai_distributed_fixtures", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
