@@ -183,7 +183,7 @@ class OaiSource:
         if start is None or stop is None or stop <= start or self.windows <= 1:
             return 0
         unit = int(dates.granule(granularity).total_seconds())
-        span = int((stop - start).total_seconds()) // self.windows + 1
+        span = -(-int((stop - start).total_seconds()) // self.windows)
         return max(unit, -(-span // unit) * unit)
 
     def listing_request(self, base_url: str, cursor: Cursor, page_size: int) -> ListingRequest:
