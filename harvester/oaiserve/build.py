@@ -347,7 +347,8 @@ def build_index(store: Any, *, segment_size: int = 1000, threads: int = 16,
             buckets[site] = {b: writer.json(IDS, v) for b, v in sorted(site_buckets.items())}
             feeds[site] = writer.json(FEEDS, runs)
         entries.sort(key=lambda e: e.key)
-        new = Manifest(lineage=uuid.uuid4().hex, generation=(old.generation + 1 if old else 1),
+        generation = max(manifest_generations(store), default=0) + 1
+        new = Manifest(lineage=uuid.uuid4().hex, generation=generation,
                        updated_at=utc_now(),
                        segments=[writer.segment(part) for part in _chunks(entries, segment_size)],
                        buckets=buckets, feeds=feeds)

@@ -39,8 +39,8 @@ MANIFESTS = ROOT + "manifests/"
 SEGMENTS = ROOT + "segments/"
 IDS = ROOT + "ids/"
 FEEDS = ROOT + "feeds/"
-FORMAT_VERSION = 1
-BUCKETS = 256  # id buckets per source: ~80 ids each in a 20,000-record store
+FORMAT_VERSION = 2  # a manifest of another format is no index: the provider builds one
+BUCKETS = 64  # id buckets per source: ~310 ids (~25 KB) each in a 20,000-record store
 
 _MANIFEST_RE = re.compile(r"^(\d{12})\.json$")
 
@@ -99,7 +99,8 @@ def digest_key(folder: str, data: bytes, suffix: str) -> str:
 
 
 def bucket_of(record_id: str) -> str:
-    return hashlib.sha256(record_id.encode("utf-8", "surrogatepass")).hexdigest()[:2]
+    digest = hashlib.sha256(record_id.encode("utf-8", "surrogatepass")).digest()
+    return f"{int.from_bytes(digest[:4], 'big') % BUCKETS:02x}"
 
 
 def manifest_key(generation: int) -> str:
@@ -186,12 +187,16 @@ class Manifest:
 
 
 def load_latest_manifest(store: Any) -> Manifest | None:
-    """The newest generation's manifest, None when the store has no OAI index."""
+    """The newest generation's manifest, None when the store has no OAI index (or one of
+    another format)."""
     names = [k for k in store.list(MANIFESTS) if _MANIFEST_RE.match(k[len(MANIFESTS):])]
     for key in reversed(names):  # the newest first; an older one if it went meanwhile
         data = store.get(key)
         if data is not None:
-            return Manifest.from_json(json.loads(data))
+            value = json.loads(data)
+            if value.get("format") != FORMAT_VERSION:
+                return None
+            return Manifest.from_json(value)
     return None
 
 

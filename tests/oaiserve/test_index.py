@@ -167,3 +167,13 @@ def test_the_first_run_into_a_store_indexes_what_it_stored_without_reading_it_ba
     rebuilt = open_store(str(tmp_path / "s"))
     build_index(rebuilt)
     assert _listed(rebuilt) == kept and len(kept) == 8
+
+
+def test_an_index_of_another_format_is_built_again(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "s"))
+    put_run(store, "wilson", _run(1), [record("wilson", "a", _stamp(1, 1))])
+    store.put(MANIFESTS + "000000000007.json", json.dumps({"format": 1}).encode())
+    assert load_latest_manifest(store) is None
+    result = update_index(store, "wilson")
+    assert result is not None and result.rebuilt and result.generation == 8
+    assert _listed(store) == [("a", _stamp(1, 1), False)]
