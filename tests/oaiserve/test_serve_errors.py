@@ -10,9 +10,9 @@ from pathlib import Path
 
 import oaipmh_scythe as scythe_errors
 import pytest
-from conftest import Harvested, Provider, provider
 from lxml import etree
 from oaipmh_scythe import HTTPConfig, Scythe
+from serve_support import Harvested, Provider, provider
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 NS = "archive-harvester.local"

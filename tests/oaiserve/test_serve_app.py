@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from oai_support import OAI, call, error_code, oai, put_run, record
+from serve_store import OAI, call, error_code, oai, put_run, record
 
 from harvester.exceptions import ConfigError, StoreError
 from harvester.oaiserve.app import OaiApp

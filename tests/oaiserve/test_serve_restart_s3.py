@@ -9,8 +9,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from conftest import Harvested, provider
 from lxml import etree
+from serve_support import Harvested, provider
 from sickle import Sickle
 
 from harvester.oaiserve.build import update_index

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from oai_support import put_run, record
+from serve_store import put_run, record
 
 from harvester.oaiserve.build import build_index, update_index
 from harvester.oaiserve.index import MANIFESTS, SEGMENTS, IndexReader, Query, load_latest_manifest

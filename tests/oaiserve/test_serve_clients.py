@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from conftest import Harvested, Provider
 from oaipmh_scythe import HTTPConfig, Scythe
+from serve_support import Harvested, Provider
 from sickle import Sickle
 
 NS = "archive-harvester.local"

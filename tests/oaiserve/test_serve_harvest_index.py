@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from conftest import Harvested, Provider
-from oai_support import put_run, record
+from serve_store import put_run, record
+from serve_support import Harvested, Provider
 
 from harvester.oaiserve.build import build_index, update_index
 from harvester.oaiserve.index import IndexReader, Query, load_latest_manifest
