@@ -22,7 +22,8 @@ def add_parser(sub: Any) -> None:
     oai = kinds.add_parser("oai", help="an OAI-PMH 2.0 repository at /oai (GET and POST)",
                            description=__doc__,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
-    oai.add_argument("--store", default="./harvest-data", help="store URI (default ./harvest-data)")
+    oai.add_argument("--store", default=None,
+                     help="store URI (default: $HARVESTER_STORE, else ./harvest-data)")
     oai.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     oai.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
     oai.add_argument("--rebuild-index", action="store_true",
@@ -34,7 +35,10 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
     from harvester.oaiserve.server import serve_oai
 
-    return serve_oai(args.store, host=args.host, port=args.port, overrides=args.settings,
+    store = args.store or os.environ.get("HARVESTER_STORE") or "./harvest-data"
+    return serve_oai(store, host=args.host, port=args.port, overrides=args.settings,
                      rebuild=args.rebuild_index, out=sys.stderr)
