@@ -90,3 +90,60 @@ def build_oai(name: str, settings: Any) -> Any:
         window_records=settings.getint("HARVESTER_OAI_WINDOW_RECORDS", 20000),
         max_pages=settings.getint("HARVESTER_OAI_MAX_PAGES", 100000))
     return registry.add(cast(Source, source))  # frozen fields: read-only to mypy
+
+
+# --- the source's description in the store (state/<name>/source.json) ---------------------
+# A source built at run time is not installed where the store is read later (`harvester
+# verify` validates its records against its own fields): the harvest leaves its description
+# in the store, and readers of the store register it from there.
+
+def _description_key(name: str) -> str:
+    from harvester.keys import state_key
+
+    return state_key(name, "source.json")
+
+
+def remember(settings: Any, source: Any) -> None:
+    """Leave the OAI-PMH source's description in the run's store (a failure is a warning:
+    the harvest itself does not need it)."""
+    import json
+    import logging
+
+    from harvester.exceptions import StoreError
+    from pipelines.storage import open_store
+
+    description = {"kind": "oai", "endpoint": source.endpoint, "sets": list(source.sets),
+                   "metadata_prefix": source.metadata_prefix}
+    body = json.dumps(description, sort_keys=True).encode("utf-8")
+    try:
+        store = open_store(settings.get("HARVESTER_STORE") or "./harvest-data")
+        key = _description_key(source.name)
+        if store.get(key) != body:
+            store.put(key, body, content_type="application/json")
+    except (StoreError, OSError) as exc:
+        logging.getLogger(__name__).warning("could not record the source's description in "
+                                            "the store: %s", exc)
+
+
+def register_stored(store: Any, name: str) -> None:
+    """Register source `name` from its description in the store, unless it is known here."""
+    import json
+
+    from harvester import registry
+
+    if name in registry.source_names():
+        return
+    data = store.get(_description_key(name))
+    if data is None:
+        return
+    try:
+        entry = json.loads(data)
+    except ValueError:
+        return
+    if not isinstance(entry, dict) or entry.get("kind") != "oai":
+        return
+    from harvester.sites.oai import OaiSource
+
+    registry.add(cast(Source, OaiSource(
+        name=name, endpoint=str(entry.get("endpoint")), sets=tuple(entry.get("sets") or ()),
+        metadata_prefix=str(entry.get("metadata_prefix") or "oai_dc"))))

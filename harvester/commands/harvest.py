@@ -105,5 +105,5 @@ def resolve_source(args: argparse.Namespace, settings: Any) -> str:
     if not NAME.match(site):
         raise ConfigError(f"--name must be lowercase letters, digits, - or _ (at most 32, a "
                           f"letter first), got {site!r}")
-    sourcesfile.build_oai(site, settings)
+    sourcesfile.remember(settings, sourcesfile.build_oai(site, settings))
     return str(site)

@@ -76,6 +76,7 @@ def verify_versions(store: Any, site: str) -> tuple[list[str], int]:
 
 def run(args: argparse.Namespace) -> int:
     from harvester.commands.status import sites_in
+    from harvester.sourcesfile import register_stored
     from pipelines.storage import open_store
 
     store = open_store(args.store)
@@ -83,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     problems: list[str] = []
     records = files = versions = 0
     for site in sites:
+        register_stored(store, site)  # a source built at run time (OAI-PMH) knows its fields
         for key in store.list(record_prefix(site)):
             if not key.endswith(".json"):
                 continue

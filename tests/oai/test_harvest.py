@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import feed, harvest, records, reports, snapshot
+from conftest import cli, feed, harvest, records, reports, snapshot
 from oai_lookalike import LookalikeServer, Repository
 
 
@@ -34,6 +34,10 @@ def test_backfill_stores_every_record_mapped_with_its_raw_metadata_and_files(
     report = reports(tmp_path)[-1]
     assert report["counts"]["new"] == 35 and report["mode"] == "backfill"
     assert len(feed(tmp_path, report["run_id"])) == 35
+    # a later reader of the store knows the source's own fields (its description is there)
+    verify = cli("verify", "--store", str(tmp_path))
+    assert verify.code == 0, verify.stdout[-2000:]
+    assert "verified 35 records, 35 files" in verify.stdout
 
 
 def test_day_granularity_windows_are_days(tmp_path: Path) -> None:
