@@ -146,7 +146,7 @@ class OaiApp:
             return self._text(start_response, "500 Internal Server Error",
                               "the repository failed to answer this request")
         finally:
-            self.metrics.observe(verb, time.perf_counter() - started, None)
+            self.metrics.observe(verb, time.perf_counter() - started)
         if error:
             self.metrics.errors.labels(error).inc()
         return self._reply(start_response, "200 OK", body, "text/xml; charset=utf-8")

@@ -28,12 +28,10 @@ class Metrics:
             self.requests.labels(verb)
             self.latency.labels(verb)
 
-    def observe(self, verb: str, seconds: float, error: str | None) -> None:
+    def observe(self, verb: str, seconds: float) -> None:
         label = verb if verb in VERBS else "invalid"
         self.requests.labels(label).inc()
         self.latency.labels(label).observe(seconds)
-        if error:
-            self.errors.labels(error).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
