@@ -61,5 +61,24 @@ def serve(fd: int) -> None:
         return
 
 
+def _profiled(fd: int, path: str) -> None:
+    """serve() under cProfile (CPU time), the stats written to PATH.PID at the end: where a
+    worker's CPU goes in a real crawl (HARVESTER_WORKER_PROFILE=PATH; bench/README.md)."""
+    import cProfile
+    import os
+    import time
+
+    profile = cProfile.Profile(time.process_time)
+    try:
+        profile.runcall(serve, fd)
+    finally:
+        profile.dump_stats(f"{path}.{os.getpid()}")
+
+
 if __name__ == "__main__":  # pragma: no cover - run as a process by ExtractPool
-    serve(int(sys.argv[1]))
+    import os
+
+    if os.environ.get("HARVESTER_WORKER_PROFILE"):
+        _profiled(int(sys.argv[1]), os.environ["HARVESTER_WORKER_PROFILE"])
+    else:
+        serve(int(sys.argv[1]))

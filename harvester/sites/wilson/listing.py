@@ -12,6 +12,7 @@ markup is not known and is not needed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
@@ -223,12 +224,23 @@ def _short_texts(main: etree._Element) -> list[str]:
         if el.tag in ("a", "script", "style") or len(el) > 4:
             continue
         text = "".join(el.itertext())
-        if len(text) > 4 * S.COUNT_TEXT_MAX or not any(ch.isdigit() for ch in text):
+        if len(text) > 4 * S.COUNT_TEXT_MAX or not _has_digit(text):
             continue
         text = cleaners.normalize_space(text)
         if len(text) <= S.COUNT_TEXT_MAX and not any(a.tag == "a" for a in el.iterancestors()):
             out.append(text)
     return out
+
+
+_ASCII_DIGIT = re.compile("[0-9]")
+
+
+def _has_digit(text: str) -> bool:
+    """any(ch.isdigit() for ch in text), without a Python step per character when the text
+    is ASCII (where the digits are 0-9)."""
+    if text.isascii():
+        return _ASCII_DIGIT.search(text) is not None
+    return any(ch.isdigit() for ch in text)
 
 
 def _number(text: str) -> int | None:
