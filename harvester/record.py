@@ -179,6 +179,12 @@ def _matches(value: Any, pattern: re.Pattern[str]) -> bool:
     return type(value) is str and pattern.search(value) is not None
 
 
+def _string_map(value: Any) -> bool:
+    """An object of strings (an OAI-PMH source's raw metadata by metadataPrefix)."""
+    return type(value) is dict and all(type(k) is str and type(v) is str
+                                       for k, v in value.items())
+
+
 def _lines(values: Any) -> bool:
     return type(values) is list and all(_line(v) for v in values)
 
@@ -223,6 +229,8 @@ def _fast_check(prop: Mapping[str, Any]) -> Callable[[Any], bool] | None:
     if set(prop) == {"enum"} and all(isinstance(v, str) for v in prop["enum"]):
         allowed = frozenset(prop["enum"])
         return lambda v: type(v) is str and v in allowed
+    if prop == {"type": "object", "additionalProperties": {"type": "string"}}:
+        return _string_map
     if "pattern" in prop and set(prop) <= {"type", "pattern", "maxLength"}:
         pattern = re.compile(str(prop["pattern"]))
         most = int(prop.get("maxLength", 0)) or None

@@ -37,7 +37,7 @@ _YEAR = re.compile(r"^(\d{4})(?:\b|$)")
 
 # JSON Schema properties of the source's own fields ($defs are the core schema's).
 RECORD_FIELDS: dict[str, dict[str, Any]] = {
-    "oai_datestamp": {"type": "string", "minLength": 1, "maxLength": 64},
+    "oai_datestamp": {"type": "string", "pattern": r"^\S(?:.*\S)?$", "maxLength": 64},
     "oai_sets": {"$ref": "#/$defs/strings"},
     "oai_identifiers": {"$ref": "#/$defs/strings"},
     "oai_metadata": {"type": "object", "additionalProperties": {"type": "string"}},
