@@ -101,8 +101,8 @@ class RunContext:
         local = inner if isinstance(inner, LocalStore) else None
         inline = local is not None and settings.getbool("HARVESTER_STORE_INLINE", True)
         group = local.start_group_sync() if local is not None and inline else None
-        batch = str(settings.get("HARVESTER_SEEN_BATCH", "auto")).lower()
-        batch_seen = local is None if batch == "auto" else settings.getbool("HARVESTER_SEEN_BATCH")
+        batch = str(settings.get("HARVESTER_SEEN_BATCH", "auto")).strip().lower()
+        batch_seen = local is None if batch == "auto" else batch in ("on", "true", "1", "yes")
         return cls(
             site=site,
             store_uri=uri,

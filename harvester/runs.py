@@ -178,16 +178,47 @@ def is_dead(report: dict[str, Any], stale_seconds: float) -> bool:
     return False
 
 
+def _load_report(store: Store, site: str, run_id: str) -> dict[str, Any] | None:
+    data = store.get(run_report_key(site, run_id))
+    if data is None:
+        return None
+    try:
+        report = json.loads(data)
+    except ValueError:
+        return None
+    return report if isinstance(report, dict) else None
+
+
+def unfinished_reports(store: Store, site: str) -> Iterator[dict[str, Any]]:
+    """The reports of runs without a changes feed: running, or killed before their end.
+    A run writes its feed before its final report, and recovery writes the feed of a run it
+    marks interrupted, so a report with a feed is done: only a listing of runs/ and a read
+    of each unfinished report, not of every report the store holds."""
+    prefix = runs_prefix(site)
+    reports, feeds = [], set()
+    for key in store.list(prefix):
+        name = key[len(prefix):]
+        if name.endswith(".changes.jsonl"):
+            feeds.add(name[:-len(".changes.jsonl")])
+        elif name.endswith(".json") and "/" not in name:
+            reports.append(name[:-len(".json")])
+    for run_id in reports:
+        if run_id not in feeds:
+            report = _load_report(store, site, run_id)
+            if report is not None:
+                yield report
+
+
 def recover_interrupted(store: Store, state: HarvestState, site: str, current_run: str,
                         stale_seconds: float) -> list[str]:
     """Finish the books of runs that were killed: their changes feed is composed from the
     journal and their report marked "interrupted". Returns the recovered run ids."""
     recovered = []
-    reports = {r.get("run_id"): r for r in iter_reports(store, site)}
+    reports = {r.get("run_id"): r for r in unfinished_reports(store, site)}
     for run_id in state.journal_run_ids():
         if run_id == current_run:
             continue
-        report = reports.get(run_id)
+        report = reports.get(run_id) or _load_report(store, site, run_id)
         if report and report.get("status") == "running" and not is_dead(report, stale_seconds):
             continue  # another worker's live run
         compose_changes(store, state, site, run_id, replace=False)
@@ -203,9 +234,9 @@ def recover_interrupted(store: Store, state: HarvestState, site: str, current_ru
                 or report.get("status") != "running":
             continue
         if is_dead(report, stale_seconds):
+            if store.get(changes_key(site, other)) is None:  # the feed first: a report
+                compose_changes(store, state, site, other, lines=[])  # with one is done
             report["status"] = "interrupted"
             write_report(store, report)
-            if store.get(changes_key(site, other)) is None:
-                compose_changes(store, state, site, other, lines=[])
             recovered.append(other)
     return recovered

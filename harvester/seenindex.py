@@ -16,8 +16,9 @@ batch object, a few in all once compacted), and writes the markers it makes in b
   fetched again and found unchanged (the create-only write of the record decides).
 - `compact()` (at the end of a run) merges the objects into one when there are more than
   `compact_over`, then deletes the ones it merged (a batch written meanwhile is kept).
-  The merged object says whether per-URL markers (state/<site>/seen/<digest>.json, written
-  by earlier versions and by local stores) exist, so later runs need not look for them.
+- Each object says whether per-URL markers (state/<site>/seen/<digest>.json, written by
+  earlier versions and by local stores) existed when it was written, so later runs need
+  not look for them (the latest object's word counts).
 - A reader that meets an object deleted since its listing (another process compacted)
   lists again once.
 """
@@ -60,6 +61,8 @@ class SeenIndex:
         self._objects: list[str] = []  # the batch objects read or written by this index
         self._per_url: bool | None = None  # per-URL marker objects exist (None: unknown)
         self._pending: dict[str, dict[str, Any]] = {}
+        # whether per-URL markers exist, as the state found out: recorded in each batch
+        self.per_url_note: bool | None = None
 
     # --- reading ----------------------------------------------------------------------
     def _prefix(self) -> str:
@@ -134,8 +137,11 @@ class SeenIndex:
             if not batch:
                 return
             key = self._next_key()
+            body: dict[str, Any] = {"markers": batch}
+            if self.per_url_note is not None:
+                body["per_url"] = self.per_url_note
             try:
-                self.store.put(key, _dump({"markers": batch}), content_type=JSON)
+                self.store.put(key, _dump(body), content_type=JSON)
             except StoreError:
                 with self._lock:  # written by the next flush; newer markers stay newer
                     self._pending = batch | self._pending
@@ -149,12 +155,19 @@ class SeenIndex:
         merged object). True when it compacted."""
         self.flush()
         with self._flush_lock:
+            with self._lock:
+                known = None if self._markers is None else len(self._objects)
+            if known is not None and known <= self.compact_over:
+                return False  # what this run read and wrote: no listing needed
             keys = [k for k in self.store.list(self._prefix()) if k.endswith(".json")]
             if len(keys) <= self.compact_over:
                 return False
             merged: dict[str, dict[str, Any]] = {}
-            read = []
-            for key in keys:
+            read: list[str] = []
+            with self._lock:
+                if self._markers is not None and set(keys) <= set(self._objects):
+                    merged, read = dict(self._markers), list(keys)  # all of it is here
+            for key in keys if not read else []:
                 value = _loads(self.store.get(key))
                 if value is None:
                     continue

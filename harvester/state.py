@@ -22,10 +22,12 @@ workers.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import secrets
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +39,7 @@ from pipelines.storage import Store
 from pipelines.storage.base import delete_all
 
 JSON = "application/json"
+OBJECT_REUSE_SECONDS = 2.0  # a walk's state read or written this recently is not read again
 
 
 def url_identity(url: str) -> str:
@@ -67,8 +70,13 @@ class HarvestState:
         self.store = store
         self.site = site
         self.batch_seen = batch_seen
+        self.run_id = run_id
         self.seen_index = SeenIndex(store, site, run_id=run_id)
         self._per_url: bool | None = None  # per-URL marker objects exist (None: not known)
+        self._journaled: set[str] = set()  # runs this state wrote journal parts for
+        self._objects: dict[str, tuple[float, dict[str, Any] | None]] = {}  # name -> (when, value)
+        # called (blocking) before the first journal write of a run: the run report's hook
+        self.before_journal: Callable[[], None] | None = None
         self._lock = threading.Lock()
 
     # --- seen markers -------------------------------------------------------------------
@@ -87,6 +95,7 @@ class HarvestState:
                             None) is not None
             with self._lock:
                 self._per_url = known = said
+            self.seen_index.per_url_note = said  # the batches this run writes say so
         return known
 
     def _get_per_url(self, url: str) -> dict[str, Any] | None:
@@ -169,13 +178,26 @@ class HarvestState:
 
     # --- run-spanning walks: the backfill campaign, the incremental walk ------------------
     def _load_object(self, name: str) -> dict[str, Any] | None:
+        """The object; one this state read or wrote less than OBJECT_REUSE_SECONDS ago is
+        not read again (a run's start reads the campaign twice in a row)."""
+        with self._lock:
+            held = self._objects.get(name)
+        if held is not None and time.monotonic() - held[0] < OBJECT_REUSE_SECONDS:
+            return copy.deepcopy(held[1])
         value = load_json(self.store.get(state_key(self.site, name)))
-        return value if isinstance(value, dict) else None
+        value = value if isinstance(value, dict) else None
+        with self._lock:
+            self._objects[name] = (time.monotonic(), copy.deepcopy(value))
+        return value
 
     def _save_object(self, name: str, value: dict[str, Any]) -> None:
         # a walk's cursor never passes documents whose markers are not in the store yet
         self.seen_index.flush()
+        with self._lock:
+            self._objects.pop(name, None)
         self.store.put(state_key(self.site, name), _dump(value), content_type=JSON)
+        with self._lock:
+            self._objects[name] = (time.monotonic(), copy.deepcopy(value))
 
     def load_backfill(self) -> dict[str, Any] | None:
         return self._load_object("backfill.json")
@@ -201,13 +223,22 @@ class HarvestState:
         self.write_journal_part(run_id, [line | {"line_id": line_id}])
         return line_id
 
+    def _journal_opening(self) -> None:
+        hook = self.before_journal
+        if hook is not None:
+            hook()
+
     def drop_change(self, run_id: str, line_id: str) -> None:
+        self._journal_opening()
         with contextlib.suppress(StoreError):
             self.store.put(state_key(self.site, "changes", run_id, f"drop-{line_id}.json"),
                            b"{}", content_type=JSON)
 
     def write_journal_part(self, run_id: str, lines: list[dict[str, Any]]) -> None:
         key = state_key(self.site, "changes", run_id, f"part-{secrets.token_hex(8)}.json")
+        self._journal_opening()
+        with self._lock:
+            self._journaled.add(run_id)
         self.store.put(key, _dump({"lines": lines}), content_type=JSON)
 
     def iter_changes(self, run_id: str) -> Iterator[dict[str, Any]]:
@@ -231,6 +262,9 @@ class HarvestState:
     def drop_changes(self, run_id: str) -> None:
         """Remove the run's journal once its feed is written (left in place if the store is
         down: the next run then rebuilds the same feed from it)."""
+        with self._lock:
+            if run_id == self.run_id and run_id not in self._journaled:
+                return  # this run journaled nothing (its run id is its own)
         with contextlib.suppress(StoreError):
             keys = list(self.store.list(self._changes_prefix(run_id)))
             delete_all(self.store, keys)  # S3: 1,000 keys a request

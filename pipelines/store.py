@@ -54,14 +54,14 @@ def encode_record(record: dict[str, Any]) -> bytes:
 
 def journal_linger(setting: Any, ctx: RunContext) -> float:
     """HARVESTER_JOURNAL_LINGER: seconds, or "auto": 25 ms for a local store (a part is a
-    file write), 0.5 s for a remote one (a part is a request: a backfill shares one among
+    file write), 1 s for a remote one (a part is a request: a backfill shares one among
     tens of records instead of a few)."""
     if str(setting).strip().lower() in ("", "auto"):
         return LOCAL_LINGER if ctx.inline else REMOTE_LINGER
     return max(0.0, float(setting))
 
 
-LOCAL_LINGER, REMOTE_LINGER = 0.025, 0.5
+LOCAL_LINGER, REMOTE_LINGER = 0.025, 1.0
 
 
 class StorePipeline(RunPipeline):

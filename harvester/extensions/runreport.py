@@ -14,6 +14,7 @@ import contextlib
 import logging
 import math
 import socket
+import threading
 from typing import Any
 
 from scrapy import signals
@@ -95,6 +96,8 @@ class RunReport:
         self.changes = FeedSpill()  # the feed's lines, on disk until the feed is written
         self._heartbeat: asyncio.Task[None] | None = None
         self.report: dict[str, Any] = {}
+        self._running_written = False  # the "running" report is in the store
+        self._running_lock = threading.Lock()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> Any:
@@ -131,8 +134,20 @@ class RunReport:
             "base_url": getattr(spider, "base_url", None), "started_at": ctx.started_at,
             "heartbeat_at": utc_now(), "pid": _pid(), "host": socket.gethostname(),
         }
-        await ctx.io(write_report, ctx.store, self.report)
+        # The "running" report is written before the run's first journal part (so a run
+        # recovering others never takes this one's journal for a dead run's), or by the
+        # first heartbeat: a run that journals nothing and ends before it writes only its
+        # final report (an idle incremental run: one request less).
+        ctx.state.before_journal = self._write_running
         self._heartbeat = asyncio.ensure_future(self._beat())
+
+    def _write_running(self) -> None:
+        """Blocking, once: the "running" report."""
+        with self._running_lock:
+            if self._running_written:
+                return
+            write_report(self.ctx.store, dict(self.report))
+            self._running_written = True
 
     async def _beat(self) -> None:
         while True:
@@ -141,6 +156,7 @@ class RunReport:
             self.report["heartbeat_at"] = utc_now()
             try:
                 await self.ctx.io(write_report, self.ctx.store, dict(self.report))
+                self._running_written = True
             except Exception as exc:  # noqa: BLE001 - a missed heartbeat is not fatal
                 logger.warning("could not update the run report: %s", exc)
 
@@ -222,9 +238,11 @@ class RunReport:
         compose_changes(store, ctx.state, ctx.site, ctx.run_id, spill=lines)
         lines.close()
         ctx.state.drop_changes(ctx.run_id)
-        try:
-            previous = earlier_finished(iter_reports(store, ctx.site), ctx.run_id,
-                                        ctx.started_at)
+        previous: list[dict[str, Any]] = []
+        try:  # earlier reports are read only when this run has enough records to compare
+            if self.coverage.records >= self.min_records:
+                previous = earlier_finished(iter_reports(store, ctx.site), ctx.run_id,
+                                            ctx.started_at)
         except StoreError:
             previous = []
         shares = self.coverage.shares()

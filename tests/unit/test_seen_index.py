@@ -128,3 +128,9 @@ def test_a_few_batch_objects_are_left_as_they_are(tmp_path: Path) -> None:
     state.mark_seen(url(2), "2", "b" * 64, "C1")
     state.close_seen()
     assert len(list(store.list(BATCHES))) == 2
+    store_calls = CountingStore(tmp_path / "store")
+    later = batched(store_calls, "20260103T000000Z-cccccc")
+    assert later.get_seen(url(2))["content_sha256"] == "b" * 64
+    assert later.get_seen(url(3)) is None
+    # the batches said no per-URL markers exist: a listing and two reads, no more
+    assert [op for op, _ in store_calls.calls] == ["list", "get", "get"]
