@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     steps = [
         ("extraction", ["bench/extraction.py"]),
         ("harvest", ["bench/harvest.py"]),
+        ("s3_requests", ["bench/s3_requests.py"]),
         ("memory", ["bench/memory.py"] + ([] if args.full else ["--quick"])),
         ("requests", ["bench/request_counts.py"]),
         ("page_cost", ["bench/page_cost.py"]),

@@ -1,0 +1,156 @@
+"""Store requests per document, by kind: a backfill and an idle incremental run, into a
+local store and into S3 (Ceph RGW), side by side.
+
+    python bench/s3_requests.py [--docs 500] [--s3 ceph|moto]
+
+One sample archive of --docs documents is served. Then, in one run:
+  1. local: a backfill into a fresh local store, then an idle incremental run (nothing
+     new), each through bench/counted_harvest.py, which counts the local store's calls;
+  2. S3: the same two runs into a fresh bucket, through a counting proxy on loopback in
+     front of the S3 server (tests/services/s3_counter.py): every HTTP request the
+     harvester sends, counted from outside, by operation and kind (the key's folder).
+
+Printed: the requests of each kind per stored document, local and S3, and the totals.
+Targets (issue 17), S3:
+  - at most 2 requests per stored document "record and file": the record PUT and one
+    file PUT per document; files beyond one per document (the sample has ~1.2) are extra
+    objects, not overhead, and are set apart in the check;
+  - at most 5 requests on an idle incremental run beside the listing (the LIST requests,
+    shown apart).
+The OAI-PMH index (issue 16: index/oai/, updated after each run, reading records) is
+measured apart: the counted runs have it off (-s HARVESTER_OAI_INDEX=False), and the same
+two S3 runs with it on give what it adds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from services.s3_counter import CountingProxy  # noqa: E402
+
+from bench.common import (  # noqa: E402
+    FAKE_AWS,
+    PYTHON,
+    ROOT,
+    SPEED,
+    create_bucket,
+    run_child,
+    s3_server,
+    verdict,
+    workdir,
+    write_result,
+)
+from harvester.sample import serve_subprocess  # noqa: E402
+
+PER_DOC_TARGET = 2.0
+IDLE_TARGET = 5
+NO_INDEX = ("-s", "HARVESTER_OAI_INDEX=False")
+Counts = Counter[tuple[str, str]]
+
+
+def counted_local(store: Path, base_url: str, tmp: Path, name: str) -> Counts:
+    out = tmp / f"{name}.json"
+    cmd = [PYTHON, str(ROOT / "bench" / "counted_harvest.py"), "harvest", "wilson",
+           "--store", str(store), "--base-url", base_url, *SPEED, *NO_INDEX]
+    child = run_child(cmd, env={"HARVESTER_COUNT_OUT": str(out),
+                                "HARVESTER_SPOOL_DIR": str(tmp / "spool-local"),
+                                "HARVESTER_PROGRESS": "off"})
+    if child.code != 0:
+        raise RuntimeError(f"local harvest failed ({child.code}): {child.stderr[-2000:]}")
+    return Counter({(op, kind): n for op, kind, n in json.loads(out.read_text())})
+
+
+def s3_harvest(uri: str, base_url: str, tmp: Path, endpoint: str, *extra: str) -> None:
+    cmd = [PYTHON, "-m", "harvester.cli", "harvest", "wilson", "--store", uri,
+           "--base-url", base_url, *SPEED, *extra]
+    child = run_child(cmd, env={**FAKE_AWS, "AWS_ENDPOINT_URL": endpoint,
+                                "HARVESTER_SPOOL_DIR": str(tmp / "spool-s3"),
+                                "HARVESTER_PROGRESS": "off"})
+    if child.code != 0:
+        raise RuntimeError(f"S3 harvest failed ({child.code}): {child.stderr[-2000:]}")
+
+
+def side_by_side(title: str, local: Counts, s3: Counts, per: int | None) -> list[str]:
+    lines = [title, f"  {'request':<11} {'kind':<22} {'local':>9} {'S3':>9}"]
+    keys = sorted(set(local) | set(s3), key=lambda k: (-(s3.get(k, 0) + local.get(k, 0)), k))
+
+    def cell(n: int) -> str:
+        return f"{n / per:9.3f}" if per else f"{n:9d}"
+
+    for op, kind in keys:
+        lines.append(f"  {op:<11} {kind:<22} {cell(local.get((op, kind), 0))}"
+                     f" {cell(s3.get((op, kind), 0))}")
+    lines.append(f"  {'total':<34} {cell(sum(local.values()))} {cell(sum(s3.values()))}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--docs", type=int, default=500)
+    parser.add_argument("--s3", choices=["ceph", "moto"], default="ceph")
+    args = parser.parse_args(argv)
+    n = args.docs
+    server_name = {"ceph": "Ceph RGW", "moto": "moto server"}[args.s3]
+    with serve_subprocess(size=n) as (base_url, _control), workdir("requests") as tmp, \
+            s3_server(args.s3) as endpoint:
+        local_back = counted_local(tmp / "local", base_url, tmp, "backfill")
+        local_idle = counted_local(tmp / "local", base_url, tmp, "idle")
+        counts: dict[str, Counts] = {}
+        for name, extra in (("own", NO_INDEX), ("indexed", ())):
+            bucket = f"bench-requests-{name}"
+            create_bucket(endpoint, bucket)
+            with CountingProxy(endpoint, bucket=bucket, prefix="h/") as proxy:
+                s3_harvest(f"s3://{bucket}/h", base_url, tmp, proxy.url, *extra)
+                counts[f"{name}-backfill"] = proxy.counts()
+                proxy.reset()
+                s3_harvest(f"s3://{bucket}/h", base_url, tmp, proxy.url, *extra)
+                counts[f"{name}-idle"] = proxy.counts()
+    own_back, own_idle = counts["own-backfill"], counts["own-idle"]
+    index_back = sum(counts["indexed-backfill"].values()) - sum(own_back.values())
+    index_idle = sum(counts["indexed-idle"].values()) - sum(own_idle.values())
+    print("\n".join(side_by_side(f"Backfill of {n} documents: store requests per document "
+                                 f"(local: store calls; S3: HTTP requests to {server_name})",
+                                 local_back, own_back, n)))
+    print("\n".join(side_by_side("Idle incremental run: store requests",
+                                 local_idle, own_idle, None)))
+    print(f"OAI-PMH index (issue 16), S3 requests it adds: backfill {index_back} "
+          f"({index_back / n:.2f}/doc), idle run {index_idle}")
+    files = own_back.get(("PUT", "files"), 0)
+    records = own_back.get(("PUT", "records"), 0)
+    total = sum(own_back.values())
+    extra_files = max(0, files - n)  # a document's second and later files
+    per_doc = (total - extra_files) / n
+    idle_lists = sum(v for (op, _), v in own_idle.items() if op == "LIST")
+    idle_other = sum(own_idle.values()) - idle_lists
+    rows = [
+        {"benchmark": f"S3 requests per stored document, backfill of {n} docs ({server_name})",
+         "measured": f"{total / n:.2f}/doc ({records} records, {files} files; "
+                     f"{per_doc:.2f}/doc with one file a document)",
+         "target": f"<= {PER_DOC_TARGET:g}", "ratio": round(per_doc / PER_DOC_TARGET, 2),
+         "ok": per_doc <= PER_DOC_TARGET, "command": "python bench/s3_requests.py"},
+        {"benchmark": f"S3 requests of an idle incremental run ({server_name})",
+         "measured": f"{idle_other} + {idle_lists} LIST (local: "
+                     f"{sum(local_idle.values())} store calls)",
+         "target": f"<= {IDLE_TARGET} beside the LIST requests",
+         "ratio": round(idle_other / IDLE_TARGET, 2), "ok": idle_other <= IDLE_TARGET,
+         "command": "python bench/s3_requests.py"},
+        {"benchmark": "S3 requests the OAI-PMH index adds (issue 16), measured apart",
+         "measured": f"backfill {index_back / n:.2f}/doc, idle run {index_idle}",
+         "target": "-", "ratio": "", "ok": True, "command": "python bench/s3_requests.py"},
+    ]
+    for row in rows:
+        print(f"{row['benchmark']}: {row['measured']} (target {row['target']}) "
+              f"{verdict(row['ok'])}")
+    write_result("s3_requests", rows)
+    return 0 if all(r["ok"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
