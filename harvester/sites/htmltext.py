@@ -28,7 +28,7 @@ SKIP_TAGS = frozenset(
     }
 )
 CELL_TAGS = frozenset({"td", "th"})
-# Inline tags that change nothing but add their text (a shortcut past the tests below).
+# Inline tags that change nothing but add their text (any tag not named in _KINDS is too).
 _PLAIN = frozenset({"a", "span", "em", "strong", "b", "i", "u", "sup", "sub", "small", "abbr",
                     "cite", "code", "q", "s", "mark", "font", "time", "label"})
 # Leaves whose text is read by the full walk (cells, rows and <pre> change how).
@@ -103,6 +103,24 @@ def class_index(
     return index
 
 
+# What the walk does with a tag, looked up once per event (lower-case tags, as lxml's HTML
+# parser gives them; others are lower-cased first). Any other tag is inline: its text only.
+_INLINE, _BLOCK, _CELL, _ROW, _LINE_BREAK, _PRE, _SKIP, _NOT_ELEMENT = range(8)
+_KINDS: dict[object, int] = {
+    **{t: _INLINE for t in _PLAIN}, **{t: _BLOCK for t in BLOCK_TAGS},
+    **{t: _CELL for t in CELL_TAGS}, "tr": _ROW, "br": _LINE_BREAK, "pre": _PRE,
+    **{t: _SKIP for t in SKIP_TAGS},
+    etree.Comment: _NOT_ELEMENT, etree.ProcessingInstruction: _NOT_ELEMENT,
+    etree.Entity: _NOT_ELEMENT,
+}
+
+
+def _kind(tag: object) -> int:
+    if not isinstance(tag, str):
+        return _NOT_ELEMENT
+    return _KINDS.get(tag.lower(), _INLINE)
+
+
 def element_lines(
     root: etree._Element, skip_classes: frozenset[str] = frozenset()
 ) -> list[str]:
@@ -118,17 +136,17 @@ def element_lines(
     in_cell = 0
     in_pre = 0
     had_cells = False
+    kinds = _KINDS
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, element in walker:
-        tag = element.tag
-        if not isinstance(tag, str):  # comments / processing instructions
-            if event == "end" and element is not root and element.tail:
-                add(element.tail)
-            continue
-        tag = tag.lower()
+        kind = kinds.get(element.tag)
+        if kind is None:
+            kind = _kind(element.tag)
         if event == "start":
+            if kind == _NOT_ELEMENT:  # comments / processing instructions: their tail only
+                continue
             if element is not root:
-                if tag in SKIP_TAGS:
+                if kind == _SKIP:
                     walker.skip_subtree()
                     continue
                 if skip_classes:
@@ -136,37 +154,43 @@ def element_lines(
                     if value and not skip_classes.isdisjoint(value.split()):
                         walker.skip_subtree()
                         continue
-            if tag in _PLAIN:
+            if kind == _INLINE:
                 pass
-            elif tag in CELL_TAGS:
+            elif kind == _CELL:
                 had_cells = True
                 if rows:
                     if rows[-1]:
                         add(CELL_SEPARATOR)
                     rows[-1] += 1
                 in_cell += 1
-            elif tag == "tr":
+            elif kind == _ROW:
                 rows.append(0)
                 add(_BREAK)
-            elif tag in BLOCK_TAGS or tag == "br":
+            elif kind in (_BLOCK, _LINE_BREAK):
                 add(" " if in_cell else _BREAK)
-            if tag == "pre":
+            elif kind == _PRE:  # a block too
+                add(" " if in_cell else _BREAK)
                 in_pre += 1
             text = element.text
             if text:
                 add(_pre(text) if in_pre else text)
         else:
-            if tag in _PLAIN:
+            if kind == _NOT_ELEMENT:
+                if element is not root and element.tail:
+                    add(element.tail)
+                continue
+            if kind in (_INLINE, _LINE_BREAK, _SKIP):
                 pass
-            elif tag in CELL_TAGS:
+            elif kind == _CELL:
                 in_cell = max(0, in_cell - 1)
-            elif tag == "tr":
+            elif kind == _ROW:
                 if rows:
                     rows.pop()
                 add(_BREAK)
-            elif tag in BLOCK_TAGS:
+            elif kind == _BLOCK:
                 add(" " if in_cell else _BREAK)
-            if tag == "pre":
+            elif kind == _PRE:
+                add(" " if in_cell else _BREAK)
                 in_pre = max(0, in_pre - 1)
             if element is not root:
                 tail = element.tail
