@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         ("extraction", ["bench/extraction.py"]),
         ("harvest", ["bench/harvest.py"]),
         ("s3_requests", ["bench/s3_requests.py"]),
+        ("cpu", ["bench/cpu.py"]),
         ("memory", ["bench/memory.py"] + ([] if args.full else ["--quick"])),
         ("requests", ["bench/request_counts.py"]),
         ("page_cost", ["bench/page_cost.py"]),
