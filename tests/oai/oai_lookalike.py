@@ -72,6 +72,7 @@ class Repository:
         self.expire_after: int | None = None  # tokens expire when this many lists were asked
         self.hold_at: int | None = None  # the list request with this number waits for `release`
         self.release = threading.Event()
+        self.claimed_granularity: str | None = None  # what Identify says, if not the truth
 
     # --- the tests' handles -----------------------------------------------------------
     def tick(self, seconds: float = 1) -> None:
@@ -161,7 +162,8 @@ class Repository:
     def _dispatch(self, params: dict[str, str]) -> bytes:
         verb = params.get("verb")
         if verb == "Identify":
-            gran = "YYYY-MM-DDThh:mm:ssZ" if self.granularity == "seconds" else "YYYY-MM-DD"
+            claimed = self.claimed_granularity or self.granularity
+            gran = "YYYY-MM-DDThh:mm:ssZ" if claimed == "seconds" else "YYYY-MM-DD"
             return self._envelope(params, (
                 "<Identify><repositoryName>Look-alike</repositoryName>"
                 f"<baseURL>{escape(self.base_url)}</baseURL><protocolVersion>2.0</protocolVersion>"

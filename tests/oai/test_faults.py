@@ -107,3 +107,21 @@ def test_forbidden_stops_the_source_with_a_clear_message(tmp_path: Path, repo: R
     assert run.code == 6, run.stderr[-3000:]
     assert "HTTP 403" in run.last_line()
     assert len(repo.requests) <= 2  # Identify once (robots.txt aside): a 403 is not retried
+
+
+def test_a_repository_that_refuses_the_seconds_it_claims_is_harvested_in_days(
+        tmp_path: Path) -> None:
+    repo = Repository(granularity="day", page_size=10)
+    repo.claimed_granularity = "seconds"
+    ids = repo.add(30, spread=4 * 3600)
+    with LookalikeServer(repo) as server:
+        run = harvest(server.url, str(tmp_path), "-s", "HARVESTER_OAI_WINDOWS=3")
+        assert run.code == 0, run.stderr[-3000:]
+        assert sorted(records(tmp_path)) == sorted(ids)
+        refused = [r for r in repo.list_requests if "T" in r.get("from", "")]
+        assert len(refused) == 1  # once refused, the walk goes on in days
+        repo.tick(86400)
+        repo.requests.clear()
+        idle = harvest(server.url, str(tmp_path))  # incremental: refused once, then days
+        assert idle.code == 0, idle.stderr[-3000:]
+        assert [len(r.get("from", "")) for r in repo.requests] == [20, 10]

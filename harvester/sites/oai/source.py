@@ -220,6 +220,10 @@ class OaiSource:
             return OaiStep("no_records", skip=True, state=state)
         if response.error_code == "badResumptionToken":
             return OaiStep("bad_token", skip=True, state=None)
+        if response.error_code == "badArgument" and verb == "ListRecords" \
+                and "T" in stamp and "resumptionToken" not in query:
+            # seconds refused (a repository whose Identify claims a granularity it lacks)
+            return OaiStep("bad_argument", skip=True, state=None)
         if response.error_code:
             raise ExtractionError(f"the repository answered {verb or 'the request'} with "
                                   f"OAI-PMH error {response.error_code}"
@@ -287,6 +291,8 @@ class OaiSource:
             return dict(cursor, retries=cursor.get("retries", 0) + 1)
         if kind == "bad_token":
             return self._restart(cursor)
+        if kind == "bad_argument":
+            return self._to_days(cursor)
         if kind == "no_records":
             return self._next_window(cursor)
         # a page of the list
@@ -309,6 +315,19 @@ class OaiSource:
                     pages=cursor.get("pages", 0) + 1,
                     records=cursor.get("records", 0) + step.count,
                     recent=[*recent, _hash(token)][-16:], digest=step.digest, retries=0)
+
+    def _to_days(self, cursor: dict[str, Any]) -> dict[str, Any]:
+        """The repository refused a `from`/`until` in seconds: the window again, and the
+        walk on, at day granularity (its windows then cover whole days)."""
+        if cursor.get("g") != dates.SECONDS:
+            raise ExtractionError("the repository refused the window's from/until "
+                                  "(badArgument)")
+        day = {name: (cursor[name][:10] if isinstance(cursor.get(name), str) else cursor.get(name))
+               for name in ("from", "until", "start", "origin", "last")}
+        unit = int(dates.granule(dates.DAY).total_seconds())
+        span = int(cursor.get("span") or 0)
+        return dict(cursor, **day, g=dates.DAY, span=max(unit, -(-span // unit) * unit)
+                    if span else 0, retries=cursor.get("retries", 0) + 1)
 
     def _restart(self, cursor: dict[str, Any]) -> dict[str, Any]:
         """The repository refused the window's token: the window again, from the last
