@@ -9,7 +9,9 @@ installs Docker and starts dockerd). A build that fails is an error, not a skip.
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,8 +43,9 @@ def engine() -> None:
 @pytest.fixture(scope="session")
 def image(engine: None) -> Iterator[str]:
     """The harvester image, built once per session: its tag."""
+    env = dict(os.environ, PYTHON=sys.executable)  # the wheels come from this venv's pip
     proc = subprocess.run(["bash", str(BUILD_LOCAL), IMAGE_TAG], capture_output=True,
-                          text=True, timeout=900)
+                          text=True, timeout=900, env=env)
     assert proc.returncode == 0, f"build-local.sh failed:\n{proc.stderr[-4000:]}"
     SIZES[IMAGE_TAG] = image_size(IMAGE_TAG)
     SIZES[BASE_TAG] = image_size(BASE_TAG)

@@ -12,7 +12,8 @@ from container_support import Container
 
 from harvester.sample import serve_subprocess
 
-pytestmark = pytest.mark.container
+# the first test also waits for the image's build (a fresh machine: debootstrap, wheels)
+pytestmark = [pytest.mark.container, pytest.mark.timeout(900)]
 
 DOCS = 48
 

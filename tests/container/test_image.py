@@ -8,7 +8,8 @@ import re
 import pytest
 from container_support import BASE_TAG, SIZES, image_config, run
 
-pytestmark = pytest.mark.container
+# the first test also waits for the image's build (a fresh machine: debootstrap, wheels)
+pytestmark = [pytest.mark.container, pytest.mark.timeout(900)]
 
 COMPILERS = ("gcc", "cc", "c++", "g++", "clang", "tcc", "x86_64-linux-gnu-gcc")
 

@@ -20,7 +20,8 @@ from sickle import Sickle
 
 from harvester.sample import serve_subprocess
 
-pytestmark = pytest.mark.container
+# the first test also waits for the image's build (a fresh machine: debootstrap, wheels)
+pytestmark = [pytest.mark.container, pytest.mark.timeout(900)]
 
 AWS = {"AWS_ACCESS_KEY_ID": "AKIATESTKEY000000000", "AWS_SECRET_ACCESS_KEY": "test-secret-not-real",
        "AWS_DEFAULT_REGION": "us-east-1"}
