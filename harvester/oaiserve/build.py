@@ -277,6 +277,12 @@ def update_index(store: Any, site: str, *, known: dict[str, RecordMeta] | None =
             metas.append((site, meta))
             loaded[bucket_of(rid)][rid] = entry.to_json()
 
+        if not added:
+            # an idle run (or one whose lines change nothing indexed): no new generation, the
+            # store is left as it was; its feed is recorded with the next run that changes
+            # something (until then an update reads it again: an empty feed is one GET)
+            return None
+
         def load(info: SegmentInfo) -> list[Entry]:
             data = store.get(info.key)
             return decode_segment(data) if data is not None else []

@@ -177,3 +177,17 @@ def test_an_index_of_another_format_is_built_again(tmp_path: Path) -> None:
     result = update_index(store, "wilson")
     assert result is not None and result.rebuilt and result.generation == 8
     assert _listed(store) == [("a", _stamp(1, 1), False)]
+
+
+def test_an_idle_run_writes_nothing_to_the_index(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "s"))
+    put_run(store, "wilson", _run(1), [record("wilson", "a", _stamp(1, 1))])
+    build_index(store)
+    before = sorted(store.list("index/"))
+    put_run(store, "wilson", _run(2), [])  # an idle run: an empty changes feed
+    assert update_index(store, "wilson") is None
+    assert sorted(store.list("index/")) == before
+    put_run(store, "wilson", _run(3), [record("wilson", "b", _stamp(3, 1))])
+    result = update_index(store, "wilson")
+    assert result is not None and result.feeds_indexed == 2  # the idle feed recorded too
+    assert update_index(store, "wilson") is None
