@@ -87,3 +87,17 @@ def test_the_schemas_catch_a_misspelt_field() -> None:
     cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["argz"] = ["x"]
     with pytest.raises(kubernetes_validate.ValidationError, match="argz"):
         kubernetes_validate.validate(cron, K8S_VERSION, strict=True)
+
+
+def test_compose_shell_commands_parse(resolved: dict[str, Any]) -> None:
+    """The /bin/sh -c scripts (SeaweedFS's identity, the bucket step, the schedule) as the
+    container's shell gets them from compose ($$ -> $), parsed by sh -n."""
+    scripts = 0
+    for name, service in resolved["services"].items():
+        if (service.get("entrypoint") or [])[:2] == ["/bin/sh", "-c"]:
+            script = " ".join(service["command"]).replace("$$", "$")
+            check = subprocess.run(["sh", "-n", "-c", script], capture_output=True, text=True,
+                                   timeout=30)
+            assert check.returncode == 0, (name, check.stderr)
+            scripts += 1
+    assert scripts == 3  # s3, createbuckets, harvester
