@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harvester.exceptions import StoreError
+from harvester.exits import Outcome
 from harvester.state import HarvestState
 from pipelines.storage import Store, open_store
 from pipelines.storage.groupsync import GroupSync
@@ -49,6 +50,13 @@ def default_spool_dir(store_uri: str) -> Path:
     return Path.home() / ".cache" / "archive-harvester" / "spool" / digest
 
 
+@dataclass(frozen=True)
+class RunPlanned:
+    mode: str = ""  # "" until the spider resolved it
+    campaign_id: str | None = None  # the running backfill campaign, if any
+    walk_id: str | None = None  # the incremental walk of this run, if any
+
+
 @dataclass
 class RunContext:
     site: str
@@ -58,11 +66,11 @@ class RunContext:
     run_id: str
     started_at: str
     executor: ThreadPoolExecutor = field(repr=False)
-    mode: str = ""  # resolved by the spider at start
-    campaign_id: str | None = None  # the running backfill campaign, if any
-    walk_id: str | None = None  # the incremental walk of this run, if any
-    exit_code: int = 0  # set by the run report at close
-    exit_reason: str = ""  # one line, shown by the CLI when exit_code != 0
+    # What the run decided, each set once by its owner: the plan by the spider at start
+    # (publish_plan), the outcome by the run report at close (finish). Read, never written,
+    # by everything else (pipelines tag seen markers with the plan's campaign and walk).
+    plan: RunPlanned = field(default_factory=lambda: RunPlanned())
+    outcome: Outcome | None = None
     # A local store's I/O runs on the reactor thread (a few short system calls per object,
     # cheaper than handing them to threads, which costs GIL hand-overs) and is made durable
     # by group commit (`group`); S3 calls always go to the thread pool.
@@ -72,6 +80,32 @@ class RunContext:
     extractor: ExtractPool | None = field(default=None, repr=False)
 
     _ATTR = "_harvester_run_context"
+
+    def publish_plan(self, mode: str, campaign_id: str | None, walk_id: str | None) -> None:
+        self.plan = RunPlanned(mode, campaign_id, walk_id)
+
+    def finish(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+
+    @property
+    def mode(self) -> str:
+        return self.plan.mode
+
+    @property
+    def campaign_id(self) -> str | None:
+        return self.plan.campaign_id
+
+    @property
+    def walk_id(self) -> str | None:
+        return self.plan.walk_id
+
+    @property
+    def exit_code(self) -> int:
+        return self.outcome.code if self.outcome is not None else 0
+
+    @property
+    def exit_reason(self) -> str:
+        return self.outcome.reason if self.outcome is not None else ""
 
     @classmethod
     def of(cls, crawler: Crawler) -> RunContext:

@@ -54,8 +54,7 @@ def run_harvest(site: str, settings: Any) -> int:
             print(f"harvester harvest: no crawl of {site} runs in Redis: nothing to join",
                   file=sys.stderr)
             return 0
-        setup.worker_settings(settings)
-        spidercls = setup.worker_spider(spidercls)
+        setup.worker_settings(settings)  # the same spider, with the shared crawl's strategy
     # --- end Distributed (Redis)
     process = CrawlerProcess(settings)
     redact.install()

@@ -102,6 +102,8 @@ HARVESTER_WARC_GZIP_LEVEL = 6  # zlib level of each record's gzip member (warcio
 HARVESTER_WARC_TMP_DIR = ""  # local folder for the WARC being written ("" = system temp folder)
 
 # --- Distributed (Redis) ------------------------------------------------------------------
+# How the crawl is shared: one process (LocalCrawl), or --redis workers (SharedCrawl, set by them)
+HARVESTER_CRAWL_STRATEGY = "harvester.spiders.strategy.LocalCrawl"
 HARVESTER_REDIS_URL = ""  # redis://HOST:PORT/DB: be a worker of the crawl shared there ("" = alone)
 HARVESTER_WORKERS = 1  # local worker processes `harvester harvest --redis URL` starts
 HARVESTER_REDIS_JOIN_ONLY = False  # only join a running crawl, never start one (standing worker pools)

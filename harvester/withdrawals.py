@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from harvester import exits
 from harvester.exceptions import StoreError, UnsafeKey
 from harvester.keys import (
     missing_id_of_key,
@@ -45,7 +46,7 @@ from pipelines.storage import Store
 logger = logging.getLogger(__name__)
 
 JSON = "application/json"
-GUARD_CLOSE = "withdraw_guard"  # close reason of a run the safety valve stopped
+GUARD_CLOSE = exits.GUARD_CLOSE  # close reason of a run the safety valve stopped (exit 7)
 GONE, MISSING, CONFIRMED, ANSWERED = "gone", "missing", "confirmed", "answered"
 # Sent by the spider for every record it withdrew (kwargs: line, the feed line).
 record_withdrawn = object()

@@ -10,10 +10,11 @@ scrapy-redis 0.9.1 does not fit Scrapy 2.19 or a shared, restartable crawl):
                     queues their claims again; decides when the crawl is done (Lua scripts)
     scheduler.py    RedisScheduler: scrapy-redis's scheduler on the crawl's keys
     idle.py         CrawlIdle: keeps an idle worker open until the whole crawl is done
-    spider.py       distributed(spidercls): the spider's mode, backfill campaign and listing
-                    state agreed through Redis instead of kept per process
+    strategy.py     SharedCrawl: the crawl strategy the spider is given (the spider's mode,
+                    backfill campaign and listing state agreed through Redis instead of kept
+                    per process; claims released as work is done)
     workers.py      run_workers: `--workers N` starts N local worker processes
-    setup.py        settings and spider class a worker runs with
+    setup.py        the settings a worker runs with (scheduler, idle extension, strategy)
 
 A crawl is one walk of a site shared by any number of workers; `P:<site>:crawl` names the
 running one. Its keys are `P:<site>:<crawl id>:{requests,seen,workers,busy,info}` and

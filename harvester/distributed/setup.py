@@ -1,4 +1,4 @@
-"""What a Redis worker runs with: its scheduler and idle extension, its spider class."""
+"""What a Redis worker runs with: its scheduler, idle extension and crawl strategy."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from harvester.exceptions import ConfigError
 
 SCHEDULER = "harvester.distributed.scheduler.RedisScheduler"
+STRATEGY = "harvester.distributed.strategy.SharedCrawl"
 IDLE_EXTENSION = "harvester.distributed.idle.CrawlIdle"
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 
@@ -40,12 +41,7 @@ def crawl_running(settings: Any, site: str) -> bool:
 def worker_settings(settings: Any) -> None:
     """Turn the run's settings into a worker's of the crawl shared in HARVESTER_REDIS_URL."""
     settings.set("SCHEDULER", SCHEDULER, priority="cmdline")
+    settings.set("HARVESTER_CRAWL_STRATEGY", STRATEGY, priority="cmdline")
     extensions = dict(settings.getdict("EXTENSIONS"))
     extensions[IDLE_EXTENSION] = 50
     settings.set("EXTENSIONS", extensions, priority="cmdline")
-
-
-def worker_spider(spidercls: type) -> type:
-    from harvester.distributed.spider import distributed
-
-    return distributed(spidercls)

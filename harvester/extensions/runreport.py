@@ -20,12 +20,11 @@ from typing import Any
 from scrapy import signals
 from scrapy.http import Request
 
-from harvester import __version__, withdrawals
+from harvester import __version__, exits, withdrawals
 from harvester.context import RunContext, utc_now
 from harvester.exceptions import StoreError
 from harvester.items import DocumentItem
 from harvester.keys import record_key
-from harvester.middlewares.challenge import CLOSE_REASON as CHALLENGE_CLOSE
 from harvester.record import record_schema
 from harvester.runs import (
     Coverage,
@@ -45,13 +44,10 @@ logger = logging.getLogger(__name__)
 # metrics) listens to it rather than to spider_closed, whose handlers' order is not set.
 report_written = object()
 
-EXIT_OK = 0
-EXIT_STOPPED = 1  # the run did not finish (shutdown, error)
-EXIT_SPOOLED = 3  # the store was unreachable: writes wait in the local spool
-EXIT_SITE_CHANGED = 4  # field coverage fell sharply: the site's markup probably changed
-EXIT_CHALLENGED = 5  # the bot manager kept answering with challenge pages
-EXIT_WITHDRAW_GUARD = 7  # too many stored records answered 404/410: nothing was withdrawn
-EXIT_LISTING_UNREADABLE = 6  # a listing page yielded no document links where some were due
+# Exit statuses: harvester/exits.py (defined there once; these names are kept for callers)
+EXIT_OK, EXIT_STOPPED, EXIT_SPOOLED = exits.OK, exits.STOPPED, exits.SPOOLED
+EXIT_SITE_CHANGED, EXIT_CHALLENGED = exits.SITE_CHANGED, exits.CHALLENGED
+EXIT_LISTING_UNREADABLE, EXIT_WITHDRAW_GUARD = exits.LISTING_UNREADABLE, exits.WITHDRAW_GUARD
 
 
 # The harvester's own stats namespaces: the report's `stats` holds these keys, not Scrapy's
@@ -253,27 +249,12 @@ class RunReport:
                          "markup may have changed", alert["field"], 100 * alert["coverage"],
                          100 * alert["previous"])
         pending = store.pending()
-        listing_problem = getattr(spider, "listing_problem", lambda: "")()
-        status, code, why = "finished", EXIT_OK, ""
-        if listing_problem and reason == "finished":
-            status, code = "stopped", EXIT_LISTING_UNREADABLE
-            why = f"the listing could not be read, so the walk stopped: {listing_problem}"
-        elif reason == CHALLENGE_CLOSE:
-            status, code = "stopped", EXIT_CHALLENGED
-            why = "the site kept answering with bot-challenge pages; try again later"
-        elif reason == withdrawals.GUARD_CLOSE:
-            status, code = "stopped", EXIT_WITHDRAW_GUARD
-            why = ctx.exit_reason or "too many stored records answered 404/410: nothing withdrawn"
-        elif reason != "finished":
-            status, code = "stopped", EXIT_STOPPED
-            why = ctx.exit_reason or f"the run stopped early ({reason})"
-        elif pending:
-            code = EXIT_SPOOLED
-            why = (f"the store could not be written: {pending} objects wait in the local spool "
-                   f"{store.spool_dir} and are written by the next run")
-        elif alerts:
-            code = EXIT_SITE_CHANGED
-            why = "field coverage fell sharply: " + ", ".join(a["field"] for a in alerts)
+        outcome = exits.decide(reason, listing_problem=getattr(spider, "listing_problem",
+                                                               lambda: "")(),
+                               stop_reason=getattr(spider, "stop_reason", ""),
+                               pending=pending, spool_dir=str(store.spool_dir),
+                               alerts=[a["field"] for a in alerts])
+        status, code, why = outcome.status, outcome.code, outcome.reason
         report = dict(self.report)
         report.update(self._snapshot())
         report.update({
@@ -284,7 +265,7 @@ class RunReport:
         })
         self.report = report
         write_report(store, report)  # made durable by ctx.close() in spider_closed
-        ctx.exit_code, ctx.exit_reason = code, why
+        ctx.finish(outcome)
         logger.info("run %s %s: %s", ctx.run_id, status, report["counts"])
 
 

@@ -12,9 +12,11 @@ from typing import Any
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 
+from harvester.exits import CHALLENGE_CLOSE
+
 logger = logging.getLogger(__name__)
 
-CLOSE_REASON = "challenge_persisted"
+CLOSE_REASON = CHALLENGE_CLOSE  # harvester/exits.py: exit status 5
 
 
 class ChallengeMiddleware:

@@ -1,20 +1,13 @@
-"""ArchiveSpider: walks a paged listing, fetches new documents, hands records to the pipelines.
+"""ArchiveSpider: the engine's spider. It walks a source's listing, fetches the documents
+new to the store, and hands records to the pipelines.
 
-Modes (see README "Harvest modes"):
-- backfill: walks the whole listing in a *campaign* kept in state/<site>/backfill.json;
-  documents already stored or confirmed in the campaign are not fetched again, so an
-  interrupted backfill resumes where it stopped (also from a fresh container).
-  A backfill started after the last one completed begins a new campaign that revisits
-  every document, which is how edited documents are picked up.
-- incremental: reads the listing from the newest uploads and stops at the first page
-  holding a document harvested before this *walk* (state/<site>/incremental.json). A walk
-  completes when it reaches such a page (or the listing's end) in a run that finished
-  without --limit; a run stopped earlier (killed, a persistent challenge, a listing page
-  that failed) leaves the walk open, and the next incremental run resumes it: the
-  documents the stopped run stored are skipped without ending the walk, so the older new
-  uploads behind them are still reached.
-- auto: backfill while a campaign is unfinished or the store is empty, else incremental.
-Documents that failed in earlier runs (state/<site>/failed/) are retried first in every mode.
+It is glue between Scrapy and plain objects that know no Scrapy: the source (what to
+request, how to read it: harvester/source.py), the run plan (mode, backfill campaign,
+incremental walk: harvester/runplan.py), the listing walk (steps, cursor, count checks,
+the walk's end: harvester/walk.py, each step by harvester/listingwalk.py) and the crawl
+strategy (one process, or a crawl shared by --redis workers: harvester/spiders/strategy.py).
+Documents that failed in earlier runs (state/<site>/failed/) are retried first in every
+mode. See docs/architecture.md for the flow of one document from listing to store.
 """
 
 from __future__ import annotations
@@ -29,8 +22,10 @@ from urllib.parse import urlsplit, urlunsplit
 import scrapy
 from scrapy import signals
 from scrapy.http import Response
+from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
+from harvester import runplan
 from harvester.context import RunContext, utc_now
 from harvester.exceptions import (
     ChallengePage,
@@ -39,9 +34,9 @@ from harvester.exceptions import (
     NotADocument,
     StoreError,
 )
+from harvester.exits import STORE_DOWN
 from harvester.extractpool import ExtractPool
 from harvester.items import DocumentItem
-from harvester.keys import record_prefix
 from harvester.listingwalk import describe, next_step
 from harvester.quarantine import quarantine
 from harvester.registry import get_source
@@ -55,11 +50,12 @@ from harvester.source import (
     step_state,
     step_withdrawn,
 )
+from harvester.spiders.strategy import LocalCrawl
+from harvester.walk import SHORT, STOP, SWEEP, ListingWalk
 
 logger = logging.getLogger(__name__)
 
-MODES = ("auto", "incremental", "backfill")
-STORE_DOWN = "store_unavailable"  # close reason when the store cannot be read at start
+MODES = runplan.MODES
 
 
 class ArchiveSpider(scrapy.Spider):
@@ -73,10 +69,10 @@ class ArchiveSpider(scrapy.Spider):
     limit: int
     html_maxsize: int
     listing_page_size: int
-    max_sweeps: int
-    sweeps_enabled = True  # False for Redis workers: no worker sees the whole listing
     ctx: RunContext
     extractor: ExtractPool
+    strategy: LocalCrawl
+    walker: ListingWalk
 
     def __init__(self, *args: Any, mode: str = "", base_url: str = "", limit: str | int = 0,
                  **kwargs: Any) -> None:
@@ -87,51 +83,34 @@ class ArchiveSpider(scrapy.Spider):
         self.limit_arg = int(limit or 0)
         self.mode = ""
         self.campaign: dict[str, Any] | None = None
-        self.listing_total: int | None = None
-        self.listing_exhausted = False
         self.walk: dict[str, Any] | None = None  # the incremental walk (incremental mode)
-        self.walk_ended = False  # the walk reached documents harvested before it
-        self.listing_error = ""  # why a listing page could not be read (the walk stopped)
-        self._listed: set[str] = set()  # document URLs the listing showed in this run
-        self._most_listed: int | None = None  # the largest results count a page showed
-        self._walk_from_zero = False  # this run's walk began at the listing's first page
-        self._sweeps = 0  # passes over the listing after the first (see _listing_ended)
-        self._sweep_found = 0  # documents the current pass found that earlier ones did not
-        self._page_digests: dict[str, str] = {}  # what each page showed in the first pass
-        self._unstable = False  # a page showed other documents in a later pass
-        self._walk_found: set[str] = set()  # incremental: new uploads this walk listed
-        self._cursor_reset = False  # the next run walks the listing from its start again
         self._walk_saved = False  # the walk is recorded as running in the store
         self._walk_saving: asyncio.Future[Any] | None = None
+        self._source_state: dict[str, Any] | None = None  # the walk's first ListingStep.state
         self.scheduled_docs = 0
         self.done_docs = 0
-        # The first pass's listing steps, in walk order (the step's index is its request's
-        # meta "page"): cursor, the cursor after it, documents of it still pending, listed.
-        self._steps: list[dict[str, Any]] = []
-        self._steps_done = 0  # steps before this one are done (the campaign's resume cursor)
-        self._origin: Any = None  # the listing's first cursor (WalkStart without resume)
-        self._source_state: dict[str, Any] | None = None  # the walk's first ListingStep.state
+        self.stop_reason = ""  # why a part of the run closed it early (the report's reason)
         self._campaign_saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="campaign")
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        mode = spider.mode_arg or settings.get("HARVESTER_MODE", "auto")
-        if mode not in MODES:
-            raise ConfigError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
-        spider.mode_arg = mode
+        spider.mode_arg = runplan.check_mode(spider.mode_arg or settings.get("HARVESTER_MODE"))
         base = spider.base_url_arg or settings.get("HARVESTER_BASE_URL") or spider.site.live_base_url
         spider.base_url = base.rstrip("/")
         host = urlsplit(spider.base_url).hostname
         if not host:
             raise ConfigError(f"bad base URL: {base!r}")
         spider.allowed_domains = [host]
-        spider.limit = spider.limit_arg or settings.getint("HARVESTER_LIMIT", 0)
+        spider.limit = spider.limit_arg or settings.getint("HARVESTER_LIMIT")
         spider.html_maxsize = settings.getint("HARVESTER_HTML_MAXSIZE")
         spider.listing_page_size = (settings.getint("HARVESTER_LISTING_PAGE_SIZE")
                                     or spider.site.listing_page_size)
-        spider.max_sweeps = settings.getint("HARVESTER_LISTING_SWEEPS")
+        spider.strategy = load_object(settings.get("HARVESTER_CRAWL_STRATEGY")).from_crawler(crawler)
+        spider.walker = ListingWalk(max_sweeps=settings.getint("HARVESTER_LISTING_SWEEPS"),
+                                    count_checks=spider.strategy.count_checks,
+                                    limited=bool(spider.limit))
         spider.ctx = RunContext.of(crawler)
         crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
         crawler.signals.connect(spider._item_done, signal=signals.item_dropped)
@@ -139,6 +118,23 @@ class ArchiveSpider(scrapy.Spider):
         spider.extractor = spider.ctx.extract_pool(settings)
         spider._withdraw_setup(crawler)
         return spider
+
+    # --- what the run report and the strategy read of the walk ------------------------
+    @property
+    def listing_total(self) -> int | None:
+        return self.walker.listing_total
+
+    @property
+    def listing_exhausted(self) -> bool:
+        return self.walker.exhausted
+
+    @property
+    def walk_ended(self) -> bool:
+        return self.walker.ended
+
+    @property
+    def listing_error(self) -> str:
+        return self.walker.error
 
     # --- URLs ---------------------------------------------------------------------------
     def crawl_url(self, url: str) -> str:
@@ -157,18 +153,17 @@ class ArchiveSpider(scrapy.Spider):
             self.mode, self.campaign = await ctx.io(self._resolve_mode)
         except StoreError as exc:
             logger.error("the store %s cannot be read: %s", ctx.store_uri, exc)
-            ctx.exit_reason = f"the store cannot be read: {exc}"
+            self.stop_reason = f"the store cannot be read: {exc}"
             asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=STORE_DOWN))
             return
-        ctx.mode = self.mode
         self.crawler.stats.set_value("extract/workers", self.extractor.size)
-        ctx.campaign_id = self.campaign["id"] if self.campaign else None
         if self.mode == "incremental":
             try:
                 self.walk = await ctx.io(self._resolve_walk)
             except StoreError as exc:  # markers then carry no walk: the next walk is fresh
                 logger.warning("could not read the incremental walk state: %s", exc)
-            ctx.walk_id = self.walk["id"] if self.walk else None
+        ctx.publish_plan(self.mode, self.campaign["id"] if self.campaign else None,
+                         self.walk["id"] if self.walk else None)
         logger.info("harvest %s: mode %s, run %s, store %s", self.name, self.mode, ctx.run_id,
                     ctx.store_uri)
         try:
@@ -184,52 +179,34 @@ class ArchiveSpider(scrapy.Spider):
             self.crawler.stats.inc_value("documents/retry_failed")
             yield self._document_request(self.crawl_url(entry["url"]), None, from_failed=True)
         previous = (self.walk or {}).get("previous") if self.mode == "incremental" else None
-        self._origin = self.site.start(WalkStart(self.mode, None, previous))
-        first = self._origin
-        resume = _campaign_resume(self.campaign) if self.mode == "backfill" else None
+        walker = self.walker
+        walker.origin = self.site.start(WalkStart(self.mode, None, previous))
+        first = walker.origin
+        resume = runplan.campaign_resume(self.campaign) if self.mode == "backfill" else None
         if resume is not None:
             first = self.site.start(WalkStart(self.mode, resume, previous))
-        self._walk_from_zero = first == self._origin
+        walker.from_origin = first == walker.origin
         yield self._listing_request(first)
 
     def _resolve_mode(self) -> tuple[str, dict[str, Any] | None]:
-        state = self.ctx.state
-        campaign = state.load_backfill()
-        running = campaign if campaign and campaign.get("status") == "running" else None
-        mode = self.mode_arg
-        if mode == "auto":
-            if running:
-                mode = "backfill"
-            else:
-                prefix = record_prefix(self.name)
-                mode = "incremental" if next(iter(self.ctx.store.list(prefix)), None) else "backfill"
-        if mode == "backfill" and running is None:
-            running = {"id": self.ctx.run_id, "status": "running", "resume": None,
-                       "started_at": utc_now()}
-            state.save_backfill(running)
-        return mode, running
+        """Blocking (on the store threads): the run's mode and backfill campaign, as the
+        crawl strategy agrees them."""
+        ctx = self.ctx
+        return self.strategy.resolve_mode(
+            lambda: runplan.resolve_mode(ctx.state, ctx.store, self.name, self.mode_arg,
+                                         ctx.run_id, utc_now()),
+            self.mode_arg, bool(self.limit), ctx.state.load_backfill)
 
     def _resolve_walk(self) -> dict[str, Any]:
         """Blocking: the incremental walk this run does, a new one or an open one resumed."""
         state = self.ctx.state
-        walk = state.load_incremental()
-        if walk and walk.get("status") == "running" and walk.get("id"):
-            logger.info("resuming the incremental walk %s (started %s), which an earlier run "
-                        "did not finish", walk["id"], walk.get("started_at"))
+        plan = self.strategy.resolve_walk(
+            lambda: runplan.resolve_walk(state, self.ctx.run_id, utc_now()),
+            state.save_incremental, state.load_incremental)
+        if plan.resumed:
             self.crawler.stats.set_value("listing/walk_resumed", 1)
-            self._walk_saved = True
-            return walk
-        self._walk_saved = False  # saved by _open_walk, once a document may be stored
-        new: dict[str, Any] = {"id": self.ctx.run_id, "status": "running",
-                               "started_at": utc_now()}
-        campaign = state.load_backfill()
-        baseline = _latest_total(walk, campaign)
-        if baseline is not None:  # the listing's count when the store was last complete
-            new["baseline_total"] = baseline
-        previous = _latest_complete(walk, campaign)
-        if previous is not None:  # what the source kept of the last complete walk
-            new["previous"] = previous
-        return new
+        self._walk_saved = plan.saved  # a new walk: saved by _open_walk, once a document of
+        return plan.walk               # it may be stored
 
     async def _open_walk(self) -> None:
         """Record the walk as running before any record of it can be stored (a run that
@@ -264,8 +241,7 @@ class ArchiveSpider(scrapy.Spider):
         takes the record for new without reading the store, and the create-only write
         decides)."""
         self.scheduled_docs += 1
-        if page is not None and page < len(self._steps):
-            self._steps[page]["pending"] += 1
+        self.walker.doc_scheduled(page)
         return scrapy.Request(
             url, callback=self.parse_document, errback=self.document_failed, priority=100,
             meta={"page": page, "kind": "document", "listing_url": url, "from_failed": from_failed,
@@ -277,20 +253,11 @@ class ArchiveSpider(scrapy.Spider):
         """A record that came whole with a listing step: it goes to the pipelines as a
         fetched document's record does (no request of its own)."""
         self.scheduled_docs += 1
-        if page is not None and page < len(self._steps):
-            self._steps[page]["pending"] += 1
+        self.walker.doc_scheduled(page)
         url = str(fields.get("url") or response.url)
         raw = fields.pop("_raw", b"")
         return DocumentItem(url=url, listing_url=url, record=fields, page=page,
                             body=raw if isinstance(raw, bytes) else str(raw).encode("utf-8"))
-
-    def _step_listed(self, cursor: Any, following: Any, sweep: int) -> int | None:
-        """Note a listing step of the first pass (its documents then count toward the
-        campaign's resume cursor); returns its index, None for a later pass's step."""
-        if sweep:
-            return None
-        self._steps.append({"cursor": cursor, "next": following, "pending": 0})
-        return len(self._steps) - 1
 
     def _keep_source_state(self, state: dict[str, Any]) -> None:
         """The first state the walk's listing gave (an OAI-PMH responseDate): kept with the
@@ -333,11 +300,20 @@ class ArchiveSpider(scrapy.Spider):
 
     # --- listing ------------------------------------------------------------------------
     async def parse_listing(self, response: Response) -> AsyncIterator[Any]:
+        async for output in self.strategy.listing_outputs(response, self._read_listing(response)):
+            yield output
+        if self.walker.exhausted:  # before this worker can go idle: before the crawl is done
+            self.strategy.agree(listing_exhausted="1")
+        if self.walker.ended:
+            self.strategy.agree(walk_ended="1")
+
+    async def _read_listing(self, response: Response) -> AsyncIterator[Any]:
         meta = response.meta
         cursor = meta["cursor"] if "cursor" in meta else int(meta["page"])
         label = describe(cursor)
         sweep = int(meta.get("sweep") or 0)
         stats = self.crawler.stats
+        walker = self.walker
         try:
             listing = await self.extractor.run(self.site.parse_listing, response.body,
                                                response.url)
@@ -362,7 +338,7 @@ class ArchiveSpider(scrapy.Spider):
                 self.listing_unreadable(f"listing step {label}: {exc}", response.url)
                 return
         step = next_step(cursor, listing, self.listing_page_size, meta.get("walk_prior"),
-                         first=cursor == self._origin, following=following)
+                         first=cursor == walker.origin, following=following)
         state = step_state(listing)
         if state is not None and self._source_state is None:
             self._keep_source_state(dict(state))
@@ -388,22 +364,11 @@ class ArchiveSpider(scrapy.Spider):
                 yield ended
             return
         stats.inc_value("listing/pages")
-        if listing.total is not None:
-            if self.listing_total is None:
-                self.listing_total = listing.total
-            self._most_listed = max(self._most_listed or 0, listing.total)
         urls = [self.crawl_url(u) for u in listing.document_urls]
-        fresh = [u for u in urls if u not in self._listed]
-        self._listed.update(fresh)
-        digest = step.carry.get("digest", "")
-        if sweep:
-            self._sweep_found += len(fresh)
-            if self._page_digests.get(label, digest) != digest:
-                self._unstable = True
-        else:
-            self._page_digests[label] = digest
+        fresh = walker.page_read(label, urls, listing.total, step.carry.get("digest", ""),
+                                 sweep)
         markers = await self.ctx.io(lambda: [self.ctx.state.get_seen(u) for u in urls])
-        page = self._step_listed(cursor, step.next_page, sweep)
+        page = walker.step_listed(cursor, step.next_page, sweep)
         reached_known = False
         limit_hit = False
         for fields in step_records(listing):  # records that came whole with the listing
@@ -415,7 +380,7 @@ class ArchiveSpider(scrapy.Spider):
         new_here = set(fresh)
         for url, marker in zip(urls, markers, strict=True):
             if self.mode == "incremental" and not (marker and self._ends_walk(marker)):
-                self._walk_found.add(url)  # a new upload (or one this walk stored before)
+                walker.walk_found.add(url)  # a new upload (or one this walk stored before)
             if marker is not None and self._is_done(marker):
                 reached_known = reached_known or self._ends_walk(marker)
                 stats.inc_value("listing/known")
@@ -444,84 +409,39 @@ class ArchiveSpider(scrapy.Spider):
                 yield ended
 
     def _listing_ended(self, url: str, sweep: int) -> scrapy.Request | None:
-        """The walk reached the listing's end. A backfill walk that began at its first page
-        and met fewer distinct documents than the listing counts walks it again (a sweep:
-        an order that changes between requests, documents uploaded with the same time, or a
-        withdrawal during the walk shift documents onto pages already read). Documents done
-        in the campaign are not fetched again; a sweep costs listing requests only. When the
-        passes still fall short and the pages showed other documents from one pass to the
-        next (the order is unstable), the listing cannot be walked completely: the walk stops
-        with exit status 6 and the next run walks it from its start (what is done is not
-        fetched again). When every pass showed the same pages, the count includes entries
-        the listing does not show: counted (listing/short_of_count), the walk is complete."""
-        total, seen = self._most_listed, len(self._listed)
-        short = (self.mode == "backfill" and self.sweeps_enabled and self._walk_from_zero
-                 and not self.limit and total is not None and seen < total)
-        if short and self._another_pass(sweep):
-            return self._sweep(f"the listing counts {total} documents, its pages showed "
-                               f"{seen} distinct ones")
-        if short and self._passes_disagree():
-            self._cursor_reset = True
+        """The walk reached the listing's end: done, another pass, or a stop (ListingWalk
+        decides, see harvester/walk.py)."""
+        end = self.walker.backfill_end(sweep, self.mode == "backfill")
+        if end.what == SWEEP:
+            return self._sweep(end.reason)
+        if end.what == STOP:
             if self.campaign:
                 self.campaign["resume"] = None
                 self.campaign.pop("cursor", None)
                 self._campaign_saver.submit(self.ctx.state.save_backfill, dict(self.campaign))
-            self.listing_unreadable(
-                f"the listing counts {total} documents, but {self._sweeps + 1} passes over its "
-                f"pages showed {seen} distinct ones, and its pages show other documents from "
-                "one pass to the next (its order changes between requests); the next run walks "
-                "it again", url)
-            return None
-        if short:
-            self.crawler.stats.set_value("listing/short_of_count", total - seen)  # type: ignore[operator]
+            self.listing_unreadable(end.reason, url)
+        elif end.what == SHORT:
+            self.crawler.stats.set_value("listing/short_of_count", end.missing)
             logger.warning("the listing counts %d documents, its pages show %d: the count "
-                           "includes entries the listing does not show", total, seen)
-        self.listing_exhausted = True
+                           "includes entries the listing does not show",
+                           self.walker.most_listed, len(self.walker.listed))
         return None
-
-    def _another_pass(self, sweep: int) -> bool:
-        """A walk short of the count goes over the listing again: after its first pass, and
-        after a pass that found documents or saw pages change, up to HARVESTER_LISTING_SWEEPS."""
-        return self._sweeps < self.max_sweeps and (sweep == 0 or bool(self._sweep_found)
-                                                   or self._unstable)
-
-    def _passes_disagree(self) -> bool:
-        """The passes over the listing did not settle: the last found documents the earlier
-        ones missed, or a page showed other documents from one pass to the next."""
-        return self._sweeps > 0 and (bool(self._sweep_found) or self._unstable)
 
     def _sweep(self, why: str) -> scrapy.Request:
         """The listing's first page again, for another pass over it."""
-        self._sweeps += 1
-        self._sweep_found = 0
+        sweeps = self.walker.begin_sweep()
         self.crawler.stats.inc_value("listing/sweeps")
-        logger.warning("%s: reading the listing again (pass %d)", why, self._sweeps + 1)
-        return self._listing_request(self._origin, sweep=self._sweeps)
+        logger.warning("%s: reading the listing again (pass %d)", why, sweeps + 1)
+        return self._listing_request(self.walker.origin, sweep=sweeps)
 
     def _incremental_ended(self, url: str, sweep: int) -> scrapy.Request | None:
-        """The incremental walk reached documents harvested before it. When the listing's
-        count grew by more than the new uploads the walk met (uploads sharing their upload
-        time come back in another order on each request, and one can slip onto a page
-        already read), the walked pages are read again (up to HARVESTER_LISTING_SWEEPS
-        times); still short with an unstable order, the run stops with exit status 6 and
-        the walk stays open for the next run. A count short for another reason (documents
-        withdrawn meanwhile) ends the walk as usual."""
-        baseline = (self.walk or {}).get("baseline_total")
-        total = self._most_listed
-        expected = None if baseline is None or total is None else total - int(baseline)
-        short = (self.sweeps_enabled and not self.limit and expected is not None
-                 and len(self._walk_found) < expected)
-        if short and self._another_pass(sweep):
-            return self._sweep(f"the listing's count grew by {expected} since the store was "
-                               f"complete, the walk met {len(self._walk_found)} new uploads")
-        if short and self._passes_disagree():
-            self.listing_unreadable(
-                f"the listing's count grew by {expected} since the store was complete, but "
-                f"{self._sweeps + 1} passes met {len(self._walk_found)} new uploads, and its "
-                "pages show other documents from one pass to the next (its order changes "
-                "between requests); the next run walks it again", url)
-            return None
-        self.walk_ended = True
+        """The incremental walk reached documents harvested before it: done, the walked
+        pages read again, or a stop with the walk left open (harvester/walk.py)."""
+        end = self.walker.incremental_end(sweep, (self.walk or {}).get("baseline_total"))
+        if end.what == SWEEP:
+            return self._sweep(end.reason)
+        if end.what == STOP:
+            self.listing_unreadable(end.reason, url)
         return None
 
     def _is_done(self, marker: dict[str, Any]) -> bool:
@@ -539,31 +459,36 @@ class ArchiveSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         meta = request.meta
         cursor = meta["cursor"] if "cursor" in meta else int(meta.get("page") or 0)
-        page = describe(cursor)
+        out: list[scrapy.Request] = []
         response = getattr(failure.value, "response", None)
-        if response is not None and response.status in (404, 410) and cursor != self._origin \
+        if response is not None and response.status in (404, 410) \
+                and cursor != self.walker.origin \
                 and not _more_promised(request.meta.get("walk_prior") or {}):
             # past the end: the site answers page numbers past its last with 404
             self.crawler.stats.inc_value("listing/past_end_404")
             ended = self._listing_ended(request.url, int(request.meta.get("sweep") or 0))
-            return [ended] if ended is not None else []
-        self.crawler.stats.inc_value("listing/failed")
-        self.listing_unreadable(f"listing page {page} could not be fetched "
-                                f"({_failure_reason(failure)})", request.url)
-        return []
+            out = [ended] if ended is not None else []
+        else:
+            self.crawler.stats.inc_value("listing/failed")
+            self.listing_unreadable(f"listing page {describe(cursor)} could not be fetched "
+                                    f"({_failure_reason(failure)})", request.url)
+        if self.walker.exhausted:  # a 404 past the end; before the crawl can be found done
+            self.strategy.agree(listing_exhausted="1")
+        self.strategy.released(meta)
+        return out
 
     def listing_unreadable(self, reason: str, url: str) -> None:
         """The walk stops here: the documents already queued are still fetched and stored,
         the campaign or walk stays open, and the run ends with exit status 6 and `reason`
-        (never "finished" as if the archive were empty)."""
+        (never "finished" as if the archive were empty). A shared crawl's workers all stop."""
         self.crawler.stats.inc_value("listing/unreadable")
         logger.error("%s: %s; the walk stops here", reason, url)
-        if not self.listing_error:
-            self.listing_error = f"{reason}: {url}"
+        self.walker.unreadable(reason, url)
+        self.strategy.agree(listing_error=self.walker.error)
 
     def listing_problem(self) -> str:
         """Why the run's listing walk stopped before its end ('' when it did not)."""
-        return self.listing_error
+        return self.strategy.listing_problem(self.walker.error)
 
     # --- documents ----------------------------------------------------------------------
     async def parse_document(self, response: Response) -> AsyncIterator[Any]:
@@ -604,6 +529,7 @@ class ArchiveSpider(scrapy.Spider):
                             from_failed=bool(meta.get("from_failed")), body=response.body,
                             unseen=bool(meta.get("unseen")) and not meta.get("from_failed"))
 
+    # --- outcomes: stored (the pipelines), quarantined, failed --------------------------
     async def _quarantine(self, response: Response, reason: str, error: str) -> None:
         ctx = self.ctx
         self.crawler.stats.inc_value("documents/quarantined")
@@ -612,6 +538,7 @@ class ArchiveSpider(scrapy.Spider):
         await ctx.io(quarantine, ctx.store, self.name, response.url, reason, error, response.body,
                      ctx.run_id, utc_now())
         self._doc_finished(response.meta.get("page"))
+        self.strategy.released(response.meta)
 
     async def document_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
@@ -623,8 +550,8 @@ class ArchiveSpider(scrapy.Spider):
         await self.ctx.io(self.ctx.state.mark_failed, meta.get("listing_url", url), reason,
                           self.ctx.run_id)
         self._doc_finished(meta.get("page"), failed=True)
+        self.strategy.released(meta)
 
-    # --- backfill cursor ----------------------------------------------------------------
     def _item_done(self, item: Any, **kwargs: Any) -> None:
         if isinstance(item, DocumentItem):
             self._doc_finished(item.page)
@@ -642,42 +569,35 @@ class ArchiveSpider(scrapy.Spider):
 
     def _doc_finished(self, page: int | None, failed: bool = False) -> None:
         self.done_docs += 1
-        if page is None or not 0 <= page < len(self._steps):
-            return
-        self._steps[page]["pending"] -= 1
+        self.walker.doc_finished(page)
         self._maybe_advance_cursor()
 
     def _maybe_advance_cursor(self) -> None:
         """Move the campaign's resume cursor past listing steps whose documents are all
-        done: an interrupted backfill restarts at the last step that was not (its documents
-        done in the campaign are skipped there). The cursor is the source's, stored as it is
-        (a page number, a token, a window)."""
-        if self.mode != "backfill" or not self.campaign or self._cursor_reset:
+        done (harvester/walk.py): an interrupted backfill restarts at the last such step,
+        whatever the shape of the source's cursor."""
+        if self.mode != "backfill" or not self.campaign or not self.strategy.keeps_cursor:
             return
-        done = self._steps_done
-        while done < len(self._steps) and self._steps[done]["pending"] <= 0:
-            done += 1
-        if done == self._steps_done:
+        moved, cursor = self.walker.advance()
+        if not moved:
             return
-        self._steps_done = done
-        # the last done step is read again on resume (its documents are skipped), as its
-        # cursor is all a resumed walk needs to go on from there
-        self.campaign["resume"] = self._steps[done - 1]["cursor"]
+        self.campaign["resume"] = cursor
         self.campaign.pop("cursor", None)
         self._campaign_saver.submit(self.ctx.state.save_backfill, dict(self.campaign))
 
+    # --- the end of the run -----------------------------------------------------------
     def closed(self, reason: str) -> None:
-        if self.mode == "backfill" and self.campaign and reason == "finished" \
-                and self.listing_exhausted and not self.limit and self._withdraw_passed():
-            self.campaign.update(status="complete", finished_at=utc_now())
-            if self._most_listed is not None and self.sweeps_enabled:
-                self.campaign["listing_total"] = self._most_listed
+        walker = self.walker
+        walker.exhausted, walker.ended = self.strategy.at_close(walker.exhausted, walker.ended)
+        total = walker.most_listed if self.strategy.count_checks else None
+        finished = reason == "finished" and not self.limit
+        if self.mode == "backfill" and self.campaign and finished and walker.exhausted \
+                and self._withdraw_passed():
+            self.campaign = runplan.completed(self.campaign, utc_now(), total)
             self._campaign_saver.submit(self.ctx.state.save_backfill, dict(self.campaign))
-        if self.mode == "incremental" and self.walk and self._walk_saved and reason == "finished" \
-                and (self.walk_ended or self.listing_exhausted) and not self.limit:
-            walk = dict(self.walk, status="complete", finished_at=utc_now())
-            if self._most_listed is not None and self.sweeps_enabled:
-                walk["listing_total"] = self._most_listed
+        if self.mode == "incremental" and self.walk and self._walk_saved and finished \
+                and (walker.ended or walker.exhausted):
+            walk = runplan.completed(self.walk, utc_now(), total)
             self._campaign_saver.submit(self.ctx.state.save_incremental, walk)
         self._campaign_saver.shutdown(wait=True)
         extractor = getattr(self, "extractor", None)
@@ -691,15 +611,16 @@ class ArchiveSpider(scrapy.Spider):
     # At the end of a complete backfill (listing walked to its end, no --limit) the stored
     # records the walk did not meet are checked at their own URL; the campaign completes
     # only when that check passed the safety valve.
-    withdraw_checks = True  # False in distributed workers (the finalizer completes as before)
+    withdraw_checks = True  # the crawl strategy's and the source's say, and the setting
 
     def _withdraw_setup(self, crawler: Any) -> None:
         settings = crawler.settings
         # a source whose listing reports deletions itself (OAI-PMH) says withdraw_check=False
-        self.withdraw_checks = (self.withdraw_checks and getattr(self.site, "withdraw_check", True)
-                                and settings.getbool("HARVESTER_WITHDRAW_CHECK", True))
-        self.withdraw_max_share = settings.getfloat("HARVESTER_WITHDRAW_MAX_SHARE", 0.1)
-        self.withdraw_threads = settings.getint("HARVESTER_STORE_THREADS", 16)
+        self.withdraw_checks = (self.strategy.withdraw_checks
+                                and getattr(self.site, "withdraw_check", True)
+                                and settings.getbool("HARVESTER_WITHDRAW_CHECK"))
+        self.withdraw_max_share = settings.getfloat("HARVESTER_WITHDRAW_MAX_SHARE")
+        self.withdraw_threads = settings.getint("HARVESTER_STORE_THREADS")
         self._withdraw_check: Any = None  # the WithdrawalCheck, once the checks are planned
         self._withdraw_pending = 0
         self._withdraw_phase = ""  # "" | checking | passed | tripped | failed
@@ -838,8 +759,8 @@ class ArchiveSpider(scrapy.Spider):
         if check.tripped():
             self._withdraw_phase = "tripped"
             stats.set_value("withdraw/guard_tripped", 1)
-            ctx.exit_reason = check.reason()
-            logger.error("%s", ctx.exit_reason)
+            self.stop_reason = check.reason()
+            logger.error("%s", self.stop_reason)
             asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=GUARD_CLOSE))
             return
         try:
@@ -865,34 +786,6 @@ def _declared_encoding(response: Response) -> str | None:
     if "charset=" in content_type:
         return content_type.split("charset=", 1)[1].split(";")[0].strip().strip("\"'") or None
     return None
-
-
-def _campaign_resume(campaign: dict[str, Any] | None) -> Any:
-    """Where an open backfill campaign resumes: its stored cursor (the older "cursor" page
-    number of campaigns written before cursors were the source's), None: from the start."""
-    if not campaign:
-        return None
-    if campaign.get("resume") is not None:
-        return campaign["resume"]
-    legacy = campaign.get("cursor")
-    if isinstance(legacy, int) and legacy >= 0:
-        return legacy
-    return None
-
-
-def _latest_complete(walk: dict[str, Any] | None, campaign: dict[str, Any] | None
-                     ) -> dict[str, Any] | None:
-    """The source state kept by the latest complete walk or backfill campaign."""
-    done = [(str(x.get("finished_at") or ""), x["source_state"]) for x in (walk, campaign)
-            if x and x.get("status") == "complete" and isinstance(x.get("source_state"), dict)]
-    return max(done, key=lambda d: d[0])[1] if done else None
-
-
-def _latest_total(walk: dict[str, Any] | None, campaign: dict[str, Any] | None) -> int | None:
-    """The listing's count recorded by the latest complete walk or backfill campaign."""
-    done = [(str(x.get("finished_at") or ""), x["listing_total"]) for x in (walk, campaign)
-            if x and x.get("status") == "complete" and isinstance(x.get("listing_total"), int)]
-    return max(done)[1] if done else None
 
 
 def _more_promised(prior: dict[str, Any]) -> bool:

@@ -1,0 +1,157 @@
+"""SharedCrawl: the crawl strategy of a Redis worker (harvester/spiders/strategy.py).
+
+A single process keeps the harvest mode, the backfill campaign and the listing cursor to
+itself; the workers of a shared crawl must agree on them:
+- mode and campaign: the first worker resolves them (as one process would) under a
+  crawl-wide lock and writes them to the crawl's info; the others adopt them, so all
+  workers tag seen markers with one campaign id;
+- seeding: every worker's start() yields the failed-document retries and the first listing
+  page; the crawl's seen-set drops the copies, so each is queued once however many workers
+  start (and a worker joining later adds nothing);
+- listing cursor: not kept. Which listing pages are done is spread over the workers; a
+  resumed campaign walks the listing from its start again, and documents whose seen marker
+  carries the campaign are not fetched again (one listing fetch per ten documents);
+- claims (kill-safety, see coordinator.py): a document's claim is released when its item
+  went through the pipelines (or it failed or was quarantined), a listing page's once the
+  requests it produced are all in the frontier;
+- campaign completion: only the worker that found the crawl done (the finalizer) completes
+  the campaign, and only if the listing was walked to its end and no worker ran with a
+  --limit. Otherwise the campaign stays open and the next run fetches what is missing;
+- a listing page that cannot be read (no document links where some were due): the worker
+  that met it stops the walk there and records the reason in the crawl's info; every
+  worker's run then ends with exit status 6 and that reason;
+- incremental walk: the first worker resolves it (a new one, or the open one an earlier
+  run left) and the others adopt its id; the finalizer completes it when a worker's walk
+  reached documents harvested before it (or the listing's end) and no worker had a limit.
+No worker sees the whole listing: no count checks, no sweeps, and the end-of-backfill check
+for withdrawn documents runs in single-process backfills only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from scrapy import Request, signals
+from scrapy.http import Response
+
+from harvester.distributed.coordinator import CrawlCoordinator
+from harvester.distributed.scheduler import CLAIM, PARENT
+from harvester.runplan import WalkPlan
+from harvester.spiders.strategy import LocalCrawl
+
+logger = logging.getLogger(__name__)
+
+
+class SharedCrawl(LocalCrawl):
+    count_checks = False
+    withdraw_checks = False
+    keeps_cursor = False
+
+    def __init__(self, coordinator: CrawlCoordinator) -> None:
+        self.coordinator = coordinator
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> SharedCrawl:
+        strategy = cls(CrawlCoordinator.of(crawler))
+        # item_error: released by the spider's failure path, once recorded as failed
+        for signal in (signals.item_scraped, signals.item_dropped):
+            crawler.signals.connect(strategy._item_through, signal=signal)
+        return strategy
+
+    def _item_through(self, item: Any, response: Any = None, **kwargs: Any) -> None:
+        """The document's record is through the pipelines: its request is done. (A record
+        that came whole with a listing page leaves that page's claim to listing_parsed.)"""
+        if isinstance(response, Response) and response.meta.get("kind") != "listing":
+            self.coordinator.release(response.meta.get(CLAIM))
+
+    # --- the plan: the first worker decides -------------------------------------------
+    def resolve_mode(self, resolve: Callable[[], tuple[str, dict[str, Any] | None]],
+                     asked: str, limited: bool, load_campaign: Callable[[], Any]
+                     ) -> tuple[str, dict[str, Any] | None]:
+        coordinator = self.coordinator
+        with coordinator.lock("mode"):
+            agreed = coordinator.info()
+            if not agreed.mode:
+                mode, campaign = resolve()
+                coordinator.agree(mode=mode, campaign=campaign["id"] if campaign else "",
+                                  limited="1" if limited else "0")
+                logger.info("crawl %s: mode %s decided by this worker", coordinator.crawl, mode)
+                return mode, campaign
+        if limited:
+            coordinator.agree(limited="1")
+        if asked not in ("auto", agreed.mode):
+            logger.warning("crawl %s runs in mode %s: joining it in that mode, not %s",
+                           coordinator.crawl, agreed.mode, asked)
+        campaign = None
+        if agreed.campaign:
+            campaign = load_campaign()
+            if not campaign or campaign.get("id") != agreed.campaign:
+                raise RuntimeError(f"crawl {coordinator.crawl} works on backfill campaign "
+                                   f"{agreed.campaign}, but the store holds "
+                                   f"{(campaign or {}).get('id')}: another crawl of the "
+                                   "same store is running with a different Redis")
+        return agreed.mode, campaign
+
+    def resolve_walk(self, resolve: Callable[[], WalkPlan], save: Callable[[Any], None],
+                     load: Callable[[], Any]) -> WalkPlan:
+        """The first worker resolves the incremental walk (and records a new one as
+        running, for all workers); the others adopt it, so every worker tags its seen
+        markers with one walk id."""
+        coordinator = self.coordinator
+        with coordinator.lock("walk"):
+            agreed = coordinator.info()
+            if agreed.walk:
+                walk: dict[str, Any] = {"id": agreed.walk, "status": "running"}
+                stored = load()
+                if stored and stored.get("id") == agreed.walk and "previous" in stored:
+                    walk["previous"] = stored["previous"]
+                return WalkPlan(walk, resumed=False, saved=True)
+            plan = resolve()
+            if not plan.saved:
+                save(plan.walk)
+            coordinator.agree(walk=plan.walk["id"])
+            return WalkPlan(plan.walk, resumed=plan.resumed, saved=True)
+
+    # --- work done --------------------------------------------------------------------
+    def released(self, meta: dict[str, Any] | None) -> None:
+        self.coordinator.release((meta or {}).get(CLAIM))
+
+    async def listing_outputs(self, response: Any, outputs: AsyncIterator[Any]
+                              ) -> AsyncIterator[Any]:
+        claim = response.meta.get(CLAIM)
+        follow_ups = 0
+        async for output in outputs:
+            if isinstance(output, Request) and claim:
+                output.meta[PARENT] = claim
+                follow_ups += 1
+            yield output
+        self.coordinator.listing_parsed(claim, follow_ups)
+
+    # --- the walk, crawl-wide ---------------------------------------------------------
+    def agree(self, **facts: str) -> None:
+        self.coordinator.agree(**facts)
+
+    def listing_problem(self, own: str) -> str:
+        """This worker's, or another worker's of the same crawl: every worker's run then
+        ends with exit status 6, not only the one that met the page."""
+        if own:
+            return own
+        try:
+            return self.coordinator.info().listing_error
+        except Exception as exc:  # noqa: BLE001 - Redis gone at the end: this worker's view
+            logger.warning("could not read the crawl's state from Redis: %s", exc)
+            return ""
+
+    def at_close(self, exhausted: bool, ended: bool) -> tuple[bool, bool]:
+        """The whole crawl's, and only the finalizer's to record."""
+        coordinator = self.coordinator
+        if not coordinator.finalizer:
+            return False, False
+        info = coordinator.info()
+        if info.reaped:
+            logger.warning("crawl %s: %d worker(s) died; the others did the %d request(s) "
+                           "they held", coordinator.crawl, info.reaped, info.requeued)
+        return (info.listing_exhausted and not info.limited,
+                info.walk_ended and not info.limited)
