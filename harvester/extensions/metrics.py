@@ -27,7 +27,7 @@ from prometheus_client import CollectorRegistry, Gauge, pushadd_to_gateway, writ
 from prometheus_client.parser import text_string_to_metric_families
 from scrapy.exceptions import NotConfigured
 
-from harvester.extensions.runreport import report_written
+from harvester.extensions.runreport import redact_uri, report_written
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +180,8 @@ class RunMetrics:
                                    grouping_key={"site": site}, timeout=self.timeout)
                 self._count("metrics/pushed")
             except OSError as exc:  # URLError, HTTPError, timeouts
-                logger.warning("could not push the metrics to %s: %s", self.pushgateway, exc)
+                logger.warning("could not push the metrics to %s: %s", redact_uri(self.pushgateway),
+                               exc)
                 self._count("metrics/push_failed")
 
     def _count(self, key: str) -> None:
