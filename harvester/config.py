@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Any
 
 from harvester import __version__
 
@@ -42,3 +43,32 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, str
 
 def user_agent(contact_url: str) -> str:
     return f"archive-harvester/{__version__} (+{contact_url})"
+
+
+def default(name: str) -> Any:
+    """A harvester setting's default: its value in harvester/settings.py, the one place the
+    defaults are written (for settings objects made without the project's, as in tests)."""
+    from harvester import settings as defaults
+
+    return getattr(defaults, name)
+
+
+# A harvester setting read from Scrapy settings, its default taken from harvester/settings.py.
+def setting(settings: Any, name: str) -> Any:
+    return settings.get(name, default(name))
+
+
+def setting_int(settings: Any, name: str) -> int:
+    return int(settings.getint(name, default(name)))
+
+
+def setting_float(settings: Any, name: str) -> float:
+    return float(settings.getfloat(name, default(name)))
+
+
+def setting_bool(settings: Any, name: str) -> bool:
+    return bool(settings.getbool(name, default(name)))
+
+
+def setting_list(settings: Any, name: str) -> list[Any]:
+    return list(settings.getlist(name, default(name)))

@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 from harvester import redact
+from harvester.config import setting, setting_int
 from harvester.exceptions import ConfigError
 
 
@@ -19,7 +20,7 @@ def spider_class(site: str) -> Any:
 def check_settings(settings: Any) -> None:
     from urllib.parse import urlsplit
 
-    mode = settings.get("HARVESTER_MODE", "auto")
+    mode = setting(settings, "HARVESTER_MODE")
     if mode not in ("auto", "incremental", "backfill"):
         raise ConfigError(f"unknown mode {mode!r}")
     base = settings.get("HARVESTER_BASE_URL") or ""
@@ -40,7 +41,7 @@ def run_harvest(site: str, settings: Any) -> int:
     check_settings(settings)
     # --- Distributed (Redis): --workers N starts N local workers; --redis makes this one
     redis_url = settings.get("HARVESTER_REDIS_URL") or ""
-    workers = settings.getint("HARVESTER_WORKERS", 1)
+    workers = setting_int(settings, "HARVESTER_WORKERS")
     if workers > 1 or redis_url:
         from harvester.distributed import setup
         from harvester.distributed import workers as local_workers

@@ -18,6 +18,7 @@ import scrapy
 from scrapy.exceptions import NotConfigured
 
 from harvester import responsetypes
+from harvester.config import setting_bool
 from harvester.context import RunContext
 from harvester.items import DocumentItem
 from harvester.keys import fallback_file_name, file_key, safe_file_name
@@ -48,7 +49,7 @@ class FilesPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> Any:
-        if not crawler.settings.getbool("HARVESTER_DOWNLOAD_FILES", True):
+        if not setting_bool(crawler.settings, "HARVESTER_DOWNLOAD_FILES"):
             raise NotConfigured
         maxsize = crawler.settings.getint("HARVESTER_FILE_MAXSIZE")
         responsetypes.install()  # PDFs and scans are not sniffed for text

@@ -51,6 +51,7 @@ from harvester.capture.records import (
 )
 from harvester.capture.render import Rendered, render_fetch
 from harvester.capture.rolling import RollingWarcFile
+from harvester.config import setting_bool, setting_int, setting_list
 from harvester.exceptions import HarvesterError
 from harvester.keys import raw_key
 from pipelines.storage import Store
@@ -112,16 +113,16 @@ class WarcCapture:
         from harvester.context import RunContext
 
         s = crawler.settings
-        if not s.getbool("HARVESTER_WARC_ENABLED", True):
+        if not setting_bool(s, "HARVESTER_WARC_ENABLED"):
             raise NotConfigured
         ctx = RunContext.of(crawler)
         ext = cls(
             store=ctx.store, site=ctx.site, run_id=ctx.run_id,
-            kinds=frozenset(s.getlist("HARVESTER_WARC_KINDS", list(DEFAULT_KINDS))),
-            max_bytes=s.getint("HARVESTER_WARC_MAX_BYTES", DEFAULT_MAX_BYTES),
-            revisits=s.getbool("HARVESTER_WARC_REVISITS", True),
+            kinds=frozenset(setting_list(s, "HARVESTER_WARC_KINDS")),
+            max_bytes=setting_int(s, "HARVESTER_WARC_MAX_BYTES"),
+            revisits=setting_bool(s, "HARVESTER_WARC_REVISITS"),
             tmp_dir=s.get("HARVESTER_WARC_TMP_DIR") or None, stats=crawler.stats,
-            gzip_level=s.getint("HARVESTER_WARC_GZIP_LEVEL", 6),
+            gzip_level=setting_int(s, "HARVESTER_WARC_GZIP_LEVEL"),
         )
         ext.crawler = crawler
         pool = ctx.extract_pool(s)

@@ -35,6 +35,7 @@ from email.message import Message
 from typing import Any, TextIO
 from urllib.parse import urljoin, urlsplit
 
+from harvester.config import setting_float, setting_int
 from harvester.exceptions import ConfigError, HarvesterError, InvalidRecord
 from harvester.listingwalk import next_step
 from harvester.record import finalize
@@ -95,9 +96,9 @@ class CheckOptions:
             obey_robots=settings.getbool("ROBOTSTXT_OBEY", True),
             robots_parser=settings.get("ROBOTSTXT_PARSER") or cls.robots_parser,
             download_delay=max(settings.getfloat("DOWNLOAD_DELAY", 1.0), 0.0),
-            crawl_delay_max=settings.getfloat("HARVESTER_CRAWL_DELAY_MAX", 60.0),
+            crawl_delay_max=setting_float(settings, "HARVESTER_CRAWL_DELAY_MAX"),
             timeout=settings.getfloat("DOWNLOAD_TIMEOUT", 60.0),
-            max_bytes=settings.getint("HARVESTER_HTML_MAXSIZE", 8 * 1024 * 1024),
+            max_bytes=setting_int(settings, "HARVESTER_HTML_MAXSIZE"),
         )
 
 

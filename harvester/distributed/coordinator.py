@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from harvester.config import setting_bool, setting_float, setting_int
 from harvester.distributed.keys import CrawlKeys
 
 logger = logging.getLogger(__name__)
@@ -299,10 +300,10 @@ class CrawlCoordinator:
         return cls(
             connect(settings.get("HARVESTER_REDIS_URL")),
             CrawlKeys(settings.get("HARVESTER_REDIS_PREFIX") or "harvester", site),
-            worker_timeout=settings.getfloat("HARVESTER_REDIS_WORKER_TIMEOUT", 60.0),
-            key_ttl=settings.getint("HARVESTER_REDIS_KEY_TTL", 7 * 86400),
-            done_ttl=settings.getint("HARVESTER_REDIS_DONE_TTL", 3600),
-            join_only=settings.getbool("HARVESTER_REDIS_JOIN_ONLY", False),
+            worker_timeout=setting_float(settings, "HARVESTER_REDIS_WORKER_TIMEOUT"),
+            key_ttl=setting_int(settings, "HARVESTER_REDIS_KEY_TTL"),
+            done_ttl=setting_int(settings, "HARVESTER_REDIS_DONE_TTL"),
+            join_only=setting_bool(settings, "HARVESTER_REDIS_JOIN_ONLY"),
         )
 
     @property

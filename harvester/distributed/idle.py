@@ -21,6 +21,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 
+from harvester.config import setting_float
 from harvester.distributed.coordinator import IDLE_WORK_REMAINS, CrawlCoordinator
 
 logger = logging.getLogger(__name__)
@@ -46,9 +47,9 @@ class CrawlIdle:
         if not s.get("HARVESTER_REDIS_URL"):
             raise NotConfigured
         ext = cls(crawler, CrawlCoordinator.of(crawler),
-                  heartbeat=s.getfloat("HARVESTER_REDIS_HEARTBEAT", 5.0),
-                  poll=s.getfloat("HARVESTER_REDIS_IDLE_POLL", 1.0),
-                  give_up=s.getfloat("HARVESTER_REDIS_WORKER_TIMEOUT", 60.0))
+                  heartbeat=setting_float(s, "HARVESTER_REDIS_HEARTBEAT"),
+                  poll=setting_float(s, "HARVESTER_REDIS_IDLE_POLL"),
+                  give_up=setting_float(s, "HARVESTER_REDIS_WORKER_TIMEOUT"))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)

@@ -16,6 +16,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.extensions.throttle import AutoThrottle
 from scrapy.http import Request, Response
 
+from harvester.config import setting_float
+
 logger = logging.getLogger(__name__)
 
 
@@ -23,7 +25,7 @@ class PoliteThrottle(AutoThrottle):
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
         self.throttle = crawler.settings.getbool("AUTOTHROTTLE_ENABLED")
-        self.crawl_delay_max = crawler.settings.getfloat("HARVESTER_CRAWL_DELAY_MAX", 60.0)
+        self.crawl_delay_max = setting_float(crawler.settings, "HARVESTER_CRAWL_DELAY_MAX")
         self.floors: dict[str, float] = {}
         if not crawler.settings.getbool("ROBOTSTXT_OBEY") and not self.throttle:
             raise NotConfigured

@@ -15,6 +15,8 @@ from typing import Any, TextIO
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from harvester.config import setting
+
 
 def format_eta(seconds: float | None) -> str:
     if seconds is None or seconds < 0 or seconds == float("inf"):
@@ -48,7 +50,7 @@ class Progress:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> Any:
-        mode = str(crawler.settings.get("HARVESTER_PROGRESS", "auto")).lower()
+        mode = str(setting(crawler.settings, "HARVESTER_PROGRESS")).lower()
         if mode == "off" or (mode == "auto" and not sys.stderr.isatty()):
             raise NotConfigured
         ext = cls(crawler, sys.stderr)

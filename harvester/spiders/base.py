@@ -26,6 +26,7 @@ from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
 from harvester import runplan
+from harvester.config import setting, setting_bool, setting_float, setting_int
 from harvester.context import RunContext, utc_now
 from harvester.exceptions import (
     ChallengePage,
@@ -96,19 +97,19 @@ class ArchiveSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.mode_arg = runplan.check_mode(spider.mode_arg or settings.get("HARVESTER_MODE"))
-        base = spider.base_url_arg or settings.get("HARVESTER_BASE_URL") or spider.site.live_base_url
+        spider.mode_arg = runplan.check_mode(spider.mode_arg or setting(settings, "HARVESTER_MODE"))
+        base = spider.base_url_arg or setting(settings, "HARVESTER_BASE_URL") or spider.site.live_base_url
         spider.base_url = base.rstrip("/")
         host = urlsplit(spider.base_url).hostname
         if not host:
             raise ConfigError(f"bad base URL: {base!r}")
         spider.allowed_domains = [host]
-        spider.limit = spider.limit_arg or settings.getint("HARVESTER_LIMIT")
-        spider.html_maxsize = settings.getint("HARVESTER_HTML_MAXSIZE")
-        spider.listing_page_size = (settings.getint("HARVESTER_LISTING_PAGE_SIZE")
+        spider.limit = spider.limit_arg or setting_int(settings, "HARVESTER_LIMIT")
+        spider.html_maxsize = setting_int(settings, "HARVESTER_HTML_MAXSIZE")
+        spider.listing_page_size = (setting_int(settings, "HARVESTER_LISTING_PAGE_SIZE")
                                     or spider.site.listing_page_size)
-        spider.strategy = load_object(settings.get("HARVESTER_CRAWL_STRATEGY")).from_crawler(crawler)
-        spider.walker = ListingWalk(max_sweeps=settings.getint("HARVESTER_LISTING_SWEEPS"),
+        spider.strategy = load_object(setting(settings, "HARVESTER_CRAWL_STRATEGY")).from_crawler(crawler)
+        spider.walker = ListingWalk(max_sweeps=setting_int(settings, "HARVESTER_LISTING_SWEEPS"),
                                     count_checks=spider.strategy.count_checks,
                                     limited=bool(spider.limit))
         spider.ctx = RunContext.of(crawler)
@@ -618,9 +619,9 @@ class ArchiveSpider(scrapy.Spider):
         # a source whose listing reports deletions itself (OAI-PMH) says withdraw_check=False
         self.withdraw_checks = (self.strategy.withdraw_checks
                                 and getattr(self.site, "withdraw_check", True)
-                                and settings.getbool("HARVESTER_WITHDRAW_CHECK"))
-        self.withdraw_max_share = settings.getfloat("HARVESTER_WITHDRAW_MAX_SHARE")
-        self.withdraw_threads = settings.getint("HARVESTER_STORE_THREADS")
+                                and setting_bool(settings, "HARVESTER_WITHDRAW_CHECK"))
+        self.withdraw_max_share = setting_float(settings, "HARVESTER_WITHDRAW_MAX_SHARE")
+        self.withdraw_threads = setting_int(settings, "HARVESTER_STORE_THREADS")
         self._withdraw_check: Any = None  # the WithdrawalCheck, once the checks are planned
         self._withdraw_pending = 0
         self._withdraw_phase = ""  # "" | checking | passed | tripped | failed
