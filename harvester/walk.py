@@ -7,22 +7,8 @@ at its end: another pass (a sweep), the end, or a stop with a reason. The spider
 answers into requests, stats and log lines; harvester/listingwalk.py decides each single
 step. Unit-tested without a crawl: tests/unit/test_walk.py.
 
-Count checks. A backfill walk that began at the listing's first step and met fewer
-distinct documents than the listing counts walks it again (a sweep: an order that changes
-between requests, documents uploaded with the same time, or a withdrawal during the walk
-shift documents onto pages already read). Documents done in the campaign are not fetched
-again: a sweep costs listing requests only. When the passes still fall short and the pages
-showed other documents from one pass to the next (the order is unstable), the listing cannot
-be walked completely: the walk stops (exit status 6) and the next run walks it from its
-start. When every pass showed the same pages, the count includes entries the listing does
-not show: counted (listing/short_of_count), the walk is complete. An incremental walk
-expects the count's growth since the store was complete in new uploads and re-reads the
-walked pages when short, in the same way.
-
-The resume cursor. The steps of the first pass are kept in walk order; once every
-document of the steps up to one is done (stored, failed or quarantined), that step's cursor
-is where an interrupted backfill resumes (its documents done in the campaign are skipped
-there). The cursor is the source's, whatever its shape.
+The count checks, sweeps and the resume cursor are explained in docs/architecture.md
+("Design notes: the listing walk").
 """
 
 from __future__ import annotations

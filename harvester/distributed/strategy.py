@@ -1,30 +1,11 @@
 """SharedCrawl: the crawl strategy of a Redis worker (harvester/spiders/strategy.py).
 
-A single process keeps the harvest mode, the backfill campaign and the listing cursor to
-itself; the workers of a shared crawl must agree on them:
-- mode and campaign: the first worker resolves them (as one process would) under a
-  crawl-wide lock and writes them to the crawl's info; the others adopt them, so all
-  workers tag seen markers with one campaign id;
-- seeding: every worker's start() yields the failed-document retries and the first listing
-  page; the crawl's seen-set drops the copies, so each is queued once however many workers
-  start (and a worker joining later adds nothing);
-- listing cursor: not kept. Which listing pages are done is spread over the workers; a
-  resumed campaign walks the listing from its start again, and documents whose seen marker
-  carries the campaign are not fetched again (one listing fetch per ten documents);
-- claims (kill-safety, see coordinator.py): a document's claim is released when its item
-  went through the pipelines (or it failed or was quarantined), a listing page's once the
-  requests it produced are all in the frontier;
-- campaign completion: only the worker that found the crawl done (the finalizer) completes
-  the campaign, and only if the listing was walked to its end and no worker ran with a
-  --limit. Otherwise the campaign stays open and the next run fetches what is missing;
-- a listing page that cannot be read (no document links where some were due): the worker
-  that met it stops the walk there and records the reason in the crawl's info; every
-  worker's run then ends with exit status 6 and that reason;
-- incremental walk: the first worker resolves it (a new one, or the open one an earlier
-  run left) and the others adopt its id; the finalizer completes it when a worker's walk
-  reached documents harvested before it (or the listing's end) and no worker had a limit.
-No worker sees the whole listing: no count checks, no sweeps, and the end-of-backfill check
-for withdrawn documents runs in single-process backfills only.
+The workers of a shared crawl agree on the plan (the first worker decides the mode, the
+campaign and the incremental walk under a crawl-wide lock; the others adopt them), spread
+the walk (no per-process cursor, no count checks, no end-of-backfill withdrawal check),
+release their claims as work is done (kill-safety: coordinator.py), share a listing that
+cannot be read (every worker exits 6), and leave the completion of the campaign or walk to
+the finalizer. docs/architecture.md ("Design notes: a shared crawl") says why.
 """
 
 from __future__ import annotations
