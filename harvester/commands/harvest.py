@@ -12,8 +12,10 @@ from harvester.exceptions import ConfigError
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("harvest", help="harvest an archive into the store",
-                       description="Harvest an archive (wilson) into a local directory or S3.")
-    p.add_argument("site", help="archive to harvest (wilson)")
+                       description="Harvest an archive (a registered source, such as wilson, "
+                                   "or an OAI-PMH repository) into a local directory or S3.")
+    p.add_argument("site", help="the source to harvest: a name of the harvester.sources "
+                   "registry (wilson, ...), of the sources file, or oai with --endpoint/--name")
     p.add_argument("--mode", choices=["auto", "incremental", "backfill"], default=None,
                    help="incremental (default once the store holds records) or backfill")
     p.add_argument("--store", default=None, help="store URI: a path (default ./harvest-data) "
