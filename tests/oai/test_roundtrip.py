@@ -15,7 +15,7 @@ from harvester.sample import serve_subprocess
 
 
 def _oaiserve_support() -> Any:
-    path = Path(__file__).resolve().parents[1] / "oaiserve" / "conftest.py"
+    path = Path(__file__).resolve().parents[1] / "oaiserve" / "serve_support.py"
     spec = importlib.util.spec_from_file_location("oai_roundtrip_oaiserve", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
