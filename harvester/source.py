@@ -110,7 +110,10 @@ class Source(Protocol):
     record_fields: Mapping[str, Mapping[str, Any]]
     # Optional: `field_order` (a tuple of every field name: the order of its records' fields;
     # default the core schema's, then its own fields), `withdraw_check` (False: the source's
-    # listing reports deletions itself, no end-of-backfill check at the documents' URLs).
+    # listing reports deletions itself, no end-of-backfill check at the documents' URLs),
+    # `withdraw_check_for(state)` (whether a complete backfill runs that check, decided from
+    # the campaign's ListingStep.state: an OAI-PMH repository's deletedRecord), and
+    # `check_url(record_id, url)` (where the check asks for a record: OAI-PMH's GetRecord).
 
     def start(self, walk: WalkStart) -> Cursor:
         """The cursor of the walk's first listing step."""

@@ -88,7 +88,11 @@ def build_oai(name: str, settings: Any) -> Any:
         metadata_prefix=settings.get("HARVESTER_OAI_METADATA_PREFIX") or "oai_dc",
         windows=settings.getint("HARVESTER_OAI_WINDOWS", 16),
         window_records=settings.getint("HARVESTER_OAI_WINDOW_RECORDS", 20000),
-        max_pages=settings.getint("HARVESTER_OAI_MAX_PAGES", 100000))
+        max_pages=settings.getint("HARVESTER_OAI_MAX_PAGES", 100000),
+        reconcile=settings.get("HARVESTER_OAI_RECONCILE") or "auto")
+    if source.reconcile not in ("auto", "always", "never"):
+        raise ConfigError(f"HARVESTER_OAI_RECONCILE must be auto, always or never, got "
+                          f"{source.reconcile!r}")
     return registry.add(cast(Source, source))  # frozen fields: read-only to mypy
 
 

@@ -630,7 +630,15 @@ class ArchiveSpider(scrapy.Spider):
 
     def _withdraw_wanted(self) -> bool:
         return (self.withdraw_checks and self.mode == "backfill" and bool(self.campaign)
-                and self.listing_exhausted and not self.limit)
+                and self.listing_exhausted and not self.limit and self._source_wants_check())
+
+    def _source_wants_check(self) -> bool:
+        """A source may decide from what its walk learnt (the campaign's source state, e.g.
+        an OAI-PMH repository that does not report deletions) with withdraw_check_for."""
+        decide = getattr(self.site, "withdraw_check_for", None)
+        if decide is None:
+            return True
+        return bool(decide((self.campaign or {}).get("source_state")))
 
     def _withdraw_passed(self) -> bool:
         """The campaign may be completed: no check is wanted, or it passed."""
@@ -696,7 +704,10 @@ class ArchiveSpider(scrapy.Spider):
         for candidate in plan.candidates:
             self._withdraw_pending += 1
             stats.inc_value("withdraw/checked")
-            url = self.crawl_url(candidate.url)
+            # a source may check a record elsewhere than at its page (OAI-PMH: GetRecord)
+            check_url = getattr(self.site, "check_url", None)
+            url = self.crawl_url(check_url(candidate.record_id, candidate.url) if check_url
+                                 else candidate.url)
             self.crawler.engine.crawl(scrapy.Request(
                 url, callback=self.parse_withdraw_check, errback=self.withdraw_check_failed,
                 priority=100, dont_filter=True,

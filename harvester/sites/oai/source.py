@@ -35,7 +35,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from harvester.exceptions import ExtractionError, NotADocument
 from harvester.sites.oai import dates
-from harvester.sites.oai.mapping import RECORD_FIELDS, to_fields
+from harvester.sites.oai.mapping import RECORD_FIELDS, get_record_url, to_fields
 from harvester.sites.oai.response import OaiResponse, read
 from harvester.source import Cursor, ListingRequest, WalkStart
 
@@ -105,7 +105,11 @@ class OaiSource:
     max_retries: int = 3  # fetches again of a truncated page, restarts of a window
     listing_page_size: int = 0  # the repository decides its page size
     newest_first: bool = False
-    withdraw_check: bool = False  # deleted records come from the listing itself
+    # Deleted records come from the listing itself; a repository that does not report every
+    # deletion (deletedRecord no or transient) gets the end-of-backfill check: the stored
+    # records a complete backfill did not meet are asked for with GetRecord.
+    withdraw_check: bool = True
+    reconcile: str = "auto"  # auto (deletedRecord no/transient) | always | never
     record_fields: Mapping[str, Mapping[str, Any]] = field(
         default_factory=lambda: dict(RECORD_FIELDS))
 
@@ -373,6 +377,18 @@ class OaiSource:
                                   cursor.get("end"), span, cursor.get("origin"))
         nxt["first_span"] = cursor.get("first_span", cursor.get("span"))
         return nxt
+
+    # --- reconciliation (records a complete backfill did not meet) ---------------------
+    def withdraw_check_for(self, state: Mapping[str, Any] | None) -> bool:
+        """Whether a complete backfill checks the stored records it did not meet."""
+        if self.reconcile in ("always", "never"):
+            return self.reconcile == "always"
+        return (state or {}).get("deleted_record") in ("no", "transient")
+
+    def check_url(self, record_id: str, url: str) -> str:
+        """Where a record is checked: its GetRecord (idDoesNotExist or a deleted header is
+        a record no longer offered: missing, withdrawn when the next campaign confirms)."""
+        return get_record_url(self.endpoint, record_id, self.metadata_prefix)
 
     # --- single records -----------------------------------------------------------------
     def parse_document(self, body: bytes, url: str, **options: Any) -> dict[str, Any]:

@@ -1,0 +1,49 @@
+"""Repositories that do not report every deletion (deletedRecord no or transient): a
+complete backfill asks GetRecord for the stored records it did not meet; a record the
+repository no longer has is marked missing, and withdrawn when the next campaign confirms
+it (the engine's 404 rule, with its safety valve). A persistent repository costs nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import harvest, records
+from oai_lookalike import LookalikeServer, Repository
+
+
+@pytest.mark.parametrize("deleted_record", ["no", "transient"])
+def test_deletions_that_the_listing_no_longer_shows_reach_the_store(
+        tmp_path: Path, deleted_record: str) -> None:
+    repo = Repository(page_size=10, deleted_record=deleted_record)
+    ids = repo.add(30)
+    with LookalikeServer(repo) as server:
+        assert harvest(server.url, str(tmp_path), "--mode", "backfill").code == 0
+        for rid in ids[4:6]:
+            repo.delete(rid)
+        repo.tick(2 * 3600)  # a transient repository forgets its deletions after an hour
+        repo.requests.clear()
+        first = harvest(server.url, str(tmp_path), "--mode", "backfill")
+        assert first.code == 0, first.stderr[-3000:]
+        checked = [r for r in repo.requests if r["verb"] == "GetRecord"]
+        assert sorted(r["identifier"] for r in checked) == sorted(ids[4:6])
+        missing = list((tmp_path / "state" / "look" / "missing").rglob("*.json"))
+        assert len(missing) == 2
+        assert not any(r["status"] == "withdrawn" for r in records(tmp_path).values())
+        second = harvest(server.url, str(tmp_path), "--mode", "backfill")
+        assert second.code == 0, second.stderr[-3000:]
+    got = records(tmp_path)
+    assert sorted(r for r, rec in got.items() if rec["status"] == "withdrawn") == \
+        sorted(ids[4:6])
+    assert got[ids[4]]["title"] == "Record 5"  # content kept
+    campaign = json.loads((tmp_path / "state" / "look" / "backfill.json").read_text())
+    assert campaign["status"] == "complete"
+
+
+def test_a_persistent_repository_is_not_reconciled(tmp_path: Path, repo: Repository,
+                                                    server: LookalikeServer) -> None:
+    repo.add(15)
+    assert harvest(server.url, str(tmp_path), "--mode", "backfill").code == 0
+    assert harvest(server.url, str(tmp_path), "--mode", "backfill").code == 0
+    assert not [r for r in repo.requests if r["verb"] == "GetRecord"]
