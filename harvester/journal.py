@@ -19,14 +19,23 @@ WritePart = Callable[[list[dict[str, Any]]], Awaitable[None]]
 
 
 class ChangeJournal:
+    """`quiet`: when given, a callable that says nothing more is on its way (the crawl has
+    no request in flight or scheduled); while lines wait, it is asked every `poll` seconds
+    and the part is written at once when it says so, so a long `linger` (lines of a slow,
+    polite crawl sharing a part) costs no wait at the end of a crawl."""
+
     def __init__(self, write_part: WritePart, *, linger: float = 0.025,
-                 max_lines: int = 500) -> None:
+                 max_lines: int = 500, quiet: Callable[[], bool] | None = None,
+                 poll: float = 0.1) -> None:
         self.write_part = write_part
         self.linger = linger
         self.max_lines = max_lines
+        self.quiet = quiet
+        self.poll = poll
         self._lines: list[dict[str, Any]] = []
         self._waiters: list[asyncio.Future[None]] = []
         self._timer: asyncio.TimerHandle | None = None
+        self._poller: asyncio.TimerHandle | None = None
         self._writes: set[asyncio.Task[None]] = set()
 
     async def append(self, line: dict[str, Any]) -> str:
@@ -40,8 +49,23 @@ class ChangeJournal:
             self._flush()
         elif self._timer is None:
             self._timer = loop.call_later(self.linger, self._flush)
+            if self.quiet is not None and self.poll < self.linger:
+                self._poller = loop.call_later(self.poll, self._check_quiet)
         await done
         return line_id
+
+    def _check_quiet(self) -> None:
+        self._poller = None
+        if not self._lines:
+            return
+        try:
+            quiet = bool(self.quiet and self.quiet())
+        except Exception:  # noqa: BLE001 - a failing probe only means: wait for the linger
+            quiet = False
+        if quiet:
+            self._flush()
+        else:
+            self._poller = asyncio.get_running_loop().call_later(self.poll, self._check_quiet)
 
     async def drain(self) -> None:
         """Write what is buffered and wait for every part in flight."""
@@ -53,6 +77,9 @@ class ChangeJournal:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._poller is not None:
+            self._poller.cancel()
+            self._poller = None
         if not self._lines:
             return
         lines, waiters = self._lines, self._waiters

@@ -86,7 +86,7 @@ HARVESTER_EXTRACT_WORKERS = "auto"  # processes parsing pages: auto (1 with 2+ c
 HARVESTER_EXTRACT_TIMEOUT = 60.0  # seconds one page may take to parse before its worker is stopped
 HARVESTER_STORE_INLINE = True  # local store: I/O on the reactor thread, fsync in groups (False: threads)
 HARVESTER_SEEN_BATCH = "auto"  # seen markers many to an object: auto (remote stores: S3) | on | off
-HARVESTER_JOURNAL_LINGER = "auto"  # s journal lines wait to share a part: auto (0.025 local, 1.0 S3) | N
+HARVESTER_JOURNAL_LINGER = "auto"  # s journal lines wait to share a part: auto (0.025 local, 5.0 S3) | N
 
 # --- Withdrawn documents (checked at the end of a complete backfill campaign) ----------------
 HARVESTER_WITHDRAW_CHECK = True  # check stored records the walk did not meet at their own URL

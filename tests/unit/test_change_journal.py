@@ -140,3 +140,48 @@ def test_lines_of_an_earlier_version_one_object_each_are_still_read(tmp_path):
     state = HarvestState(store, "wilson")
     state.put_change(RUN, "6", line(6))
     assert sorted(x["record_id"] for x in state.iter_changes(RUN)) == ["5", "6"]
+
+
+def test_a_long_linger_ends_as_soon_as_the_crawl_is_quiet(tmp_path) -> None:
+    """With `quiet`, lines wait for more to share their part only while the crawl has work
+    in flight: once it says nothing more is coming, the part is written (here the linger is
+    an hour; the callers would otherwise wait for it)."""
+    store = CountingStore(tmp_path / "store")
+    state = HarvestState(store, "wilson")
+    busy = {"left": 3}  # the crawl is busy for three probes, then quiet
+
+    def quiet() -> bool:
+        busy["left"] -= 1
+        return busy["left"] < 0
+
+    journal = journal_of(state, linger=3600.0, quiet=quiet, poll=0.01)
+
+    async def run() -> tuple[bool, int]:
+        first = asyncio.ensure_future(journal.append(line(1)))
+        await asyncio.sleep(0)
+        second = asyncio.ensure_future(journal.append(line(2)))
+        await asyncio.wait_for(asyncio.gather(first, second), timeout=60)
+        return first.done(), busy["left"]
+
+    done, left = asyncio.run(run())
+    assert done and left < 0
+    parts = [k for k in store.puts if "/changes/" in k]
+    assert len(parts) == 1  # both lines in one part
+    assert sorted(line_["record_id"] for line_ in state.iter_changes(RUN)) == ["1", "2"]
+
+
+def test_lines_keep_waiting_while_the_crawl_is_busy(tmp_path) -> None:
+    store = CountingStore(tmp_path / "store")
+    state = HarvestState(store, "wilson")
+    journal = journal_of(state, linger=3600.0, quiet=lambda: False, poll=0.01)
+
+    async def run() -> bool:
+        pending = asyncio.ensure_future(journal.append(line(1)))
+        await asyncio.sleep(0.3)  # thirty probes: all said busy
+        waited = not pending.done()
+        await journal.drain()  # the end of the run writes it
+        await pending
+        return waited
+
+    assert asyncio.run(run())
+    assert len([k for k in store.puts if "/changes/" in k]) == 1
