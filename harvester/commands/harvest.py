@@ -86,6 +86,8 @@ NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 def resolve_source(args: argparse.Namespace, settings: Any) -> str:
     """The site to harvest: `oai` with --endpoint/--name, a source of the sources file, a
     worker's source given by HARVESTER_OAI_* settings, or a registered source."""
+    from scrapy.settings import SETTINGS_PRIORITIES
+
     from harvester import sourcesfile
 
     site = args.site
@@ -108,4 +110,11 @@ def resolve_source(args: argparse.Namespace, settings: Any) -> str:
         raise ConfigError(f"--name must be lowercase letters, digits, - or _ (at most 32, a "
                           f"letter first), got {site!r}")
     sourcesfile.remember(settings, sourcesfile.build_oai(site, settings))
+    kinds = list(settings.getlist("HARVESTER_WARC_KINDS"))
+    if "listing" not in kinds and (settings.getpriority("HARVESTER_WARC_KINDS") or 0) \
+            < SETTINGS_PRIORITIES["cmdline"]:
+        # an OAI-PMH listing is the records themselves: its responses are captured too
+        # (above the project's default, below -s; workers resolve the source the same way)
+        settings.set("HARVESTER_WARC_KINDS", [*kinds, "listing"],
+                     priority=SETTINGS_PRIORITIES["spider"])
     return str(site)

@@ -34,6 +34,12 @@ def test_backfill_stores_every_record_mapped_with_its_raw_metadata_and_files(
     report = reports(tmp_path)[-1]
     assert report["counts"]["new"] == 35 and report["mode"] == "backfill"
     assert len(feed(tmp_path, report["run_id"])) == 35
+    # the list responses are captured (WARC), as the files are
+    import gzip
+
+    warc = b"".join(gzip.open(p).read() for p in (tmp_path / "raw" / "look").glob("*.warc.gz"))
+    assert warc.count(b"WARC-Type: response") >= len(repo.list_requests) + 35
+    assert b"verb=ListRecords" in warc and b"<dc:title>Record 1</dc:title>" in warc
     # a later reader of the store knows the source's own fields (its description is there)
     verify = cli("verify", "--store", str(tmp_path))
     assert verify.code == 0, verify.stdout[-2000:]
