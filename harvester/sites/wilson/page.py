@@ -210,7 +210,7 @@ class WilsonDocumentPage:
             raise InvalidRecord(f"record_id: {exc}"[:200]) from None
 
     def node_id(self) -> str | None:
-        for script in S.DRUPAL_SETTINGS(self.root):
+        for script in self._head[2]:
             text = script.text or ""
             try:
                 path = json.loads(text)["path"]["currentPath"]
@@ -220,7 +220,7 @@ class WilsonDocumentPage:
             match = match or S.NODE_PATH_IN_SETTINGS.search(text)
             if match:
                 return match.group(1)
-        for link in S.SHORTLINK(self.root):
+        for link in self._head[1]:
             match = S.NODE_URL.search(link.get("href") or "")
             if match:
                 return match.group(1)
@@ -231,9 +231,14 @@ class WilsonDocumentPage:
         return None
 
     @cached_property
+    def _head(self) -> tuple[list[etree._Element], list[etree._Element], list[etree._Element]]:
+        """The canonical links, shortlinks and Drupal settings scripts, in page order."""
+        return S.HEAD_ELEMENTS(self.root)
+
+    @cached_property
     def _url(self) -> str:
         if self.prefer_canonical:
-            for link in S.CANONICAL(self.root):
+            for link in self._head[0]:
                 url = cleaners.absolute_url(self.given_url, link.get("href"))
                 if url and url.startswith(("http://", "https://")):
                     return url
