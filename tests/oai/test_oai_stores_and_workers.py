@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import cli, harvest, records
 from oai_lookalike import LookalikeServer, Repository
+from oai_source_support import cli, harvest, records
 
 
 def test_backfill_and_incremental_into_s3(s3_server: Any, repo: Repository,

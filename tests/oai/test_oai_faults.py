@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import harvest, records, reports
 from oai_lookalike import LookalikeServer, Repository, http_date_in
+from oai_source_support import harvest, records, reports
 
 
 def test_busy_answers_are_waited_out(tmp_path: Path, repo: Repository,

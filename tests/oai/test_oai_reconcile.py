@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import harvest, records
 from oai_lookalike import LookalikeServer, Repository
+from oai_source_support import harvest, records
 
 
 @pytest.mark.parametrize("deleted_record", ["no", "transient"])

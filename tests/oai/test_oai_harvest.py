@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import cli, feed, harvest, records, reports, snapshot
 from oai_lookalike import LookalikeServer, Repository
+from oai_source_support import cli, feed, harvest, records, reports, snapshot
 
 
 def test_backfill_stores_every_record_mapped_with_its_raw_metadata_and_files(
@@ -37,7 +37,8 @@ def test_backfill_stores_every_record_mapped_with_its_raw_metadata_and_files(
     # the list responses are captured (WARC), as the files are
     import gzip
 
-    warc = b"".join(gzip.open(p).read() for p in (tmp_path / "raw" / "look").glob("*.warc.gz"))
+    warc = b"".join(gzip.decompress(p.read_bytes())
+                    for p in (tmp_path / "raw" / "look").glob("*.warc.gz"))
     assert warc.count(b"WARC-Type: response") >= len(repo.list_requests) + 35
     assert b"verb=ListRecords" in warc and b"<dc:title>Record 1</dc:title>" in warc
     # a later reader of the store knows the source's own fields (its description is there)

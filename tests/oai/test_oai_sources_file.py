@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import FAST, cli, records
 from oai_lookalike import LookalikeServer, Repository
+from oai_source_support import FAST, cli, records
 
 
 def _sources(path: Path, endpoint: str) -> None:

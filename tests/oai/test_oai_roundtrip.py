@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conftest import harvest, records
+from oai_source_support import harvest, records
 
 from harvester.sample import serve_subprocess
 

@@ -11,8 +11,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import HARVESTER, feed, harvest_args, records, reports
 from oai_lookalike import LookalikeServer, Repository
+from oai_source_support import HARVESTER, feed, harvest_args, records, reports
 
 
 def _resume_cursor(store: Path) -> object:

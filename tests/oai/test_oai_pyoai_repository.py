@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import feed, harvest, records, reports, snapshot
+from oai_source_support import feed, harvest, records, reports, snapshot
 
 pytest.importorskip("oaipmh.server")
 from pyoai_repository import PyoaiServer, utcnow  # noqa: E402
