@@ -27,6 +27,7 @@ from prometheus_client import CollectorRegistry, Gauge, pushadd_to_gateway, writ
 from prometheus_client.parser import text_string_to_metric_families
 from scrapy.exceptions import NotConfigured
 
+from harvester.config import setting, setting_float
 from harvester.extensions.runreport import redact_uri, report_written
 
 logger = logging.getLogger(__name__)
@@ -147,10 +148,10 @@ class RunMetrics:
     @classmethod
     def from_crawler(cls, crawler: Any) -> RunMetrics:
         s = crawler.settings
-        ext = cls(textfile=s.get("HARVESTER_METRICS_TEXTFILE") or "",
-                  pushgateway=s.get("HARVESTER_PUSHGATEWAY") or "",
-                  job=s.get("HARVESTER_PUSHGATEWAY_JOB") or "archive-harvester",
-                  timeout=s.getfloat("HARVESTER_PUSHGATEWAY_TIMEOUT", 10.0),
+        ext = cls(textfile=setting(s, "HARVESTER_METRICS_TEXTFILE") or "",
+                  pushgateway=setting(s, "HARVESTER_PUSHGATEWAY") or "",
+                  job=setting(s, "HARVESTER_PUSHGATEWAY_JOB"),
+                  timeout=setting_float(s, "HARVESTER_PUSHGATEWAY_TIMEOUT"),
                   stats=crawler.stats)
         crawler.signals.connect(ext.report_written, signal=report_written)
         return ext
