@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harvester.config import setting, setting_bool, setting_float, setting_int
 from harvester.exceptions import StoreError
 from harvester.exits import Outcome
 from harvester.state import HarvestState
@@ -124,18 +125,18 @@ class RunContext:
         if uri.startswith("s3://"):
             from pipelines.storage.s3 import RetryPolicy, S3Store
 
-            policy = RetryPolicy(attempts=settings.getint("HARVESTER_S3_RETRY_ATTEMPTS", 6),
-                                 max_seconds=settings.getfloat("HARVESTER_S3_RETRY_SECONDS", 60.0))
+            policy = RetryPolicy(attempts=setting_int(settings, "HARVESTER_S3_RETRY_ATTEMPTS"),
+                                 max_seconds=setting_float(settings, "HARVESTER_S3_RETRY_SECONDS"))
             inner = S3Store.from_uri(uri, retry=policy)
         else:
             inner = open_store(uri)
         store = SpoolingStore(inner, Path(spool_dir) if spool_dir else default_spool_dir(uri),
-                              cooldown=settings.getfloat("HARVESTER_SPOOL_COOLDOWN", 30.0))
+                              cooldown=setting_float(settings, "HARVESTER_SPOOL_COOLDOWN"))
         run_id = settings.get("HARVESTER_RUN_ID") or new_run_id()
         local = inner if isinstance(inner, LocalStore) else None
-        inline = local is not None and settings.getbool("HARVESTER_STORE_INLINE", True)
+        inline = local is not None and setting_bool(settings, "HARVESTER_STORE_INLINE")
         group = local.start_group_sync() if local is not None and inline else None
-        batch = str(settings.get("HARVESTER_SEEN_BATCH", "auto")).strip().lower()
+        batch = str(setting(settings, "HARVESTER_SEEN_BATCH")).strip().lower()
         batch_seen = local is None if batch == "auto" else batch in ("on", "true", "1", "yes")
         return cls(
             site=site,
@@ -145,7 +146,7 @@ class RunContext:
             run_id=run_id,
             started_at=utc_now(),
             executor=ThreadPoolExecutor(
-                max_workers=settings.getint("HARVESTER_STORE_THREADS", 16),
+                max_workers=setting_int(settings, "HARVESTER_STORE_THREADS"),
                 thread_name_prefix="store",
             ),
             inline=inline,

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harvester.config import setting, setting_float
 from harvester.exceptions import ConfigError, ExtractionTimeout, ExtractorCrashed
 from harvester.extractworker import HEADER, READY
 
@@ -125,8 +126,8 @@ class ExtractPool:
 
     @classmethod
     def from_settings(cls, settings: Any) -> ExtractPool:
-        return cls(parse_workers(settings.get("HARVESTER_EXTRACT_WORKERS", "auto")),
-                   settings.getfloat("HARVESTER_EXTRACT_TIMEOUT", 60.0))
+        return cls(parse_workers(setting(settings, "HARVESTER_EXTRACT_WORKERS")),
+                   setting_float(settings, "HARVESTER_EXTRACT_TIMEOUT"))
 
     @property
     def size(self) -> int:

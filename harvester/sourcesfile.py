@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
+from harvester.config import setting_int
 from harvester.exceptions import ConfigError
 from harvester.source import Source
 
@@ -86,9 +87,9 @@ def build_oai(name: str, settings: Any) -> Any:
     source = OaiSource(
         name=name, endpoint=endpoint, sets=sets,
         metadata_prefix=settings.get("HARVESTER_OAI_METADATA_PREFIX") or "oai_dc",
-        windows=settings.getint("HARVESTER_OAI_WINDOWS", 16),
-        window_records=settings.getint("HARVESTER_OAI_WINDOW_RECORDS", 20000),
-        max_pages=settings.getint("HARVESTER_OAI_MAX_PAGES", 100000),
+        windows=setting_int(settings, "HARVESTER_OAI_WINDOWS"),
+        window_records=setting_int(settings, "HARVESTER_OAI_WINDOW_RECORDS"),
+        max_pages=setting_int(settings, "HARVESTER_OAI_MAX_PAGES"),
         reconcile=settings.get("HARVESTER_OAI_RECONCILE") or "auto")
     if source.reconcile not in ("auto", "always", "never"):
         raise ConfigError(f"HARVESTER_OAI_RECONCILE must be auto, always or never, got "

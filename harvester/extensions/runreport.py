@@ -21,6 +21,7 @@ from scrapy import signals
 from scrapy.http import Request
 
 from harvester import __version__, exits, withdrawals
+from harvester.config import setting_float, setting_int
 from harvester.context import RunContext, utc_now
 from harvester.exceptions import StoreError
 from harvester.items import DocumentItem
@@ -84,10 +85,10 @@ class RunReport:
         self.crawler = crawler
         self.ctx = ctx
         s = crawler.settings
-        self.heartbeat_seconds = s.getfloat("HARVESTER_HEARTBEAT_SECONDS", 30)
-        self.stale_seconds = s.getfloat("HARVESTER_STALE_RUN_SECONDS", 600)
-        self.min_records = s.getint("HARVESTER_COVERAGE_MIN_RECORDS", 20)
-        self.drop = s.getfloat("HARVESTER_COVERAGE_DROP", 0.5)
+        self.heartbeat_seconds = setting_float(s, "HARVESTER_HEARTBEAT_SECONDS")
+        self.stale_seconds = setting_float(s, "HARVESTER_STALE_RUN_SECONDS")
+        self.min_records = setting_int(s, "HARVESTER_COVERAGE_MIN_RECORDS")
+        self.drop = setting_float(s, "HARVESTER_COVERAGE_DROP")
         self.coverage = Coverage(record_schema(ctx.site).coverage_fields)
         self.changes = FeedSpill()  # the feed's lines, on disk until the feed is written
         self._heartbeat: asyncio.Task[None] | None = None

@@ -17,6 +17,8 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Request, Response
 from scrapy.utils.response import response_status_message
 
+from harvester.config import setting_float
+
 
 def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
     """Parse a Retry-After header (delta-seconds or HTTP-date); None when absent or bad."""
@@ -44,8 +46,8 @@ def backoff_seconds(attempt: int, base: float, cap: float, rng: random.Random | 
 class BackoffRetryMiddleware(RetryMiddleware):
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
-        self.base = settings.getfloat("HARVESTER_BACKOFF_BASE", 1.0)
-        self.cap = settings.getfloat("HARVESTER_BACKOFF_MAX", 120.0)
+        self.base = setting_float(settings, "HARVESTER_BACKOFF_BASE")
+        self.cap = setting_float(settings, "HARVESTER_BACKOFF_MAX")
 
     async def process_response(  # type: ignore[override]
         self, request: Request, response: Response

@@ -15,6 +15,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from harvester.config import setting_bool, setting_int
 from harvester.extensions.runreport import report_written
 from harvester.items import DocumentItem
 from harvester.oaiserve.build import RecordMeta, record_meta, update_index
@@ -31,9 +32,9 @@ class OaiIndexUpdater:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> OaiIndexUpdater:
-        if not crawler.settings.getbool("HARVESTER_OAI_INDEX", True):
+        if not setting_bool(crawler.settings, "HARVESTER_OAI_INDEX"):
             raise NotConfigured("HARVESTER_OAI_INDEX is off")
-        ext = cls(crawler, crawler.settings.getint("HARVESTER_OAI_SEGMENT_SIZE", 1000))
+        ext = cls(crawler, setting_int(crawler.settings, "HARVESTER_OAI_SEGMENT_SIZE"))
         crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(ext.report_written, signal=report_written)
         return ext
