@@ -39,6 +39,7 @@ from harvester.exits import STORE_DOWN
 from harvester.extractpool import ExtractPool
 from harvester.items import DocumentItem
 from harvester.listingwalk import describe, next_step
+from harvester.outcomes import FAILED, QUARANTINED, THROUGH, Outcomes
 from harvester.quarantine import quarantine
 from harvester.registry import get_source
 from harvester.source import (
@@ -88,8 +89,7 @@ class ArchiveSpider(scrapy.Spider):
         self._walk_saved = False  # the walk is recorded as running in the store
         self._walk_saving: asyncio.Future[Any] | None = None
         self._source_state: dict[str, Any] | None = None  # the walk's first ListingStep.state
-        self.scheduled_docs = 0
-        self.done_docs = 0
+        self.outcomes = Outcomes()  # what became of the documents scheduled
         self.stop_reason = ""  # why a part of the run closed it early (the report's reason)
         self._campaign_saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="campaign")
 
@@ -105,6 +105,7 @@ class ArchiveSpider(scrapy.Spider):
             raise ConfigError(f"bad base URL: {base!r}")
         spider.allowed_domains = [host]
         spider.limit = spider.limit_arg or setting_int(settings, "HARVESTER_LIMIT")
+        spider.outcomes.limit = spider.limit
         spider.html_maxsize = setting_int(settings, "HARVESTER_HTML_MAXSIZE")
         spider.listing_page_size = (setting_int(settings, "HARVESTER_LISTING_PAGE_SIZE")
                                     or spider.site.listing_page_size)
@@ -175,7 +176,7 @@ class ArchiveSpider(scrapy.Spider):
         if failed:  # the retried documents are stored as part of the walk
             await self._open_walk()
         for entry in failed:
-            if self.limit and self.scheduled_docs >= self.limit:
+            if self.outcomes.full():
                 break
             self.crawler.stats.inc_value("documents/retry_failed")
             yield self._document_request(self.crawl_url(entry["url"]), None, from_failed=True)
@@ -241,7 +242,7 @@ class ArchiveSpider(scrapy.Spider):
         """A document page request; `unseen`: the URL has no seen marker (DedupPipeline then
         takes the record for new without reading the store, and the create-only write
         decides)."""
-        self.scheduled_docs += 1
+        self.outcomes.schedule()
         self.walker.doc_scheduled(page)
         return scrapy.Request(
             url, callback=self.parse_document, errback=self.document_failed, priority=100,
@@ -253,7 +254,7 @@ class ArchiveSpider(scrapy.Spider):
                      ) -> DocumentItem:
         """A record that came whole with a listing step: it goes to the pipelines as a
         fetched document's record does (no request of its own)."""
-        self.scheduled_docs += 1
+        self.outcomes.schedule()
         self.walker.doc_scheduled(page)
         url = str(fields.get("url") or response.url)
         raw = fields.pop("_raw", b"")
@@ -373,7 +374,7 @@ class ArchiveSpider(scrapy.Spider):
         reached_known = False
         limit_hit = False
         for fields in step_records(listing):  # records that came whole with the listing
-            if self.limit and self.scheduled_docs >= self.limit:
+            if self.outcomes.full():
                 limit_hit = True
                 break
             await self._open_walk()
@@ -388,7 +389,7 @@ class ArchiveSpider(scrapy.Spider):
                 continue
             if url not in new_here:  # an earlier page of this run showed it: queued there
                 continue
-            if self.limit and self.scheduled_docs >= self.limit:
+            if self.outcomes.full():
                 limit_hit = True
                 break
             await self._open_walk()
@@ -538,7 +539,7 @@ class ArchiveSpider(scrapy.Spider):
         logger.warning("quarantined %s: %s", response.url, reason)
         await ctx.io(quarantine, ctx.store, self.name, response.url, reason, error, response.body,
                      ctx.run_id, utc_now())
-        self._doc_finished(response.meta.get("page"))
+        self._doc_finished(response.meta.get("page"), QUARANTINED)
         self.strategy.released(response.meta)
 
     async def document_failed(self, failure: Failure) -> None:
@@ -550,12 +551,12 @@ class ArchiveSpider(scrapy.Spider):
         logger.warning("document failed, retried next run: %s (%s)", url, reason)
         await self.ctx.io(self.ctx.state.mark_failed, meta.get("listing_url", url), reason,
                           self.ctx.run_id)
-        self._doc_finished(meta.get("page"), failed=True)
+        self._doc_finished(meta.get("page"), FAILED)
         self.strategy.released(meta)
 
     def _item_done(self, item: Any, **kwargs: Any) -> None:
         if isinstance(item, DocumentItem):
-            self._doc_finished(item.page)
+            self._doc_finished(item.page, THROUGH)
 
     async def _item_failed(self, item: Any, response: Any = None, failure: Any = None,
                            **kwargs: Any) -> None:
@@ -568,8 +569,8 @@ class ArchiveSpider(scrapy.Spider):
             self.crawler.stats.inc_value("documents/pipeline_errors")
             await self._fail(item.url, f"pipeline error: {reason}", meta)
 
-    def _doc_finished(self, page: int | None, failed: bool = False) -> None:
-        self.done_docs += 1
+    def _doc_finished(self, page: int | None, outcome: str) -> None:
+        self.outcomes.ended(outcome)
         self.walker.doc_finished(page)
         self._maybe_advance_cursor()
 

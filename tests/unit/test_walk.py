@@ -99,3 +99,17 @@ def test_the_run_plan_over_a_store(tmp_path: Path) -> None:
     assert plan.walk["previous"] == {"response_date": "2026-12-02T00:00:00Z"}
     state.save_incremental(plan.walk)
     assert runplan.resolve_walk(state, "run4", NOW).resumed  # an open walk goes on
+
+
+def test_every_scheduled_document_ends_in_one_outcome() -> None:
+    from harvester.outcomes import FAILED, QUARANTINED, THROUGH, Outcomes
+
+    outcomes = Outcomes(limit=3)
+    for _ in range(3):
+        outcomes.schedule()
+    assert outcomes.full() and outcomes.pending == 3
+    for outcome in (THROUGH, FAILED, QUARANTINED):
+        outcomes.ended(outcome)
+    assert (outcomes.through, outcomes.failed, outcomes.quarantined) == (1, 1, 1)
+    assert outcomes.pending == 0 and outcomes.finished == 3
+    assert not Outcomes().full()  # no --limit
