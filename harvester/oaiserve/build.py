@@ -183,16 +183,37 @@ def apply_to_segments(segments: list[SegmentInfo], removed: list[Entry], added: 
                 break
     for entry in added:
         entries_of(where(entry.key) if segments else 0).append(entry)
-    out: list[SegmentInfo] = []
+    parts: list[SegmentInfo | list[Entry]] = []  # kept as they are | to be written
     for index in range(max(len(segments), 1 if touched else 0)):
         if index not in touched:
             if index < len(segments):
-                out.append(segments[index])
+                parts.append(segments[index])
             continue
         items = sorted(touched[index], key=lambda e: e.key)
-        parts = _chunks(items, size) if len(items) > 2 * size else ([items] if items else [])
-        out.extend(writer.segment(part) for part in parts)
-    return out
+        parts.extend(_chunks(items, size) if len(items) > 2 * size else ([items] if items else []))
+    merged: list[SegmentInfo | list[Entry]] = []
+    for part in parts:  # a segment that shrank joins its neighbour: no trail of tiny segments
+        if merged and _mergeable(merged[-1], part, size):
+            merged[-1] = _entries(merged[-1], load) + _entries(part, load)
+        else:
+            merged.append(part)
+    return [writer.segment(p) if isinstance(p, list) else p for p in merged]
+
+
+def _count(part: SegmentInfo | list[Entry]) -> int:
+    return len(part) if isinstance(part, list) else part.count
+
+
+def _entries(part: SegmentInfo | list[Entry], load: Callable[[SegmentInfo], list[Entry]]
+             ) -> list[Entry]:
+    return part if isinstance(part, list) else list(load(part))
+
+
+def _mergeable(a: SegmentInfo | list[Entry], b: SegmentInfo | list[Entry], size: int) -> bool:
+    """Two neighbours are merged when one of them is rewritten anyway, one is under half
+    full, and together they fit in one segment."""
+    return ((isinstance(a, list) or isinstance(b, list)) and _count(a) + _count(b) <= size
+            and min(_count(a), _count(b)) < size // 2)
 
 
 # --- a new generation ---------------------------------------------------------------------

@@ -191,3 +191,20 @@ def test_an_idle_run_writes_nothing_to_the_index(tmp_path: Path) -> None:
     result = update_index(store, "wilson")
     assert result is not None and result.feeds_indexed == 2  # the idle feed recorded too
     assert update_index(store, "wilson") is None
+
+
+def test_segments_that_shrink_are_merged_with_their_neighbours(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "s"))
+    ids = [f"r{i:02d}" for i in range(60)]
+    put_run(store, "wilson", _run(1), [record("wilson", r, _stamp(1, i)) for i, r in enumerate(ids)])
+    build_index(store, segment_size=6)
+    m1 = load_latest_manifest(store)
+    assert m1 is not None and len(m1.segments) == 10
+    moved = [r for i, r in enumerate(ids) if i % 3]  # two of every three records change
+    put_run(store, "wilson", _run(2), [record("wilson", r, _stamp(2, i)) for i, r in enumerate(moved)])
+    update_index(store, "wilson", segment_size=6)
+    m2 = load_latest_manifest(store)
+    assert m2 is not None
+    assert len(m2.segments) <= 12  # 60 entries in segments of 6 (not 10 of 2 plus 7 of 6)
+    assert sum(s.count for s in m2.segments) == 60
+    assert [r for r, _, _ in _listed(store)] == [r for i, r in enumerate(ids) if not i % 3] + moved
