@@ -10,6 +10,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -149,14 +151,48 @@ def test_a_minute_taken_down_becomes_a_withdrawn_record(tmp_path: Path) -> None:
     assert sum(r["status"] == "active" for r in got.values()) == 11
 
 
+def _workers_in_crawl(client: Any) -> int:
+    crawl = client.get("harvester:townminutes:crawl")
+    if not crawl:
+        return 0
+    key = f"harvester:townminutes:{crawl.decode()}:workers"
+    kind = client.type(key).decode()
+    return {"set": client.scard, "hash": client.hlen, "zset": client.zcard}.get(
+        kind, lambda k: 0)(key)
+
+
+def _wait(what: Any, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not what():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
 @pytest.mark.slow
 def test_redis_workers_share_the_crawl(tmp_path: Path, redis_url: str) -> None:
+    import redis
+
     site = TownMinutesSite.of(14)
     alone, shared = tmp_path / "alone", tmp_path / "shared"
+    client = redis.Redis.from_url(redis_url)
     with serve(site) as base:
         harvest(alone, base, "--mode", "backfill")
         site.hits.clear()
-        harvest(shared, base, "--mode", "backfill", "--redis", redis_url, "--workers", "2")
+        # two workers of one crawl, both joined before the first listing page is answered
+        site.hold = threading.Event()
+        cmd = [*HARVESTER, "harvest", "townminutes", "--store", str(shared), "--base-url", base,
+               *FAST, "-s", f"HARVESTER_SPOOL_DIR={tmp_path / 'spool'}", "--mode", "backfill",
+               "--redis", redis_url]
+        first = subprocess.Popen(cmd, env=env(), stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True)
+        _wait(lambda: site.waiting >= 1)
+        second = subprocess.Popen(cmd, env=env(), stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+        _wait(lambda: _workers_in_crawl(client) >= 2)
+        site.hold.set()
+        for proc in (first, second):
+            _, err = proc.communicate(timeout=240)
+            assert proc.returncode == 0, err[-3000:]
         assert site.hits["document"] == 14  # each document fetched once by the two workers
     a, b = records(alone), records(shared)
     assert sorted(a) == sorted(b) == sorted(m.ref for m in site.minutes)
@@ -164,8 +200,7 @@ def test_redis_workers_share_the_crawl(tmp_path: Path, redis_url: str) -> None:
         {k: r["content_sha256"] for k, r in b.items()}
     reports = [json.loads(p.read_text()) for p in (shared / "runs" / "townminutes").glob("*.json")]
     assert len(reports) == 2 and sum(r["counts"]["new"] for r in reports) == 14
-
-
+    assert len({r["campaign"] for r in reports}) == 1  # one campaign, shared
 
 def test_check_and_extract_know_the_plugin(tmp_path: Path) -> None:
     site = TownMinutesSite.of(6)

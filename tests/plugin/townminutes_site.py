@@ -60,6 +60,10 @@ class TownMinutesSite:
     hits: collections.Counter[str] = field(default_factory=collections.Counter)
     gone: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # while `hold` is set and not released, listing requests wait (`waiting` counts them):
+    # a test starts every worker of a shared crawl before any work is handed out
+    hold: threading.Event | None = None
+    waiting: int = 0
 
     @classmethod
     def of(cls, count: int) -> TownMinutesSite:
@@ -100,6 +104,10 @@ class TownMinutesSite:
             self.hits["robots"] += 1
             return 200, "text/plain", b"User-agent: *\nAllow: /\n"
         if path == "/minutes":
+            if self.hold is not None:
+                with self.lock:
+                    self.waiting += 1
+                self.hold.wait(timeout=120)
             self.hits["listing"] += 1
             return 200, "text/html; charset=utf-8", self.listing((query.get("after") or [""])[0])
         by_slug = {m.slug: m for m in self.minutes}
