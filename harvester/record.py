@@ -9,9 +9,10 @@ import re
 from collections.abc import Callable, Mapping
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator, ValidationError
+if TYPE_CHECKING:  # jsonschema is imported when a record first needs it (~0.1 s at start-up)
+    from jsonschema import Draft202012Validator, ValidationError
 
 from harvester.exceptions import InvalidRecord, UnsafeKey
 from harvester.keys import id_to_key_part
@@ -28,7 +29,6 @@ def core_schema() -> dict[str, Any]:
     """The core schema (harvester/schema/record.schema.json): the fields of every record."""
     text = resources.files("harvester").joinpath("schema/record.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
-    Draft202012Validator.check_schema(schema)
     return schema
 
 
@@ -48,9 +48,8 @@ class RecordSchema:
             raise ValueError(f"source fields {', '.join(clash)} are core fields")
         schema = dict(core, properties={**core["properties"], **own},
                       required=[*core["required"], *own])
-        Draft202012Validator.check_schema(schema)
         self.schema = schema
-        self.validator = Draft202012Validator(schema)
+        self._validator: Draft202012Validator | None = None
         names = tuple(schema["properties"])
         if order:
             if sorted(order) != sorted(names):
@@ -62,6 +61,17 @@ class RecordSchema:
         checks = [(n, _fast_check(schema["properties"][n])) for n in names]
         self.fast = _fast_path_applies() and all(c is not None for _, c in checks)
         self._checks = [(n, c) for n, c in checks if c is not None]
+
+    @property
+    def validator(self) -> Draft202012Validator:
+        """jsonschema's validator of the schema, made (and the schema checked) on first use:
+        records the fast path accepts never need it."""
+        if self._validator is None:
+            from jsonschema import Draft202012Validator
+
+            Draft202012Validator.check_schema(self.schema)
+            self._validator = Draft202012Validator(self.schema)
+        return self._validator
 
     def ordered(self, record: dict[str, Any]) -> dict[str, Any]:
         out = {name: record[name] for name in self.fields if name in record}
