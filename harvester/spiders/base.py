@@ -145,9 +145,6 @@ class ArchiveSpider(scrapy.Spider):
         base = urlsplit(self.base_url)
         return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
 
-    def listing_url(self, cursor: Any) -> str:
-        return self.site.listing_request(self.base_url, cursor, self.listing_page_size).url
-
     # --- start --------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
         ctx = self.ctx
@@ -242,20 +239,23 @@ class ArchiveSpider(scrapy.Spider):
         """A document page request; `unseen`: the URL has no seen marker (DedupPipeline then
         takes the record for new without reading the store, and the create-only write
         decides)."""
-        self.outcomes.schedule()
-        self.walker.doc_scheduled(page)
+        self._scheduled(page)
         return scrapy.Request(
             url, callback=self.parse_document, errback=self.document_failed, priority=100,
             meta={"page": page, "kind": "document", "listing_url": url, "from_failed": from_failed,
                   "unseen": unseen, "download_maxsize": self.html_maxsize},
         )
 
+    def _scheduled(self, page: int | None) -> None:
+        """One more document of the listing step `page` (None: not of this walk's first pass)."""
+        self.outcomes.schedule()
+        self.walker.doc_scheduled(page)
+
     def _listed_item(self, response: Response, fields: dict[str, Any], page: int | None
                      ) -> DocumentItem:
         """A record that came whole with a listing step: it goes to the pipelines as a
         fetched document's record does (no request of its own)."""
-        self.outcomes.schedule()
-        self.walker.doc_scheduled(page)
+        self._scheduled(page)
         url = str(fields.get("url") or response.url)
         raw = fields.pop("_raw", b"")
         return DocumentItem(url=url, listing_url=url, record=fields, page=page,
@@ -311,7 +311,7 @@ class ArchiveSpider(scrapy.Spider):
 
     async def _read_listing(self, response: Response) -> AsyncIterator[Any]:
         meta = response.meta
-        cursor = meta["cursor"] if "cursor" in meta else int(meta["page"])
+        cursor = _cursor_of(meta)
         label = describe(cursor)
         sweep = int(meta.get("sweep") or 0)
         stats = self.crawler.stats
@@ -460,7 +460,7 @@ class ArchiveSpider(scrapy.Spider):
     def listing_failed(self, failure: Failure) -> list[scrapy.Request]:
         request = failure.request  # type: ignore[attr-defined]
         meta = request.meta
-        cursor = meta["cursor"] if "cursor" in meta else int(meta.get("page") or 0)
+        cursor = _cursor_of(meta)
         out: list[scrapy.Request] = []
         response = getattr(failure.value, "response", None)
         if response is not None and response.status in (404, 410) \
@@ -799,6 +799,12 @@ def _declared_encoding(response: Response) -> str | None:
     if "charset=" in content_type:
         return content_type.split("charset=", 1)[1].split(";")[0].strip().strip("\"'") or None
     return None
+
+
+def _cursor_of(meta: dict[str, Any]) -> Any:
+    """The cursor of a listing request (requests queued by older versions carry only the
+    page number)."""
+    return meta["cursor"] if "cursor" in meta else int(meta.get("page") or 0)
 
 
 def _more_promised(prior: dict[str, Any]) -> bool:
