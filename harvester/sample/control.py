@@ -101,6 +101,25 @@ class SampleControl:
         """A local copy of the served archive's content (for ground truth)."""
         return SampleArchive.from_state(self.state())
 
+    def oai(self) -> dict[str, Any]:
+        """The OAI-PMH endpoint's switches (what is left of the counting ones), its clock
+        and token epoch."""
+        return dict(self._call("GET", "oai"))
+
+    def set_oai(self, **switches: Any) -> dict[str, Any]:
+        """Change switches of the OAI-PMH endpoint (/oai): granularity, page_size,
+        deleted_record, forbidden_chars, unavailable, retry_after, expire_tokens_after (see
+        harvester.sample.oai_switches); the others stay."""
+        return dict(self._call("POST", "oai", switches))
+
+    def expire_oai_tokens(self) -> int:
+        """Every resumption token issued so far is refused; the new token epoch."""
+        return int(self._call("POST", "oai/expire-tokens", {})["token_epoch"])
+
+    def advance_oai_clock(self, seconds: int) -> str:
+        """The OAI-PMH clock moves on (later changes get later datestamps); the new clock."""
+        return str(self._call("POST", f"oai/clock?advance={int(seconds)}", {})["clock"])
+
     def expected(self, record_id: int | str, files_base: str | None = None) -> dict[str, Any]:
         query = f"?files_base={quote(files_base, safe='')}" if files_base else ""
         return dict(self._call("GET", f"expected/{quote(str(record_id))}{query}"))

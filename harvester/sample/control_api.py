@@ -16,6 +16,10 @@
     POST /_sample/listing                body: {"markup": "views", "featured": true, ...}
     GET  /_sample/state                  archive state (SampleArchive.from_state) + crawl_delay
     GET  /_sample/expected/R[?files_base=URL]   ground-truth record of Record ID R
+    GET  /_sample/oai                    the OAI-PMH endpoint's switches, clock, token epoch
+    POST /_sample/oai                    body: switches to change (see oai_switches)
+    POST /_sample/oai/expire-tokens      every resumption token issued so far is refused
+    POST /_sample/oai/clock?advance=S    the OAI-PMH clock moves on S seconds
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ if TYPE_CHECKING:
     from harvester.sample.server import SampleServer
 
 _MUTATING = {"reset-stats", "publish", "edit", "crawl-delay", "withdraw", "restore", "break",
-             "mend"}
+             "mend", "oai/expire-tokens", "oai/clock"}
 
 
 def handle_control(server: SampleServer, method: str, url: str, body: bytes) -> tuple[int, bytes]:
@@ -52,6 +56,8 @@ def _dispatch(
 ) -> tuple[int, Any]:
     if (name in _MUTATING or (name == "faults" and method == "POST")) and method != "POST":
         return 405, {"error": f"use POST for /_sample/{name}"}
+    if name == "oai" or name.startswith("oai/"):
+        return _oai(server, method, name, query, body)
     if name == "health":
         return 200, {"ok": True, "size": server.archive.size}
     if name == "stats":
@@ -105,4 +111,20 @@ def _dispatch(
         if files_base:
             return 200, server.archive.expected_for(record_id, files_base)
         return 200, server.archive.expected_for(record_id)
+    return 404, {"error": f"unknown control endpoint /_sample/{name}"}
+
+
+def _oai(server: SampleServer, method: str, name: str, query: dict[str, str], body: bytes
+         ) -> tuple[int, Any]:
+    if name == "oai":
+        if method == "POST":
+            config = json.loads(body or b"{}")
+            if not isinstance(config, dict):
+                raise ValueError("OAI switches must be a JSON object")
+            return 200, server.oai.configure(config)
+        return 200, server.oai.state()
+    if name == "oai/expire-tokens":
+        return 200, {"token_epoch": server.oai.expire_tokens()}
+    if name == "oai/clock":
+        return 200, {"clock": server.oai.advance_clock(int(query.get("advance", "0")))}
     return 404, {"error": f"unknown control endpoint /_sample/{name}"}

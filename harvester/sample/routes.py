@@ -14,12 +14,13 @@ from harvester.sample.pdf import make_pdf
 
 # request kinds counted in the stats ("control" requests are not counted)
 REQUEST_KINDS = (
-    "listing", "document", "node", "redirect", "download", "preview", "robots", "other",
+    "listing", "document", "node", "redirect", "download", "preview", "robots", "oai", "other",
 )
 
 HTML = "text/html; charset=UTF-8"
 _DOC_RE = re.compile(r"^/document/([^/]+)$")
-_DOWNLOAD_RE = re.compile(r"^/document/(\d+)/download$")
+# /document/<nid>/download/<record_id>.pdf: the download as the OAI-PMH records link it
+_DOWNLOAD_RE = re.compile(r"^/document/(\d+)/download(?:/(\d+)\.pdf)?$")
 _NODE_RE = re.compile(r"^/node/(\d+)$")
 _SCAN_RE = re.compile("^" + re.escape(SCAN_DIR) + r"(\d+)\.pdf$")
 
@@ -40,6 +41,8 @@ def request_kind(path: str) -> str:
         return "listing"
     if path == "/robots.txt":
         return "robots"
+    if path == "/oai":  # served by harvester.sample.oai, not by route()
+        return "oai"
     if _DOWNLOAD_RE.match(path):
         return "download"
     if _SCAN_RE.match(path):
@@ -92,8 +95,10 @@ def route(archive: SampleArchive, method: str, url: str, crawl_delay: float | No
         location = f"/document/{archive.slug(i)}"
         return Response(301, b"", HTML, [("Location", location)], kind)
     if kind == "download":
-        i = archive.index_of_nid(_DOWNLOAD_RE.match(path).group(1))  # type: ignore[union-attr]
-        if i is None or not archive.document(i).has_download:
+        nid, named = _DOWNLOAD_RE.match(path).groups()  # type: ignore[union-attr]
+        i = archive.index_of_nid(nid)
+        if i is None or not archive.document(i).has_download or (
+                named and named != str(archive.meta(i).record_id)):
             return _not_found(path, kind)
         doc = archive.document(i)
         return _pdf(make_pdf(doc.record_id, doc.title, "Translation PDF"), f"{doc.record_id}.pdf",

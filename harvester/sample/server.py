@@ -24,6 +24,7 @@ from harvester.sample.control_api import handle_control
 from harvester.sample.corpus import SampleArchive
 from harvester.sample.faults import FaultInjector, FaultRule
 from harvester.sample.listing_render import ListingStyle
+from harvester.sample.oai import SampleOai
 from harvester.sample.routes import HTML, Response, request_kind, route
 from harvester.sample.stats import RequestStats
 
@@ -49,6 +50,7 @@ class SampleServer:
         cache_size: int = 1024,
         gzip_enabled: bool = True,
         listing: ListingStyle | None = None,
+        oai: Mapping[str, Any] | None = None,
     ) -> None:
         self.archive = archive if archive is not None else SampleArchive()
         self.crawl_delay = crawl_delay
@@ -56,6 +58,7 @@ class SampleServer:
         self.stats = RequestStats()
         self.gzip_enabled = gzip_enabled
         self.listing = listing or ListingStyle()
+        self.oai = SampleOai(self.archive, oai)  # /oai (switches: harvester.sample.oai_switches)
         self._cache: OrderedDict[tuple[int, str], Response] = OrderedDict()
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
@@ -132,6 +135,13 @@ class SampleServer:
         return SampleControl(self.base_url)
 
     # -- serving ------------------------------------------------------------------------------
+    def answer(self, method: str, url: str, body: bytes = b"", host: str | None = None
+               ) -> Response:
+        """The normal response of any page: /oai's from the OAI endpoint (never cached)."""
+        if request_kind(url.split("?", 1)[0]) == "oai":
+            return self.oai.respond(method, url, body, host, self.base_url)
+        return self.response("GET" if method == "HEAD" else method, url)
+
     def response(self, method: str, url: str) -> Response:
         """The normal (fault-free) response, from the cache when possible."""
         if method == "POST":
@@ -222,7 +232,7 @@ class _Handler(BaseHTTPRequestHandler):
             sample.stats.fault(rule.kind)
             if self._fault(rule, method, url, kind):
                 return
-        resp = sample.response("GET" if method == "HEAD" else method, url)
+        resp = sample.answer(method, url, body, self.headers.get("Host"))
         self._send(resp, method, account=(kind, url))
 
     def _fault(self, rule: FaultRule, method: str, url: str, kind: str) -> bool:
@@ -238,7 +248,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.close()
             return True
         if rule.kind == "truncate":
-            self._send(sample.response("GET", url), method, truncate=True, account=(kind, url))
+            self._send(sample.answer("GET", url, host=self.headers.get("Host")), method,
+                       truncate=True, account=(kind, url))
             return True
         if rule.kind in ("503", "429", "500"):
             status = int(rule.kind)
