@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import re
 import string
+from functools import lru_cache
 from typing import TypeGuard
 
 from harvester.exceptions import UnsafeKey
@@ -57,11 +58,23 @@ _KEPT = frozenset(string.ascii_letters + string.digits + "_")
 _HEX = frozenset("0123456789ABCDEF")
 # An id that is its own key part (the fast path; the loop below gives the same answer).
 _PLAIN_RE = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]|\.(?!\.))*")
+# The characters kept_at escapes: a first one not in _KEPT, a "." after a ".", any but
+# _KEPT, "-" and ".".
+_ESCAPED_RE = re.compile(r"^[^A-Za-z0-9_]|(?<=\.)\.|[^A-Za-z0-9_.\-]")
 
 
 def id_to_key_part(identifier: str) -> str:
     """The key part (one path segment, ASCII) of any identifier; UnsafeKey when it has none
     (not a string, empty, a lone surrogate, longer than MAX_KEY_PART_BYTES encoded)."""
+    if type(identifier) is str:
+        return _cached_key_part(identifier)
+    return _encode(identifier, MAX_KEY_PART_BYTES)
+
+
+@lru_cache(maxsize=4096)
+def _cached_key_part(identifier: str) -> str:
+    # a record's key is asked for several times on its way to the store (dedup, the
+    # record, its journal line, the run report): escaped ids cost a regular expression pass
     return _encode(identifier, MAX_KEY_PART_BYTES)
 
 
@@ -85,11 +98,24 @@ def _encode(identifier: str, limit: int) -> str:
     if len(identifier) > limit:  # every character takes at least one byte
         part = identifier
     else:
-        part = identifier if _PLAIN_RE.fullmatch(identifier) else "".join(_units(identifier))
+        part = identifier if _PLAIN_RE.fullmatch(identifier) else _escaped(identifier)
     if len(part) > limit:
         raise UnsafeKey(f"identifier too long for a key ({len(part)} bytes encoded, at most "
                         f"{limit}): {identifier[:80]!r}...")
     return part
+
+
+def _escaped(identifier: str) -> str:
+    """`"".join(_units(identifier))` in one regular-expression pass (the same rule: see
+    kept_at), for ids with characters to escape (an OAI-PMH identifier's ":")."""
+    try:
+        return _ESCAPED_RE.sub(_escape_match, identifier)
+    except UnicodeEncodeError:
+        raise UnsafeKey(f"identifier is not valid Unicode: {identifier!r}") from None
+
+
+def _escape_match(match: re.Match[str]) -> str:
+    return "".join(f"{ESCAPE}{byte:02X}" for byte in match.group().encode("utf-8"))
 
 
 def kept_at(char: str, index: int, previous: str) -> bool:
@@ -106,6 +132,18 @@ def key_part_units(identifier: str) -> list[str]:
 
 
 def _units(identifier: str) -> list[str]:
+    if _PLAIN_RE.fullmatch(identifier):
+        return list(identifier)
+    if len(identifier) <= MAX_KEY_PART_BYTES:
+        try:
+            escaped = {m.start(): _escape_match(m) for m in _ESCAPED_RE.finditer(identifier)}
+        except UnicodeEncodeError:
+            raise UnsafeKey(f"identifier is not valid Unicode: {identifier!r}") from None
+        return [escaped.get(index, char) for index, char in enumerate(identifier)]
+    return _units_slow(identifier)
+
+
+def _units_slow(identifier: str) -> list[str]:
     out: list[str] = []
     previous = ""
     for index, char in enumerate(identifier):

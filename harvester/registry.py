@@ -102,8 +102,12 @@ def spider_class(name: str) -> Any:
     if cls is None or getattr(cls, "source", None) is not source:
         from harvester.spiders.base import ArchiveSpider
 
+        # a source may ask for Scrapy settings of its own (`spider_settings`, at Scrapy's
+        # "spider" priority: the command line's -s still wins), e.g. more records in flight
+        # per response for a listing that brings its records whole
         cls = type(f"{_camel(name)}Spider", (ArchiveSpider,),
                    {"name": name, "source": source, "__module__": __name__,
+                    "custom_settings": dict(getattr(source, "spider_settings", None) or {}),
                     "__doc__": f"Harvests {source.archive_name} ({source.live_base_url})."})
         _spiders[name] = cls
     return cls

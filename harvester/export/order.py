@@ -13,6 +13,7 @@ held. Export order is the byte (code point) order of record_id strings: "10" < "
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import string
 from collections.abc import Iterable, Iterator
@@ -21,6 +22,21 @@ from harvester.keys import RECORD_SUFFIX as SUFFIX
 from harvester.keys import kept_at, key_part_units
 
 _KEPT_CHARS = sorted(set(string.ascii_letters + string.digits + "_-."))
+
+
+# the characters kept_at keeps at an id's start, after a ".", and elsewhere, sorted
+_KEPT_BY_PLACE = {place: [c for c in _KEPT_CHARS if kept_at(c, *args)]
+                  for place, args in (("first", (0, "")), ("after_dot", (1, ".")),
+                                      ("other", (1, "a")))}
+
+
+def _largest_kept_below(char: str, index: int, previous: str) -> str:
+    """The greatest character below `char` that stays as it is at `index` after
+    `previous` ("" when there is none)."""
+    place = "first" if index == 0 else "after_dot" if previous == "." else "other"
+    kept = _KEPT_BY_PLACE[place]
+    at = bisect.bisect_left(kept, char)
+    return kept[at - 1] if at else ""
 
 
 def _last_blocking_key(record_id: str) -> str:
@@ -36,9 +52,9 @@ def _last_blocking_key(record_id: str) -> str:
             blocking = max(blocking, head + SUFFIX)
         if unit != char:  # escaped: ids with a kept character below it here sort first
             previous = record_id[index - 1] if index else ""
-            below = [c for c in _KEPT_CHARS if c < char and kept_at(c, index, previous)]
-            if below:  # every key starting head + below[-1] sorts before this bound
-                blocking = max(blocking, head + chr(ord(below[-1]) + 1))
+            below = _largest_kept_below(char, index, previous)
+            if below:  # every key starting head + below sorts before this bound
+                blocking = max(blocking, head + chr(ord(below) + 1))
         head += unit
     return blocking
 

@@ -38,6 +38,7 @@ from harvester.exceptions import (
 from harvester.exits import STORE_DOWN
 from harvester.extractpool import ExtractPool
 from harvester.items import DocumentItem
+from harvester.keys import record_prefix
 from harvester.listingwalk import describe, next_step
 from harvester.outcomes import FAILED, QUARANTINED, THROUGH, Outcomes
 from harvester.quarantine import quarantine
@@ -89,6 +90,7 @@ class ArchiveSpider(scrapy.Spider):
         self._walk_saved = False  # the walk is recorded as running in the store
         self._walk_saving: asyncio.Future[Any] | None = None
         self._source_state: dict[str, Any] | None = None  # the walk's first ListingStep.state
+        self._records_fresh: bool | None = None  # a backfill into a store with no record yet
         self.outcomes = Outcomes()  # what became of the documents scheduled
         self.stop_reason = ""  # why a part of the run closed it early (the report's reason)
         self._campaign_saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="campaign")
@@ -259,7 +261,22 @@ class ArchiveSpider(scrapy.Spider):
         url = str(fields.get("url") or response.url)
         raw = fields.pop("_raw", b"")
         return DocumentItem(url=url, listing_url=url, record=fields, page=page,
-                            body=raw if isinstance(raw, bytes) else str(raw).encode("utf-8"))
+                            body=raw if isinstance(raw, bytes) else str(raw).encode("utf-8"),
+                            unseen=bool(self._records_fresh))
+
+    async def _store_had_no_records(self) -> bool:
+        """Whether a backfill started on a store holding no record of this source (one
+        listing request, at its first step that brings records whole): then every such
+        record is new to the store but for one this run stored already, which the
+        create-only write finds (DedupPipeline skips its store read: `unseen`)."""
+        if self.mode != "backfill":
+            return False
+        prefix = record_prefix(self.name)
+        try:
+            return bool(await self.ctx.io(
+                lambda: next(iter(self.ctx.store.list(prefix)), None) is None))
+        except StoreError:
+            return False
 
     def _keep_source_state(self, state: dict[str, Any]) -> None:
         """The first state the walk's listing gave (an OAI-PMH responseDate): kept with the
@@ -373,7 +390,19 @@ class ArchiveSpider(scrapy.Spider):
         page = walker.step_listed(cursor, step.next_page, sweep)
         reached_known = False
         limit_hit = False
-        for fields in step_records(listing):  # records that came whole with the listing
+        records = step_records(listing)
+        if records and self._records_fresh is None:
+            self._records_fresh = await self._store_had_no_records()
+        ahead = None
+        if records and not urls and not self.outcomes.limit and step.next_page is not None:
+            # records that came whole, nothing to fetch: the next step is asked for now, so
+            # the repository answers it (and the extraction worker reads it) while this
+            # step's records are stored, as a chain of pages would not otherwise overlap
+            await self._open_walk()
+            ahead = self._listing_request(step.next_page, step.carry, sweep,
+                                          int(meta.get("page") or 0) + 1)
+            yield ahead
+        for fields in records:  # records that came whole with the listing
             if self.outcomes.full():
                 limit_hit = True
                 break
@@ -401,6 +430,8 @@ class ArchiveSpider(scrapy.Spider):
             again = self._incremental_ended(response.url, sweep)
             if again is not None:
                 yield again
+            return
+        if ahead is not None:
             return
         if step.next_page is not None:
             index = int(meta.get("page") or 0) + 1

@@ -134,3 +134,33 @@ def test_a_few_batch_objects_are_left_as_they_are(tmp_path: Path) -> None:
     assert later.get_seen(url(3)) is None
     # the batches said no per-URL markers exist: a listing and two reads, no more
     assert [op for op, _ in store_calls.calls] == ["list", "get", "get"]
+
+
+def test_a_run_that_only_marks_never_reads_the_markers_and_merges_within_a_bound(
+        tmp_path: Path) -> None:
+    """A listing that brings its records whole (OAI-PMH) only writes markers: the run
+    reads none of the batches it did not write, and the end-of-run merge holds at most
+    `merge_max` markers at once, neighbours merged so the latest marker still wins."""
+    store = CountingStore(tmp_path / "store")
+    for run in range(6):
+        state = batched(store, f"2026010{run + 1}T000000Z-aaaaaa")
+        for n in range(run * 3, run * 3 + 3):
+            state.mark_seen(url(n), str(n), f"{run:064d}", f"C{run}")
+        state.mark_seen(url(99), "99", f"{run:064d}", f"C{run}")  # marked again each run
+        state.flush_seen()
+    assert len(list(store.list(BATCHES))) == 6
+    store.calls.clear()
+    state = batched(store, "20260107T000000Z-aaaaaa")
+    state.seen_index.merge_max = 8
+    state.mark_seen(url(200), "200", "f" * 64, "C7")
+    state.flush_seen()
+    assert [op for op, key in store.calls if op == "get"] == []  # marking read nothing
+    state.close_seen()
+    keys = list(store.list(BATCHES))
+    sizes = [len(json.loads(store.get(k) or b"{}")["markers"]) for k in keys]
+    assert 1 < len(keys) < 7 and max(sizes) <= 8, sizes
+    later = batched(store, "20260108T000000Z-aaaaaa")
+    assert later.get_seen(url(99))["campaign"] == "C5"  # the latest marker won
+    assert later.get_seen(url(200))["campaign"] == "C7"
+    assert [later.get_seen(url(n))["record_id"] for n in range(18)] == \
+        [str(n) for n in range(18)]
