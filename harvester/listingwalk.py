@@ -13,7 +13,11 @@ the extractor reads, or the listing is drawn by script. The walk then stops with
 reason, instead of finishing as if the archive were empty.
 
 What the next page needs to know of this one travels with its request (`carry`), so the
-decision is the same whichever process fetches the next page (Redis workers).
+decision is the same whichever process fetches the next page (Redis workers). So do the
+walk's first `state` (what a complete walk keeps, e.g. an OAI-PMH Identify's responseDate:
+a worker that never read that step keeps it all the same) and, in a walk a source split
+into branches (harvester.source.FanOut), the branch the page belongs to ("" before any
+split, "3" the fourth branch of the first split, "3.0" the first of a split inside it).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from harvester.source import FanOut
 
 
 class ListingPage(Protocol):
@@ -39,6 +45,24 @@ class Step:
     carry: dict[str, Any] = field(default_factory=dict)  # for the next page's request meta
     repeated: bool = False  # the page repeats the one before it (past the end of the listing)
 
+    def following(self) -> list[tuple[Any, dict[str, Any]]]:
+        """The listing steps to request after this one, each (cursor, carry): the next
+        step; one a branch where the walk splits (a FanOut: each branch's carry holds the
+        walk's state and the branch's id, not this page's counts); none at the end."""
+        if self.next_page is None:
+            return []
+        if not isinstance(self.next_page, FanOut):
+            return [(self.next_page, self.carry)]
+        parent = branch_of(self.carry)
+        kept = {k: v for k, v in self.carry.items() if k == "state"}
+        return [(cursor, {**kept, "branch": f"{parent}.{n}" if parent else str(n)})
+                for n, cursor in enumerate(self.next_page.cursors)]
+
+
+def branch_of(carry: dict[str, Any] | None) -> str:
+    """The branch of the walk a listing step with this carry belongs to ("" unsplit)."""
+    return str((carry or {}).get("branch") or "")
+
 
 _UNSET: Any = object()
 
@@ -56,21 +80,35 @@ def next_step(page: Any, listing: ListingPage, page_size: int,
         first = page == 0
     if following is _UNSET:
         following = page + 1
+    if isinstance(following, FanOut) and not following.cursors:
+        following = None  # a split into no branch: the end
+    walk = _walk_carry(prior, listing)
     if getattr(listing, "skip", False):  # no results by nature: on to the next step
-        return Step(following, None, dict(prior))
+        return Step(following, None, {**prior, **walk})
     urls = list(listing.document_urls) + [
         str(r.get("url") or r.get("record_id")) for r in getattr(listing, "records", None) or []
     ] + [f"withdrawn:{rid}" for rid in getattr(listing, "withdrawn", None) or []]
     total = listing.total if listing.total is not None else prior.get("total")
     if not urls:
-        return Step(None, _empty_page_problem(describe(page), first, listing, prior))
+        return Step(None, _empty_page_problem(describe(page), first, listing, prior), walk)
     digest = page_digest(urls)
     if prior.get("digest") == digest:  # the page before it again: past the end
-        return Step(None, repeated=True)
-    carry = {"total": total, "shown_to": listing.shown_to, "digest": digest}
+        return Step(None, carry=walk, repeated=True)
+    carry = {"total": total, "shown_to": listing.shown_to, "digest": digest, **walk}
     more = listing.shown_to < total if listing.shown_to is not None and total is not None \
         else True
     return Step(following if more else None, None, carry)
+
+
+def _walk_carry(prior: dict[str, Any], listing: Any) -> dict[str, Any]:
+    """What every step of the walk carries on: its branch, and the walk's first state."""
+    out: dict[str, Any] = {}
+    if prior.get("branch"):
+        out["branch"] = prior["branch"]
+    state = prior.get("state") or getattr(listing, "state", None)
+    if state is not None:
+        out["state"] = dict(state)
+    return out
 
 
 def describe(cursor: Any) -> str:

@@ -16,6 +16,8 @@ The walk follows *cursors*: opaque JSON values (a page number, a resumption toke
 link, a date window and a token) that only the source reads. The engine stores them in the
 backfill campaign and the incremental walk (state/<site>/backfill.json, incremental.json),
 so an interrupted walk resumes at the last listing step whose documents were all stored.
+In a crawl shared by --redis workers a source may split its walk into independent branches
+(`FanOut`, when WalkStart.shared), so that the workers walk them in parallel.
 
 `parse_listing` and `parse_document` run in the extraction worker processes
 (harvester/extractpool.py): they must be module-level functions, or methods of a source
@@ -40,11 +42,26 @@ class WalkStart:
     mode: "backfill" (the whole listing) or "incremental" (what is new).
     resume: the cursor an open backfill campaign stopped at (None: from the start).
     previous: the `state` (see ListingStep) that the last complete walk or campaign kept,
-    e.g. an OAI-PMH responseDate to harvest `from`; None when there is none."""
+    e.g. an OAI-PMH responseDate to harvest `from`; None when there is none.
+    shared: the walk is spread over the workers of a shared crawl (--redis): the source
+    may split it into independent branches (`FanOut`) that the workers walk in parallel.
+    A walk of one process is never split (it keeps one resume cursor)."""
 
     mode: str
     resume: Cursor | None = None
     previous: Mapping[str, Any] | None = None
+    shared: bool = False
+
+
+@dataclass(frozen=True)
+class FanOut:
+    """Where a shared walk splits: `Source.next_cursor` (or ListingStep.next) may return
+    one instead of a cursor. Each cursor begins an independent branch of the listing (an
+    OAI-PMH date window with its own resumption tokens), walked to its own end; the
+    workers of the crawl take the branches in parallel, and the walk has reached the
+    listing's end once every branch has. Only for a walk whose WalkStart says `shared`."""
+
+    cursors: tuple[Cursor, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,7 +87,8 @@ class ListingStep:
       and check that it met every result.
     says_empty: the step says it has no results (not an unreadable page).
     next: the source's own next cursor read off the step (a resumption token, a next
-      link); None lets `Source.next_cursor` decide (page numbers need no link).
+      link), or a FanOut (a shared walk splits there); None lets `Source.next_cursor`
+      decide (page numbers need no link).
     state: what to keep when the walk completes, for the next walk's WalkStart.previous.
     problems: records of the step that could not be read: (identifier, reason, raw bytes),
       quarantined by the engine while the rest of the step is used.
@@ -131,7 +149,8 @@ class Source(Protocol):
 
     def next_cursor(self, cursor: Cursor, step: Any) -> Cursor | None:
         """Where the walk goes after the step at `cursor` when the step says more follow
-        (None: the walk ends here)."""
+        (None: the walk, or this branch of a split walk, ends here; a FanOut: a shared walk
+        splits into branches here)."""
         ...
 
     def parse_document(self, body: bytes, url: str, **options: Any) -> dict[str, Any]:

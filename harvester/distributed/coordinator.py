@@ -239,17 +239,28 @@ class CrawlInfo:
     requeued: int = 0  # claimed requests put back into the frontier (dead or stopped workers)
     done: bool = False
     finalizer: str = ""
+    # branches of the walk (harvester.source.FanOut) that no worker saw stop yet; the walk
+    # before any split is the branch ""
+    open_branches: tuple[str, ...] = ("",)
 
     @classmethod
     def from_hash(cls, raw: dict[Any, Any]) -> CrawlInfo:
         h = {_text(k): _text(v) for k, v in raw.items()}
+        planned = {k[len(_PLANNED):] for k in h if k.startswith(_PLANNED)} | {""}
+        stopped = {k[len(_STOPPED):] for k in h if k.startswith(_STOPPED)}
         return cls(mode=h.get("mode", ""), campaign=h.get("campaign", ""),
                    listing_exhausted=h.get("listing_exhausted") == "1",
                    walk=h.get("walk", ""), walk_ended=h.get("walk_ended") == "1",
                    listing_error=h.get("listing_error", ""),
                    limited=h.get("limited") == "1", reaped=int(h.get("reaped") or 0),
                    requeued=int(h.get("requeued") or 0),
-                   done="done" in h, finalizer=h.get("finalizer", ""))
+                   done="done" in h, finalizer=h.get("finalizer", ""),
+                   open_branches=tuple(sorted(planned - stopped)))
+
+
+# fields of the crawl's info hash: a branch of the walk planned (a listing page split the
+# walk there) and a branch stopped (a listing page of it asked for no next page, or failed)
+_PLANNED, _STOPPED = "branch_planned:", "branch_stopped:"
 
 
 def _text(value: Any) -> str:
@@ -374,6 +385,17 @@ class CrawlCoordinator:
         if self._children[parent] >= self._expected.get(parent, 1 << 62):
             self.release(parent)
 
+    def parsing(self, claim: str | None) -> None:
+        """The listing page's callback runs: its claim is held until every request it
+        yields is queued and every record that came whole with it is through the pipelines
+        (a worker killed meanwhile leaves the page to be fetched again, nothing lost)."""
+        if claim:
+            self._expected.setdefault(claim, 1 << 62)
+
+    def parsed_here(self, claim: str | None) -> bool:
+        """The claim is a listing page whose callback ran in this worker, not yet released."""
+        return bool(claim) and claim in self._expected
+
     def listing_parsed(self, claim: str | None, follow_ups: int) -> None:
         """The listing page's callback is through; release it once its follow-ups are queued
         (the scraper hands them to the scheduler a little later)."""
@@ -425,6 +447,16 @@ class CrawlCoordinator:
     # --- what the workers agree on ------------------------------------------------------
     def info(self) -> CrawlInfo:
         return CrawlInfo.from_hash(self.server.hgetall(self.keys.info))
+
+    def branch_planned(self, branch: str) -> None:
+        """A listing page split the walk: `branch` begins (before its first request is
+        queued, so the crawl cannot be found walked to its end without it)."""
+        self.server.hset(self.keys.info, _PLANNED + branch, "1")
+
+    def branch_stopped(self, branch: str) -> None:
+        """A listing page of `branch` asked for no next page (the branch's end, a split, a
+        stop) or failed. Recorded again when the page is fetched again: no harm."""
+        self.server.hset(self.keys.info, _STOPPED + branch, "1")
 
     def agree(self, **fields: str) -> None:
         self.server.hset(self.keys.info, mapping=fields)

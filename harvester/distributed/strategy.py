@@ -2,10 +2,12 @@
 
 The workers of a shared crawl agree on the plan (the first worker decides the mode, the
 campaign and the incremental walk under a crawl-wide lock; the others adopt them), spread
-the walk (no per-process cursor, no count checks, no end-of-backfill withdrawal check),
+the walk (no per-process cursor, no count checks, no end-of-backfill withdrawal check; a
+source may split it into branches the workers walk in parallel: harvester.source.FanOut),
 release their claims as work is done (kill-safety: coordinator.py), share a listing that
 cannot be read (every worker exits 6), and leave the completion of the campaign or walk to
-the finalizer. docs/architecture.md ("Design notes: a shared crawl") says why.
+the finalizer, once every branch of the walk stopped. docs/architecture.md ("Design notes:
+a shared crawl") says why.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from scrapy.http import Response
 
 from harvester.distributed.coordinator import CrawlCoordinator
 from harvester.distributed.scheduler import CLAIM, PARENT
+from harvester.listingwalk import branch_of
 from harvester.runplan import WalkPlan
 from harvester.spiders.strategy import LocalCrawl
 
@@ -42,9 +45,16 @@ class SharedCrawl(LocalCrawl):
         return strategy
 
     def _item_through(self, item: Any, response: Any = None, **kwargs: Any) -> None:
-        """The document's record is through the pipelines: its request is done. (A record
-        that came whole with a listing page leaves that page's claim to listing_parsed.)"""
-        if isinstance(response, Response) and response.meta.get("kind") != "listing":
+        """The document's record is through the pipelines: its request is done. A record
+        that came whole with a listing page is one of the page's follow-ups: the page's
+        claim is released once its requests are queued and its records through."""
+        if not isinstance(response, Response):
+            return
+        if response.meta.get("kind") == "listing":
+            claim = response.meta.get(CLAIM)
+            if claim:
+                self.coordinator.follow_up_queued(claim)
+        else:
             self.coordinator.release(response.meta.get(CLAIM))
 
     # --- the plan: the first worker decides -------------------------------------------
@@ -97,18 +107,44 @@ class SharedCrawl(LocalCrawl):
 
     # --- work done --------------------------------------------------------------------
     def released(self, meta: dict[str, Any] | None) -> None:
-        self.coordinator.release((meta or {}).get(CLAIM))
+        meta = meta or {}
+        claim = meta.get(CLAIM)
+        if meta.get("kind") == "listing":
+            if claim and self.coordinator.parsed_here(claim):  # a record of it failed
+                self.coordinator.follow_up_queued(claim)
+                return
+            # the listing request failed (past the end, or the walk stops): its branch
+            # goes no further
+            self.coordinator.branch_stopped(branch_of(meta.get("walk_prior")))
+        self.coordinator.release(claim)
 
     async def listing_outputs(self, response: Any, outputs: AsyncIterator[Any]
                               ) -> AsyncIterator[Any]:
+        """The page's follow-ups: its claim travels with each request (released once all
+        are queued and its whole records are through the pipelines), and the walk's
+        branches it begins are recorded before they are queued, the branch it ends after."""
+        coordinator = self.coordinator
         claim = response.meta.get(CLAIM)
-        follow_ups = 0
+        branch = branch_of(response.meta.get("walk_prior"))
+        coordinator.parsing(claim)
+        follow_ups, continued = 0, False
         async for output in outputs:
-            if isinstance(output, Request) and claim:
-                output.meta[PARENT] = claim
-                follow_ups += 1
+            if isinstance(output, Request):
+                if output.meta.get("kind") == "listing":
+                    following = branch_of(output.meta.get("walk_prior"))
+                    if following == branch:
+                        continued = True
+                    else:
+                        coordinator.branch_planned(following)
+                if claim:
+                    output.meta[PARENT] = claim
+                    follow_ups += 1
+            elif output is not None and claim:
+                follow_ups += 1  # a record: its item_scraped (or failure) counts it done
             yield output
-        self.coordinator.listing_parsed(claim, follow_ups)
+        if not continued:
+            coordinator.branch_stopped(branch)
+        coordinator.listing_parsed(claim, follow_ups)
 
     # --- the walk, crawl-wide ---------------------------------------------------------
     def agree(self, **facts: str) -> None:
@@ -126,7 +162,9 @@ class SharedCrawl(LocalCrawl):
             return ""
 
     def at_close(self, exhausted: bool, ended: bool) -> tuple[bool, bool]:
-        """The whole crawl's, and only the finalizer's to record."""
+        """The whole crawl's, and only the finalizer's to record: a branch of the walk
+        reached the listing's end, and every branch stopped (none left by a page that broke
+        its callback), with no listing error and no --limit."""
         coordinator = self.coordinator
         if not coordinator.finalizer:
             return False, False
@@ -134,5 +172,9 @@ class SharedCrawl(LocalCrawl):
         if info.reaped:
             logger.warning("crawl %s: %d worker(s) died; the others did the %d request(s) "
                            "they held", coordinator.crawl, info.reaped, info.requeued)
-        return (info.listing_exhausted and not info.limited,
-                info.walk_ended and not info.limited)
+        if info.open_branches:
+            logger.warning("crawl %s: %d branch(es) of the walk never reached their end: the "
+                           "campaign or walk stays open", coordinator.crawl,
+                           len(info.open_branches))
+        walked = not info.open_branches and not info.listing_error and not info.limited
+        return info.listing_exhausted and walked, info.walk_ended and walked

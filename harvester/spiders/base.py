@@ -180,12 +180,12 @@ class ArchiveSpider(scrapy.Spider):
             self.crawler.stats.inc_value("documents/retry_failed")
             yield self._document_request(self.crawl_url(entry["url"]), None, from_failed=True)
         previous = (self.walk or {}).get("previous") if self.mode == "incremental" else None
-        walker = self.walker
-        walker.origin = self.site.start(WalkStart(self.mode, None, previous))
+        walker, shared = self.walker, not self.strategy.keeps_cursor  # may split: FanOut
+        walker.origin = self.site.start(WalkStart(self.mode, None, previous, shared))
         first = walker.origin
         resume = runplan.campaign_resume(self.campaign) if self.mode == "backfill" else None
         if resume is not None:
-            first = self.site.start(WalkStart(self.mode, resume, previous))
+            first = self.site.start(WalkStart(self.mode, resume, previous, shared))
         walker.from_origin = first == walker.origin
         yield self._listing_request(first)
 
@@ -358,16 +358,17 @@ class ArchiveSpider(scrapy.Spider):
                 return
         step = next_step(cursor, listing, self.listing_page_size, meta.get("walk_prior"),
                          first=cursor == walker.origin, following=following)
-        state = step_state(listing)
+        state = step.carry.get("state") or step_state(listing)  # the walk's first state
         if state is not None and self._source_state is None:
             self._keep_source_state(dict(state))
         for problem in step_problems(listing):
             await self._quarantine_part(response, *problem)
         await self._withdraw_listed(step_withdrawn(listing))
         if step_skips(listing):
-            if step.next_page is not None:
-                yield self._listing_request(step.next_page, step.carry, sweep,
-                                            int(meta.get("page") or 0) + 1)
+            if step.next_page is not None:  # the next step, or the branches of a split walk
+                for following, carry in step.following():
+                    yield self._listing_request(following, carry, sweep,
+                                                int(meta.get("page") or 0) + 1)
             else:
                 ended = self._listing_ended(response.url, sweep)
                 if ended is not None:
@@ -399,9 +400,10 @@ class ArchiveSpider(scrapy.Spider):
             # the repository answers it (and the extraction worker reads it) while this
             # step's records are stored, as a chain of pages would not otherwise overlap
             await self._open_walk()
-            ahead = self._listing_request(step.next_page, step.carry, sweep,
-                                          int(meta.get("page") or 0) + 1)
-            yield ahead
+            for following, carry in step.following():  # one, or a split walk's branches
+                ahead = self._listing_request(following, carry, sweep,
+                                              int(meta.get("page") or 0) + 1)
+                yield ahead
         for fields in records:  # records that came whole with the listing
             if self.outcomes.full():
                 limit_hit = True
@@ -435,7 +437,8 @@ class ArchiveSpider(scrapy.Spider):
             return
         if step.next_page is not None:
             index = int(meta.get("page") or 0) + 1
-            yield self._listing_request(step.next_page, step.carry, sweep, index)
+            for following, carry in step.following():
+                yield self._listing_request(following, carry, sweep, index)
         else:
             ended = self._listing_ended(response.url, sweep)
             if ended is not None:

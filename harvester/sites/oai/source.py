@@ -12,6 +12,14 @@ The walk (each step one request, so a failed page is retried like any other):
    one granule back (WalkStart.previous); Identify is not asked again when the previous
    walk knew the granularity, so a run with nothing new costs one list request.
 
+A backfill shared by --redis workers (WalkStart.shared) is planned at once instead: after
+Identify, the span is cut into about `windows` date windows of equal length for each set
+(the last open-ended), returned as a FanOut, so every window's first ListRecords request is
+queued at once and the workers take different windows in parallel, each window chained by
+its own resumption tokens and ending the walk's branch at its end (no adapting: no window
+waits for another). The shared dupefilter keeps two workers from ever holding the same
+token chain; a killed worker's page goes back to the queue and its window resumes there.
+
 Cursors are small JSON dicts (verb, set, window bounds, token, the last datestamp seen in
 the window...). The engine stores the cursor of the last listing step whose records were
 all stored, so a killed backfill resumes at that page. A token the repository refuses
@@ -37,7 +45,7 @@ from harvester.exceptions import ExtractionError, NotADocument
 from harvester.sites.oai import dates
 from harvester.sites.oai.mapping import RECORD_FIELDS, get_record_url, to_fields
 from harvester.sites.oai.response import OaiResponse, read
-from harvester.source import Cursor, ListingRequest, WalkStart
+from harvester.source import Cursor, FanOut, ListingRequest, WalkStart
 
 
 @dataclass(frozen=True)
@@ -137,6 +145,8 @@ class OaiSource:
     def start(self, walk: WalkStart) -> Cursor:
         if walk.resume is not None:
             return walk.resume
+        if walk.shared and walk.mode == "backfill":
+            return {"verb": "Identify", "split": True}  # windows planned at once: a FanOut
         previous = walk.previous or {}
         since = dates.parse(previous.get("response_date"))
         granularity = previous.get("granularity")
@@ -188,6 +198,28 @@ class OaiSource:
         return self._window_cursor(dates.fmt(start, granularity), granularity, spec,
                                    None if open_ended else dates.fmt(until, granularity),
                                    end, span, origin)
+
+    def _planned_windows(self, origin: str | None, granularity: str, end: str | None,
+                         span: int) -> Cursor:
+        """A shared backfill's windows, all at once: for each set, from `origin` to `end`
+        (Identify's responseDate) in windows `span` seconds long, the last open-ended; each
+        window is a branch of the walk (its end is the branch's end)."""
+        windows = []
+        for spec in self.sets or (None,):
+            window = self._first_window(origin, granularity, spec, end, span)
+            while True:
+                windows.append(dict(window, split=True))
+                until = dates.parse(window.get("until"))
+                if until is None:
+                    break
+                start = until + dates.granule(granularity)
+                stop = dates.parse(end)
+                following = start + timedelta(seconds=span) - dates.granule(granularity)
+                last = stop is None or following >= stop
+                window = self._window_cursor(dates.fmt(start, granularity), granularity, spec,
+                                             None if last else dates.fmt(following, granularity),
+                                             end, span, origin)
+        return windows[0] if len(windows) == 1 else FanOut(tuple(windows))
 
     def _plan_span(self, earliest: str | None, end: str | None, granularity: str) -> int:
         start, stop = dates.parse(earliest), dates.parse(end)
@@ -293,8 +325,10 @@ class OaiSource:
                                           self._first_set(), end, 0)
             earliest = dates.parse(info.get("earliest"))
             origin = dates.fmt(earliest, granularity) if earliest else None
-            return self._first_window(origin, granularity, self._first_set(), end,
-                                      self._plan_span(origin, end, granularity))
+            span = self._plan_span(origin, end, granularity)
+            if cursor.get("split"):
+                return self._planned_windows(origin, granularity, end, span)
+            return self._first_window(origin, granularity, self._first_set(), end, span)
         if kind == "truncated":
             if cursor.get("retries", 0) >= self.max_retries:
                 raise ExtractionError(f"the repository's response was cut off "
@@ -359,6 +393,8 @@ class OaiSource:
                     restarts=restarts, retries=0)
 
     def _next_window(self, cursor: dict[str, Any]) -> dict[str, Any] | None:
+        if cursor.get("split"):  # a planned window of a shared backfill: its branch ends
+            return None
         granularity = cursor.get("g") or dates.DAY
         until = dates.parse(cursor.get("until"))
         if until is None:  # the set's last window: on to the next set
