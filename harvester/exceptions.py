@@ -28,6 +28,12 @@ class NotADocument(ExtractionError):
     """The page is not a document page (challenge, error page, listing, empty, binary)."""
 
 
+class RecordGone(NotADocument):
+    """The source says, in its own protocol, that the record is no longer offered (OAI-PMH:
+    idDoesNotExist, or a deleted header): the withdrawal check takes it as 410 Gone,
+    withdrawn at once, not a 404 that a later campaign must confirm."""
+
+
 class ChallengePage(NotADocument):
     """The bot manager's interstitial challenge page: back off and retry later."""
 

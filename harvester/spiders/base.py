@@ -33,6 +33,7 @@ from harvester.exceptions import (
     ConfigError,
     ExtractionError,
     NotADocument,
+    RecordGone,
     StoreError,
 )
 from harvester.exits import STORE_DOWN
@@ -766,6 +767,11 @@ class ArchiveSpider(scrapy.Spider):
                 return
             try:
                 fields = await self._extract_document(response, raise_not_a_document=True)
+            except RecordGone as exc:  # the source's own word (OAI-PMH idDoesNotExist)
+                logger.info("withdrawal check of %s: %s: taken as gone", response.url, exc)
+                stats.inc_value("withdraw/source_says_gone")
+                self._withdraw_answered(candidate, 410)
+                return
             except NotADocument as exc:
                 logger.info("withdrawal check of %s: the page is not a document (%s): taken "
                             "as not found", response.url, exc)

@@ -41,7 +41,7 @@ from datetime import timedelta
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from harvester.exceptions import ExtractionError, NotADocument
+from harvester.exceptions import ExtractionError, NotADocument, RecordGone
 from harvester.sites.oai import dates
 from harvester.sites.oai.mapping import RECORD_FIELDS, get_record_url, to_fields
 from harvester.sites.oai.response import OaiResponse, read
@@ -430,7 +430,8 @@ class OaiSource:
 
     def check_url(self, record_id: str, url: str) -> str:
         """Where a record is checked: its GetRecord (idDoesNotExist or a deleted header is
-        a record no longer offered: missing, withdrawn when the next campaign confirms)."""
+        the repository's own word that the record is no longer offered: withdrawn at once,
+        as a 410; any other failure decides nothing, a page that is not OAI-PMH is a 404)."""
         return get_record_url(self.endpoint, record_id, self.metadata_prefix)
 
     # --- single records -----------------------------------------------------------------
@@ -440,6 +441,8 @@ class OaiSource:
             response = read(body)
         except ValueError as exc:
             raise NotADocument(f"not an OAI-PMH response ({exc})") from None
+        if response.error_code == "idDoesNotExist":
+            raise RecordGone(f"OAI-PMH error idDoesNotExist: {response.error_text}")
         if response.error_code:
             raise NotADocument(f"OAI-PMH error {response.error_code}: {response.error_text}")
         if response.problems:
@@ -448,7 +451,7 @@ class OaiSource:
             raise NotADocument("the response holds no record")
         raw = response.records[0]
         if raw.deleted:
-            raise NotADocument(f"record {raw.identifier} is deleted")
+            raise RecordGone(f"record {raw.identifier} is deleted")
         return to_fields(raw, endpoint=self.endpoint, prefix=self.metadata_prefix)
 
     def is_challenge(self, body: bytes) -> bool:
