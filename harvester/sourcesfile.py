@@ -54,12 +54,14 @@ def load(path: str | None) -> dict[str, dict[str, Any]]:
     return sources
 
 
-def oai_settings(endpoint: str, sets: list[str] | tuple[str, ...], prefix: str | None
-                 ) -> dict[str, str]:
+def oai_settings(endpoint: str, sets: list[str] | tuple[str, ...], prefix: str | None,
+                 file_hosts: list[str] | tuple[str, ...] = ()) -> dict[str, str]:
     """The command-line settings that describe an OAI-PMH source (passed on to workers)."""
     out = {"HARVESTER_OAI_ENDPOINT": endpoint, "HARVESTER_OAI_SETS": " ".join(sets)}
     if prefix:
         out["HARVESTER_OAI_METADATA_PREFIX"] = prefix
+    if file_hosts:
+        out["HARVESTER_OAI_FILE_HOSTS"] = " ".join(file_hosts)
     return out
 
 
@@ -90,7 +92,8 @@ def build_oai(name: str, settings: Any) -> Any:
         windows=setting_int(settings, "HARVESTER_OAI_WINDOWS"),
         window_records=setting_int(settings, "HARVESTER_OAI_WINDOW_RECORDS"),
         max_pages=setting_int(settings, "HARVESTER_OAI_MAX_PAGES"),
-        reconcile=settings.get("HARVESTER_OAI_RECONCILE") or "auto")
+        reconcile=settings.get("HARVESTER_OAI_RECONCILE") or "auto",
+        file_hosts=tuple(str(settings.get("HARVESTER_OAI_FILE_HOSTS") or "").lower().split()))
     if source.reconcile not in ("auto", "always", "never"):
         raise ConfigError(f"HARVESTER_OAI_RECONCILE must be auto, always or never, got "
                           f"{source.reconcile!r}")
@@ -119,6 +122,8 @@ def remember(settings: Any, source: Any) -> None:
 
     description = {"kind": "oai", "endpoint": source.endpoint, "sets": list(source.sets),
                    "metadata_prefix": source.metadata_prefix}
+    if source.file_hosts:
+        description["file_hosts"] = list(source.file_hosts)
     body = json.dumps(description, sort_keys=True).encode("utf-8")
     try:
         store = open_store(settings.get("HARVESTER_STORE") or "./harvest-data")
@@ -151,4 +156,5 @@ def register_stored(store: Any, name: str) -> None:
 
     registry.add(cast(Source, OaiSource(
         name=name, endpoint=str(entry.get("endpoint")), sets=tuple(entry.get("sets") or ()),
-        metadata_prefix=str(entry.get("metadata_prefix") or "oai_dc"))))
+        metadata_prefix=str(entry.get("metadata_prefix") or "oai_dc"),
+        file_hosts=tuple(entry.get("file_hosts") or ()))))

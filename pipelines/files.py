@@ -73,7 +73,7 @@ class FilesPipeline:
     async def _fetch(self, record_id: str, entry: dict[str, Any], index: int,
                      used: set[str]) -> None:
         spider = self.crawler.spider
-        url = spider.crawl_url(entry["url"]) if hasattr(spider, "crawl_url") else entry["url"]
+        url = spider.file_url(entry["url"]) if hasattr(spider, "file_url") else entry["url"]
         request = scrapy.Request(url, meta={"kind": "file", "download_maxsize": self.maxsize},
                                  dont_filter=True)
         try:

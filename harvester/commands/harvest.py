@@ -33,6 +33,9 @@ def add_parser(sub: Any) -> None:
     oai.add_argument("--set", dest="sets", action="append", default=[], metavar="SPEC",
                      help="harvest only this set (repeatable; a:b is within a)")
     oai.add_argument("--metadata-prefix", default=None, help="metadata format (default oai_dc)")
+    oai.add_argument("--file-host", dest="file_hosts", action="append", default=[],
+                     metavar="HOST", help="also download file links on this host (repeatable; "
+                     "* = any host; default: the endpoint's host only)")
     p.add_argument("--sources", default=None, metavar="FILE",
                    help="sources file (TOML; default ./harvester.toml when present)")
     p.set_defaults(run=run)
@@ -95,14 +98,16 @@ def resolve_source(args: argparse.Namespace, settings: Any) -> str:
         if not getattr(args, "endpoint", None) or not getattr(args, "name", None):
             raise ConfigError("harvest oai needs --endpoint URL and --name NAME")
         site = args.name
-        described = sourcesfile.oai_settings(args.endpoint, args.sets, args.metadata_prefix)
+        described = sourcesfile.oai_settings(args.endpoint, args.sets, args.metadata_prefix,
+                                             getattr(args, "file_hosts", None) or [])
         settings.setdict(described, priority="cmdline")
     elif not settings.get("HARVESTER_OAI_ENDPOINT"):
         entry = sourcesfile.load(getattr(args, "sources", None)).get(site)
         if entry is None:
             return site
         described = sourcesfile.oai_settings(entry["endpoint"], list(entry.get("sets") or []),
-                                             entry.get("metadata_prefix"))
+                                             entry.get("metadata_prefix"),
+                                             list(entry.get("file_hosts") or []))
         given = set(parse_overrides(args.settings))
         own = {k: v for k, v in sourcesfile.entry_settings(entry).items() if k not in given}
         settings.setdict({**own, **described}, priority="cmdline")

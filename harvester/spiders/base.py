@@ -70,6 +70,7 @@ class ArchiveSpider(scrapy.Spider):
     source: Source | None = None
     base_url: str
     allowed_domains: list[str]
+    file_hosts: frozenset[str] = frozenset()
     limit: int
     html_maxsize: int
     listing_page_size: int
@@ -107,6 +108,8 @@ class ArchiveSpider(scrapy.Spider):
         if not host:
             raise ConfigError(f"bad base URL: {base!r}")
         spider.allowed_domains = [host]
+        # hosts besides the crawl's where the source's file links may be fetched ("*": any)
+        spider.file_hosts = frozenset(h.lower() for h in getattr(spider.site, "file_hosts", ()))
         spider.limit = spider.limit_arg or setting_int(settings, "HARVESTER_LIMIT")
         spider.outcomes.limit = spider.limit
         spider.html_maxsize = setting_int(settings, "HARVESTER_HTML_MAXSIZE")
@@ -147,6 +150,20 @@ class ArchiveSpider(scrapy.Spider):
         parts = urlsplit(url)
         base = urlsplit(self.base_url)
         return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
+
+    def file_url(self, url: str) -> str:
+        """Where a file link is fetched: on a host of the source's `file_hosts` as it is,
+        else the same path on the crawl host (crawl_url)."""
+        if self.file_host_allowed(url):
+            return url
+        return self.crawl_url(url)
+
+    def file_host_allowed(self, url: str) -> bool:
+        """Whether `url` is on another host the source's files may be fetched from."""
+        host = (urlsplit(url).hostname or "").lower()
+        if host in {d.lower() for d in self.allowed_domains}:
+            return False
+        return "*" in self.file_hosts or host in self.file_hosts
 
     # --- start --------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:

@@ -12,7 +12,7 @@ the raw metadata in the source's own fields.
 | subjects, places | dc:subject, dc:coverage |
 | rights, source | dc:rights, dc:source (one line each) |
 | languages, type | dc:language, the first dc:type |
-| files | dc:identifier links to PDFs and images on the repository's host |
+| files | dc:identifier links to PDFs and images on the repository's host (or `file_hosts`) |
 | oai_datestamp, oai_sets | the header's datestamp and setSpecs |
 | oai_identifiers | every dc:identifier |
 | oai_metadata | {metadataPrefix: the <metadata> child as an XML string} |
@@ -86,15 +86,19 @@ def normalise_date(text: str | None) -> str | None:
     return match.group(1) if match and int(match.group(1)) > 0 else None
 
 
-def _is_file(url: str, host: str) -> bool:
+def _is_file(url: str, hosts: frozenset[str]) -> bool:
     parts = urlsplit(url)
-    return (parts.hostname or "").lower() == host and parts.path.lower().endswith(FILE_EXTENSIONS)
+    return (("*" in hosts or (parts.hostname or "").lower() in hosts)
+            and parts.path.lower().endswith(FILE_EXTENSIONS))
 
 
-def to_fields(raw: RawRecord, *, endpoint: str, prefix: str) -> dict[str, Any]:
-    """The record fields of one (not deleted) OAI-PMH record."""
+def to_fields(raw: RawRecord, *, endpoint: str, prefix: str,
+              file_hosts: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The record fields of one (not deleted) OAI-PMH record. `file_hosts`: hosts besides
+    the endpoint's whose file links are the record's files ("*": any host)."""
     metadata = raw.metadata
-    host = (urlsplit(endpoint).hostname or "").lower()
+    host = frozenset({(urlsplit(endpoint).hostname or "").lower(),
+                      *(h.lower() for h in file_hosts)})
     is_dc = prefix == "oai_dc" or metadata.find(f".//{{{DC}}}title") is not None
     identifiers = _values(metadata, "identifier")
     links = [u for u in identifiers if urlsplit(u).scheme in ("http", "https")

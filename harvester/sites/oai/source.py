@@ -118,6 +118,9 @@ class OaiSource:
     # records a complete backfill did not meet are asked for with GetRecord.
     withdraw_check: bool = True
     reconcile: str = "auto"  # auto (deletedRecord no/transient) | always | never
+    # hosts besides the endpoint's whose file links are downloaded ("*": any host): a
+    # repository whose PDFs and scans live on a CDN or a separate bitstream host
+    file_hosts: tuple[str, ...] = ()
     record_fields: Mapping[str, Mapping[str, Any]] = field(
         default_factory=lambda: dict(RECORD_FIELDS))
     # a ListRecords page brings its records whole (100 or more): all of them in flight at
@@ -292,7 +295,8 @@ class OaiSource:
                 step.withdrawn.append(raw.identifier)
                 continue
             try:
-                fields = to_fields(raw, endpoint=self.endpoint, prefix=self.metadata_prefix)
+                fields = to_fields(raw, endpoint=self.endpoint, prefix=self.metadata_prefix,
+                                   file_hosts=self.file_hosts)
             except Exception as exc:  # noqa: BLE001 - one unreadable record, not the page
                 step.problems.append((raw.identifier, f"record not mapped: "
                                       f"{type(exc).__name__}: {exc}"[:500], raw.xml))
@@ -452,7 +456,8 @@ class OaiSource:
         raw = response.records[0]
         if raw.deleted:
             raise RecordGone(f"record {raw.identifier} is deleted")
-        return to_fields(raw, endpoint=self.endpoint, prefix=self.metadata_prefix)
+        return to_fields(raw, endpoint=self.endpoint, prefix=self.metadata_prefix,
+                         file_hosts=self.file_hosts)
 
     def is_challenge(self, body: bytes) -> bool:
         return False
