@@ -12,7 +12,8 @@ scrapy-redis 0.9.1 does not fit Scrapy 2.19 or a shared, restartable crawl):
     idle.py         CrawlIdle: keeps an idle worker open until the whole crawl is done
     strategy.py     SharedCrawl: the crawl strategy the spider is given (the spider's mode,
                     backfill campaign and listing state agreed through Redis instead of kept
-                    per process; claims released as work is done)
+                    per process; the branches of a split walk recorded; claims released as
+                    work is done)
     workers.py      run_workers: `--workers N` starts N local worker processes
     setup.py        the settings a worker runs with (scheduler, idle extension, strategy)
 

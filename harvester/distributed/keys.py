@@ -62,8 +62,9 @@ class CrawlKeys:
 
     @property
     def info(self) -> str:
-        """Hash: mode, campaign, listing_exhausted, walk, walk_ended, limited, reaped, requeued,
-        done, finalizer."""
+        """Hash: mode, campaign, listing_exhausted, walk, walk_ended, listing_error, limited,
+        reaped, requeued, done, finalizer, and branch_planned:<id> / branch_stopped:<id> for
+        the branches of a split walk (harvester.source.FanOut)."""
         return self.part("info")
 
     def inflight(self, worker: str) -> str:

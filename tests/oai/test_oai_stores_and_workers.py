@@ -45,7 +45,7 @@ def test_redis_workers_share_one_walk(tmp_path: Path, redis_url: str, repo: Repo
                   "-s", "HARVESTER_OAI_WINDOWS=2")
     assert run.code == 0, run.stderr[-3000:]
     assert sorted(records(tmp_path)) == sorted(ids)
-    # one walk: every list request asked once, not once per worker
+    # one walk, split by window: every list request asked once, not once per worker
     asked = [tuple(sorted(r.items())) for r in repo.list_requests]
     assert len(asked) == len(set(asked)), "\n".join(map(str, asked))
     assert sum(1 for r in repo.requests if r["verb"] == "Identify") == 1
