@@ -9,6 +9,7 @@ with " | " on one line per row, and script/style/forms/embedded objects are skip
 from __future__ import annotations
 
 import re
+from collections.abc import Container, Iterator
 
 import lxml.etree as etree
 
@@ -122,85 +123,220 @@ def _kind(tag: object) -> int:
 
 
 def element_lines(
-    root: etree._Element, skip_classes: frozenset[str] = frozenset()
+    root: etree._Element,
+    skip_classes: frozenset[str] = frozenset(),
+    skip_elements: Container[etree._Element] | None = None,
 ) -> list[str]:
-    """The element's text as normalised, non-empty lines (see module docstring)."""
+    """The element's text as normalised, non-empty lines (see module docstring). Elements
+    below `root` whose class has a word of `skip_classes` are skipped with their subtree; a
+    caller that has those elements already (a page's class index) passes them as
+    `skip_elements` instead, which spares the walk a class lookup on every element."""
     if not len(root):  # a leaf (no children, no comments): its own text, one line
         tag = root.tag
         if isinstance(tag, str) and tag.lower() not in _LEAF_SPECIAL:
-            line = " ".join(_DROP.sub("", root.text or "").split())
-            return [line] if line else []
-    parts: list[str] = []
+            return _leaf_lines(root.text)
+    # parts[-1] is _BREAK (the object) right after a line break: a second break there, or text
+    # of blanks only (a line's leading blanks), would make an empty line or blanks that the
+    # normalisation drops anyway, so neither is added (fewer parts to join and split)
+    parts: list[str] = [_BREAK]
     add = parts.append
     rows: list[int] = []  # cells seen so far in each open <tr>
     in_cell = 0
     in_pre = 0
     had_cells = False
     kinds = _KINDS
-    walker = etree.iterwalk(root, events=("start", "end"))
-    for event, element in walker:
-        kind = kinds.get(element.tag)
-        if kind is None:
-            kind = _kind(element.tag)
-        if event == "start":
-            if kind == _NOT_ELEMENT:  # comments / processing instructions: their tail only
-                continue
-            if element is not root:
-                if kind == _SKIP:
-                    walker.skip_subtree()
-                    continue
-                if skip_classes:
-                    value = element.get("class")
-                    if value and not skip_classes.isdisjoint(value.split()):
-                        walker.skip_subtree()
-                        continue
-            if kind == _INLINE:
-                pass
-            elif kind == _CELL:
-                had_cells = True
-                if rows:
-                    if rows[-1]:
-                        add(CELL_SEPARATOR)
-                    rows[-1] += 1
-                in_cell += 1
-            elif kind == _ROW:
-                rows.append(0)
-                add(_BREAK)
-            elif kind in (_BLOCK, _LINE_BREAK):
-                add(" " if in_cell else _BREAK)
-            elif kind == _PRE:  # a block too
-                add(" " if in_cell else _BREAK)
-                in_pre += 1
-            text = element.text
-            if text:
-                add(_pre(text) if in_pre else text)
-        else:
+    by_class = bool(skip_classes) and skip_elements is None
+    # A walk over children with a stack of the open elements' child iterators (no recursion):
+    # a leaf (most elements) is opened and closed in one step. Comments and processing
+    # instructions are not visited, their tails included (as lxml's iterwalk does not).
+    kind = kinds.get(root.tag)
+    if kind is None:
+        kind = _kind(root.tag)
+    if kind == _NOT_ELEMENT:
+        return []
+    if kind == _CELL:
+        had_cells = True
+        in_cell = 1
+    elif kind == _ROW:
+        rows.append(0)
+    elif kind == _PRE:
+        in_pre = 1
+    text = root.text
+    if text:
+        if in_pre:
+            add(_pre(text))
+        elif not text.isspace():
+            add(text)
+    stack: list[tuple[etree._Element, int, Iterator[etree._Element]]] = []
+    current, current_kind, children = root, kind, iter(root)
+    while True:
+        for child in children:
+            tag = child.tag
+            kind = kinds.get(tag)
+            if kind is None:
+                kind = _kind(tag)
             if kind == _NOT_ELEMENT:
-                if element is not root and element.tail:
-                    add(element.tail)
                 continue
-            if kind in (_INLINE, _LINE_BREAK, _SKIP):
+            if kind == _SKIP:
+                skipped = True
+            elif skip_elements is not None:
+                skipped = child in skip_elements
+            elif by_class:
+                value = child.get("class")
+                skipped = bool(value) and not skip_classes.isdisjoint(value.split())
+            else:
+                skipped = False
+            if not skipped:  # (a skipped element is closed below as if it were empty)
+                if kind == _INLINE:
+                    pass
+                elif kind in (_BLOCK, _LINE_BREAK):
+                    if in_cell:
+                        add(" ")
+                    elif parts[-1] is not _BREAK:
+                        add(_BREAK)
+                elif kind == _CELL:
+                    had_cells = True
+                    if rows:
+                        if rows[-1]:
+                            add(CELL_SEPARATOR)
+                        rows[-1] += 1
+                    in_cell += 1
+                elif kind == _ROW:
+                    rows.append(0)
+                    if parts[-1] is not _BREAK:
+                        add(_BREAK)
+                elif kind == _PRE:  # a block too
+                    if in_cell:
+                        add(" ")
+                    elif parts[-1] is not _BREAK:
+                        add(_BREAK)
+                    in_pre += 1
+                text = child.text
+                if text:
+                    if in_pre:
+                        add(_pre(text))
+                    elif parts[-1] is not _BREAK or not text.isspace():
+                        add(text)
+                if len(child):  # open it: its children next, then its end
+                    stack.append((current, current_kind, children))
+                    current, current_kind, children = child, kind, iter(child)
+                    break
+            # the child's end (a leaf, or a skipped element)
+            if kind == _BLOCK:
+                if in_cell:
+                    add(" ")
+                elif parts[-1] is not _BREAK:
+                    add(_BREAK)
+            elif kind in (_INLINE, _LINE_BREAK, _SKIP):
                 pass
             elif kind == _CELL:
                 in_cell = max(0, in_cell - 1)
             elif kind == _ROW:
                 if rows:
                     rows.pop()
-                add(_BREAK)
-            elif kind == _BLOCK:
-                add(" " if in_cell else _BREAK)
+                if parts[-1] is not _BREAK:
+                    add(_BREAK)
             elif kind == _PRE:
-                add(" " if in_cell else _BREAK)
+                if in_cell:
+                    add(" ")
+                elif parts[-1] is not _BREAK:
+                    add(_BREAK)
                 in_pre = max(0, in_pre - 1)
-            if element is not root:
-                tail = element.tail
-                if tail:
-                    add(_pre(tail) if in_pre else tail)
+            tail = child.tail
+            if tail:
+                if in_pre:
+                    add(_pre(tail))
+                elif parts[-1] is not _BREAK or not tail.isspace():
+                    add(tail)
+        else:
+            # the current element's children are done: its end
+            kind = current_kind
+            if kind == _BLOCK:
+                if in_cell:
+                    add(" ")
+                elif parts[-1] is not _BREAK:
+                    add(_BREAK)
+            elif kind in (_INLINE, _LINE_BREAK, _SKIP):
+                pass
+            elif kind == _CELL:
+                in_cell = max(0, in_cell - 1)
+            elif kind == _ROW:
+                if rows:
+                    rows.pop()
+                if parts[-1] is not _BREAK:
+                    add(_BREAK)
+            elif kind == _PRE:
+                if in_cell:
+                    add(" ")
+                elif parts[-1] is not _BREAK:
+                    add(_BREAK)
+                in_pre = max(0, in_pre - 1)
+            if not stack:
+                break  # the root: its tail is not its text
+            tail = current.tail
+            if tail:
+                if in_pre:
+                    add(_pre(tail))
+                elif parts[-1] is not _BREAK or not tail.isspace():
+                    add(tail)
+            current, current_kind, children = stack.pop()
+    lines = _lines("".join(parts))
+    if had_cells:
+        return [line for line in lines if not _EMPTY_ROW.match(line)]
+    return lines
+
+
+def _leaf_lines(text: str | None) -> list[str]:
+    """A leaf's text as its one line: printable text (no blank but the space, nothing _DROP
+    removes: str.isprintable() is false for all of them) with single spaces inside is already
+    its line; other text is normalised."""
+    if not text:
+        return []
+    if text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " ":
+        return [text]
+    line = " ".join(_DROP.sub("", text).split())
+    return [line] if line else []
+
+
+# The walk's text to lines in C passes over its UTF-8 (the same result as
+# [" ".join(raw.split()) for raw in _DROP.sub("", text).split(_BREAK)], non-empty ones): ASCII
+# blanks become spaces and _DROP's ASCII characters go in one bytes.translate, NBSP becomes a
+# space, runs of spaces collapse, and each line's ends are stripped. Text holding one of the
+# rarer blanks or invisible characters (C1 controls, soft hyphen, U+1680, U+180E, U+2000-U+200D,
+# U+2028, U+2029, U+202F, U+205F, U+2060, U+3000, U+FEFF) takes the str path.
+_ASCII_BLANKS = bytes.maketrans(b"\t\n\x0b\x0c\r", b"     ")
+_ASCII_DROP = bytes(range(0x01, 0x09)) + bytes(range(0x0E, 0x20)) + b"\x7f"
+_RARE_C2 = re.compile(rb"\xc2[\x80-\x9f\xad]")  # C1 controls (NEL among them), soft hyphen
+_RARE_E1 = re.compile(rb"\xe1(?:\x9a\x80|\xa0\x8e)")  # U+1680, U+180E
+_RARE_E2 = re.compile(rb"\xe2(?:\x80[\x80-\x8d\xa8\xa9\xaf]|\x81[\x9f\xa0])")  # U+2000-U+200D, ...
+
+
+def _lines(text: str) -> list[str]:
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (never in a parsed page)
+        return _str_lines(text)
+    if b"\xc2" in data:
+        data = data.replace(b"\xc2\xa0", b" ")
+        if _RARE_C2.search(data):
+            return _str_lines(text)
+    if ((b"\xe1" in data and _RARE_E1.search(data)) or (b"\xe2" in data and _RARE_E2.search(data))
+            or b"\xe3\x80\x80" in data or b"\xef\xbb\xbf" in data):
+        return _str_lines(text)
+    data = data.translate(_ASCII_BLANKS, _ASCII_DROP)
+    if b"  " in data:  # runs of spaces: split at each pair (found in C), ends of pieces dropped
+        data = b" ".join([p for p in (piece.strip(b" ") for piece in data.split(b"  ")) if p])
+    if b" \x00" in data:
+        data = data.replace(b" \x00", b"\x00")
+    if b"\x00 " in data:
+        data = data.replace(b"\x00 ", b"\x00")
+    return [line for line in data.strip(b" ").decode("utf-8").split(_BREAK) if line]
+
+
+def _str_lines(text: str) -> list[str]:
     # After _DROP, str.split()'s whitespace is exactly the blanks above (the separators
     # \x1c-\x1f it adds are dropped): each line's blanks collapse and its ends are stripped in C.
-    lines = [" ".join(raw.split()) for raw in _DROP.sub("", "".join(parts)).split(_BREAK)]
-    if had_cells:
-        return [line for line in lines if line and not _EMPTY_ROW.match(line)]
+    lines = (" ".join(raw.split()) for raw in _DROP.sub("", text).split(_BREAK))
     return [line for line in lines if line]
 
 
@@ -209,7 +345,11 @@ def _pre(text: str) -> str:
     return _SOURCE_BREAKS.sub(_BREAK, text.replace("\x00", ""))
 
 
-def element_text(root: etree._Element, skip_classes: frozenset[str] = frozenset()) -> str:
+def element_text(
+    root: etree._Element,
+    skip_classes: frozenset[str] = frozenset(),
+    skip_elements: Container[etree._Element] | None = None,
+) -> str:
     """The element's text on one line, whitespace-normalised (its lines are already: joined
     with one space they are what normalize_space would make of them)."""
-    return " ".join(element_lines(root, skip_classes))
+    return " ".join(element_lines(root, skip_classes, skip_elements))

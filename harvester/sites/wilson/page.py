@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
 
@@ -18,9 +19,9 @@ import lxml.etree as etree
 from harvester import cleaners
 from harvester.exceptions import ChallengePage, InvalidRecord, NotADocument, UnsafeKey
 from harvester.keys import check_record_id
-from harvester.sites import htmltext
 from harvester.sites.htmltext import element_lines, element_text, parse_html
 from harvester.sites.wilson import selectors as S
+from harvester.sites.wilson.pageindex import PageIndex
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _BINARY_MAGIC = (b"%PDF-", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x7fELF")
@@ -79,9 +80,10 @@ def parse_document(
     return page.fields()
 
 
-def class_index(root: etree._Element) -> dict[str, list[etree._Element]]:
-    """The page's class index: the elements of every token selectors.py looks up."""
-    return htmltext.class_index(root, S.CLASS_TOKENS)
+def class_index(root: etree._Element) -> PageIndex:
+    """The page's one-pass index: the elements of every class token selectors.py looks up, the
+    links and embedding elements files and e-mails come from, the head's links and scripts."""
+    return PageIndex(root)
 
 
 def _label(element: etree._Element) -> str:
@@ -119,7 +121,7 @@ def _in_chrome(element: etree._Element) -> bool:
     return outer
 
 
-def _first_label(elements: list[etree._Element]) -> str:
+def _first_label(elements: Iterable[etree._Element]) -> str:
     """The first non-empty label among the candidates (an empty `.title` comes first)."""
     for element in elements:
         label = _label(element)
@@ -141,13 +143,17 @@ class WilsonDocumentPage:
         self.root = root
         self.given_url = url
         self.prefer_canonical = prefer_canonical
-        self._index = class_index(root)
-        # Every <a> with its href, and the tags that can hold a file, in one walk: the
-        # e-mail links and the file sources are read from it.
-        tags = {"a", *S.EMBED_TAGS, *(p.tag for p in self._by_class(S.PDF_PREVIEW))}
-        self._tagged = [(el, el.get("href") if el.tag == "a" else None)
-                        for el in root.iter(*tags)]
+        self._page_index = class_index(root)
+        self._index = self._page_index.classes
+        # The <a> that can be download links or e-mail links (with their href) and the tags
+        # that can hold a file, from the same walk: e-mails and file sources are read from it.
+        self._tagged = self._page_index.links
+        self._skip = self._page_index.skipped  # elements of a SKIP_CLASSES class
         self._decode_emails()
+
+    def _text(self, element: etree._Element) -> str:
+        """element_text without the SKIP_CLASSES elements."""
+        return element_text(element, S.SKIP_CLASSES, self._skip)
 
     def _by_class(self, tokens: tuple[str, ...]) -> list[etree._Element]:
         """Elements carrying the first of `tokens` that the page uses (document order)."""
@@ -191,7 +197,7 @@ class WilsonDocumentPage:
         characters is kept raw so that the key check refuses it)."""
         values = []
         for block in self._info_blocks.get("record_id", []):
-            value = _value(block)
+            value = self._value(block)
             raw = "".join(value.itertext()).strip()
             lines = element_lines(value)
             values.append(raw if _UNSAFE_CHARS.search(raw) else lines[0] if lines else "")
@@ -233,7 +239,7 @@ class WilsonDocumentPage:
     @cached_property
     def _head(self) -> tuple[list[etree._Element], list[etree._Element], list[etree._Element]]:
         """The canonical links, shortlinks and Drupal settings scripts, in page order."""
-        return S.HEAD_ELEMENTS(self.root)
+        return S.HEAD_ELEMENTS(self._page_index.head)
 
     @cached_property
     def _url(self) -> str:
@@ -263,10 +269,9 @@ class WilsonDocumentPage:
                 return text
         return ""
 
-    @staticmethod
-    def _first_text(elements: Any) -> str:
+    def _first_text(self, elements: Any) -> str:
         for element in elements:
-            text = element_text(element, S.SKIP_CLASSES)
+            text = self._text(element)
             if text:
                 return text
         return ""
@@ -288,7 +293,7 @@ class WilsonDocumentPage:
     def credits(self) -> str | None:
         for element in self._by_class(S.CREDITS):
             if not _in_chrome(element):
-                return element_text(element, S.SKIP_CLASSES) or None
+                return self._text(element) or None
         return None
 
     # --- texts -------------------------------------------------------------------------
@@ -311,7 +316,7 @@ class WilsonDocumentPage:
         return entries
 
     def _body_text(self, element: etree._Element) -> str:
-        lines = element_lines(element, S.SKIP_CLASSES)
+        lines = element_lines(element, S.SKIP_CLASSES, self._skip)
         return "\n".join(line for line in lines if not _is_chrome_line(line))
 
     def summary(self) -> str | None:
@@ -335,12 +340,12 @@ class WilsonDocumentPage:
                 continue  # a pill-block's own label is read with its block below
             sibling = _first(S.NEXT_SIBLING(heading))
             if sibling is not None and not _in_chrome(heading):
-                names = _pill_names(sibling) or _link_names(sibling)
+                names = self._pill_names(sibling) or self._link_names(sibling)
                 sections.setdefault(field, []).extend(names)
         for block in blocks:
             field = S.PILL_LABELS.get(_first_label(S.BLOCK_LABEL(block)))
             if field:
-                sections.setdefault(field, []).extend(_pill_names(block))
+                sections.setdefault(field, []).extend(self._pill_names(block))
         return sections
 
     def authors(self) -> list[str]:
@@ -386,12 +391,12 @@ class WilsonDocumentPage:
         return blocks
 
     def _info_lines(self, field: str) -> str | None:
-        lines = [ln for b in self._info_blocks.get(field, []) for ln in element_lines(_value(b))]
+        lines = [ln for b in self._info_blocks.get(field, []) for ln in element_lines(self._value(b))]
         return "\n".join(lines) or None
 
     def _info_line(self, field: str) -> str | None:
         for block in self._info_blocks.get(field, []):
-            text = element_text(_value(block))
+            text = element_text(self._value(block))
             if text:
                 return text
         return None
@@ -400,8 +405,9 @@ class WilsonDocumentPage:
         names: list[str] = []
         for block in self._info_blocks.get(field, []):
             # its own pills, in a .text value or straight in the block
-            pills = [p for p in S.PILLS(block) if self._own_block(p) is block]
-            names.extend(_pill_names(pills) if pills else element_lines(_value(block)))
+            pills = [p for p in self._page_index.within(block, "pill")
+                     if self._own_block(p) is block]
+            names.extend(self._pill_names(pills) if pills else element_lines(self._value(block)))
         return names
 
     def source(self) -> str | None:
@@ -428,7 +434,7 @@ class WilsonDocumentPage:
             return value
         for element in self._by_class(S.CLASSIFICATION_LINE):
             if not (S.INSIDE_TABS(element) or _in_chrome(element)):
-                text = element_text(element, S.SKIP_CLASSES)
+                text = self._text(element)
                 if text:
                     return text
         return None
@@ -486,25 +492,57 @@ class WilsonDocumentPage:
         links = [a for a, href in self._tagged if href and S.CFEMAIL_HREF in href]
         spans = self._by_class(S.CFEMAIL) + [el for a in links for el in S.CFEMAIL_INSIDE(a)]
         for element in spans:
-            _replace_text(element, cleaners.decode_cfemail(element.get("data-cfemail")))
+            self._replace_text(element, cleaners.decode_cfemail(element.get("data-cfemail")))
         for link in links:
             text = cleaners.normalize_space("".join(link.itertext())).lower()
             if S.CFEMAIL_PLACEHOLDER in text:
                 fragment = (link.get("href") or "").rsplit("#", 1)[-1]
-                _replace_text(link, cleaners.decode_cfemail(fragment))
+                self._replace_text(link, cleaners.decode_cfemail(fragment))
 
+    @staticmethod
+    def _replace_text(element: etree._Element, text: str | None) -> None:
+        if not text:
+            return
+        for child in list(element):
+            element.remove(child)
+        element.text = text
 
-def _value(block: etree._Element) -> etree._Element:
-    """The `.text` value of an information block (the block itself, label removed, when the
-    value element is missing)."""
-    value = _first(S.INFO_VALUE(block))
-    if value is not None:
-        return value
-    for label in S.INFO_LABEL(block):
-        parent = label.getparent()
-        if parent is not None:
-            parent.remove(label)
-    return block
+    def _value(self, block: etree._Element) -> etree._Element:
+        """The `.text` value of an information block (the block itself, label removed, when the
+        value element is missing)."""
+        value = self._page_index.first_within(block, "text")
+        if value is not None:
+            return value
+        for label in self._page_index.within(block, "sub-title"):
+            parent = label.getparent()
+            if parent is not None:
+                parent.remove(label)
+        return block
+
+    def _link_names(self, container: etree._Element) -> list[str]:
+        """Names given as plain links (no pills), in page order."""
+        names = [self._text(a) for a in S.PLAIN_LINKS(container)]
+        return [name for name in names if name]
+
+    def _pill_names(self, container: etree._Element | list[etree._Element]) -> list[str]:
+        """Names of the pills in a container (or of the given pills), in page order."""
+        index = self._page_index
+        names = []
+        pills = (index.within(container, "pill") if isinstance(container, etree._Element)
+                 else container)
+        for pill in pills:
+            name = index.first_within(pill, "name")
+            if name is None:
+                text = self._text(pill)
+            else:
+                # element_text's results are normalised: joined by one space, the non-empty
+                # ones are what normalize_space would make of them
+                parts = [t for t in (element_text(s) for s in S.PILL_NAME_SPANS(name)
+                                     if s is not name) if t]
+                text = " ".join(parts) or element_text(name)
+            if text:
+                names.append(text)
+        return names
 
 
 def _source(element: etree._Element) -> str | None:
@@ -514,39 +552,6 @@ def _source(element: etree._Element) -> str | None:
         if value:
             return value
     return None
-
-
-def _replace_text(element: etree._Element, text: str | None) -> None:
-    if not text:
-        return
-    for child in list(element):
-        element.remove(child)
-    element.text = text
-
-
-def _pill_names(container: etree._Element | list[etree._Element]) -> list[str]:
-    """Names of the pills in a container (or of the given pills), in page order."""
-    names = []
-    for pill in S.PILLS(container) if isinstance(container, etree._Element) else container:
-        found = S.PILL_NAME(pill)
-        if not found:
-            text = element_text(pill, S.SKIP_CLASSES)
-        else:
-            name = found[0]
-            # element_text's results are normalised: joined by one space, the non-empty
-            # ones are what normalize_space would make of them
-            parts = [t for t in (element_text(s) for s in S.PILL_NAME_SPANS(name) if s is not name)
-                     if t]
-            text = " ".join(parts) or element_text(name)
-        if text:
-            names.append(text)
-    return names
-
-
-def _link_names(container: etree._Element) -> list[str]:
-    """Names given as plain links (no pills), in page order."""
-    names = [element_text(a, S.SKIP_CLASSES) for a in S.PLAIN_LINKS(container)]
-    return [name for name in names if name]
 
 
 def _target_id(label: etree._Element) -> str | None:

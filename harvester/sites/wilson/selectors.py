@@ -7,6 +7,7 @@ A change on the live site is a change here only. CSS selectors are compiled once
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 
 import lxml.etree as etree
 from cssselect import GenericTranslator
@@ -43,14 +44,14 @@ DRUPAL_SETTINGS = css('script[data-drupal-selector="drupal-settings-json"]')
 
 
 def HEAD_ELEMENTS(  # noqa: N802 - a selector
-    root: etree._Element,
+    elements: Iterable[etree._Element],
 ) -> tuple[list[etree._Element], list[etree._Element], list[etree._Element]]:
-    """(CANONICAL, SHORTLINK, DRUPAL_SETTINGS) of the page in one tag-filtered walk over its
-    <link> and <script> elements instead of three XPath scans of every element."""
+    """(CANONICAL, SHORTLINK, DRUPAL_SETTINGS) among the page's <link> and <script> elements
+    (document order; the page's one walk collects them) instead of three XPath scans."""
     canonical: list[etree._Element] = []
     shortlink: list[etree._Element] = []
     settings: list[etree._Element] = []
-    for element in root.iter("link", "script"):
+    for element in elements:
         if element.tag == "link":
             rel = element.get("rel")
             if rel:  # rel~=word: one of its words (split as normalize-space does)
@@ -62,6 +63,8 @@ def HEAD_ELEMENTS(  # noqa: N802 - a selector
         elif element.get("data-drupal-selector") == "drupal-settings-json":
             settings.append(element)
     return canonical, shortlink, settings
+
+
 NODE_PATH = re.compile(r"^/?node/(\d+)$")
 # The same key read from the settings text when it is not valid JSON (cut short, HTML-escaped).
 NODE_PATH_IN_SETTINGS = re.compile(r'"currentPath"\s*:\s*"\\?/?node\\?/(\d+)"')
@@ -76,10 +79,29 @@ DOWNLOAD_NID = re.compile(r"/document/(\d+)/download(?:[/?#]|$)")
 CONTENT_BLOCK = ("content-block",)
 # Inside CONTENT_BLOCK, tried in this order, the first with text wins: the first element of
 # class "title" on the live page is empty (a public scraper got empty titles from `.title`).
-TITLE = (css("h1.title"), css("h1"), css(".page-title"))
+def H1_TITLE(root: etree._Element) -> Iterator[etree._Element]:  # noqa: N802 - a selector
+    """css("h1.title") (descendant-or-self, document order) as a tag-filtered walk."""
+    return (el for el in root.iter("h1") if _has_class(el, "title"))
+
+
+def H1(root: etree._Element) -> Iterator[etree._Element]:  # noqa: N802 - a selector
+    """css("h1")."""
+    return root.iter("h1")
+
+
+def PAGE_TITLE(root: etree._Element) -> list[etree._Element]:  # noqa: N802 - a selector
+    """css(".page-title")."""
+    return with_class(root, "page-title")
+
+
+TITLE = (H1_TITLE, H1, PAGE_TITLE)
 # On a page without a content block: h1.title, then .page-title, then any h1 (not chrome).
-TITLE_FALLBACK = (css("h1.title"), ("page-title",), css("h1"))
-DATE = css(".date")  # inside CONTENT_BLOCK
+TITLE_FALLBACK = (H1_TITLE, ("page-title",), H1)
+
+
+def DATE(root: etree._Element) -> Iterator[etree._Element]:  # noqa: N802 - a selector
+    """css(".date") inside CONTENT_BLOCK (a few elements), lazily: the first one is read."""
+    return (el for el in root.iter(etree.Element) if _has_class(el, "date"))
 CREDITS = ("donated",)
 
 # --- site chrome around the content (mega-menu, site header, footer) -------------------
@@ -91,13 +113,33 @@ CHROME_ANCESTOR_ROLES = frozenset({"navigation", "banner", "contentinfo", "searc
 # Chrome only outside <main>/<article> (a node's own <header> or <footer> is content).
 CHROME_OUTER_TAGS = frozenset({"header", "footer"})
 CONTENT_TAGS = frozenset({"main", "article"})
+# Chrome subtrees the page's one walk may step over (harvester/sites/wilson/pageindex.py):
+# a <nav>, a <header>/<footer> outside <main>/<article>.
+CHROME_SKIP_TAGS = frozenset({"nav", *CHROME_OUTER_TAGS})
 
 # --- body texts -------------------------------------------------------------------------
 TABS = ("document-tabs",)
-TABS_BY_ID = etree.XPath("//*[@id='documentTabs']")
+TABS_ID = "documentTabs"
+_TABS_BY_ID = etree.XPath(f"//*[@id='{TABS_ID}']")
+_TABS_BY_ID_TABLE = etree.XPath(f"id('{TABS_ID}')")  # libxml2's table of the parsed ids
+
+
+def TABS_BY_ID(root: etree._Element) -> list[etree._Element]:  # noqa: N802 - a selector
+    """css("#documentTabs") on the page: the first one from libxml2's id table (what the
+    parser saw first, no scan of the page) while it is still in the tree, else a scan."""
+    found = _TABS_BY_ID_TABLE(root)
+    if found and (found[0] is root or any(a is root for a in found[0].iterancestors())):
+        return [found[0]]
+    return list(_TABS_BY_ID(root))
 NAV_TABS = ("nav-tabs",)
-TAB_LABELS = css(".nav-link")  # inside NAV_TABS
-TAB_LABELS_FALLBACK = css("li")  # inside NAV_TABS
+def TAB_LABELS(nav: etree._Element) -> list[etree._Element]:  # noqa: N802 - a selector
+    """css(".nav-link") inside NAV_TABS."""
+    return with_class(nav, "nav-link")
+
+
+def TAB_LABELS_FALLBACK(nav: etree._Element) -> list[etree._Element]:  # noqa: N802 - a selector
+    """css("li") inside NAV_TABS."""
+    return list(nav.iter("li"))
 TAB_PANES = ("tab-pane",)
 TAB_TARGET_ATTRIBUTES = ("data-bs-target", "data-target", "href", "aria-controls")
 # Body text of a page without a tab container (none seen yet; lenient guesses).
@@ -112,13 +154,15 @@ DEFAULT_KIND = "translation"
 # --- summary, classification line -------------------------------------------------------
 SUMMARY = ("text-block",)
 CLASSIFICATION_LINE = ("classification",)
-INSIDE_TABS = etree.XPath(
-    "ancestor::*[@id='documentTabs' or contains(concat(' ', normalize-space(@class), ' '),"
-    " ' document-tabs ')]"
-)
-INSIDE_INFO_BLOCK = etree.XPath(
-    "ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' information-block ')]"
-)
+def INSIDE_TABS(element: etree._Element) -> bool:  # noqa: N802 - a selector
+    """An ancestor is #documentTabs or .document-tabs."""
+    return any(a.get("id") == TABS_ID or _has_class(a, "document-tabs")
+               for a in element.iterancestors())
+
+
+def INSIDE_INFO_BLOCK(element: etree._Element) -> bool:  # noqa: N802 - a selector
+    """An ancestor is an .information-block."""
+    return any(_has_class(a, "information-block") for a in element.iterancestors())
 
 # --- pills: authors and the pill-block sections -----------------------------------------
 # Authors: a heading of class "title" (h2 on the live site; h3/h4 accepted) outside any
@@ -126,8 +170,21 @@ INSIDE_INFO_BLOCK = etree.XPath(
 SECTION_HEADING_CLASS = ("title",)
 SECTION_HEADING_TAGS = frozenset({"h2", "h3", "h4"})
 PILL_BLOCKS = ("pill-block",)
-BLOCK_LABEL = css("h2, h3, h4, h5, .title")  # the first one with text is the label
-NEXT_SIBLING = etree.XPath("following-sibling::*[1]")
+_LABEL_TAGS = frozenset({"h2", "h3", "h4", "h5"})
+
+
+def BLOCK_LABEL(block: etree._Element) -> Iterator[etree._Element]:  # noqa: N802 - a selector
+    """css("h2, h3, h4, h5, .title") in a pill-block, lazily (the first one with text is the
+    label, usually the block's first child)."""
+    return (el for el in block.iter(etree.Element) if el.tag in _LABEL_TAGS or _has_class(el, "title"))
+
+
+def NEXT_SIBLING(element: etree._Element) -> list[etree._Element]:  # noqa: N802 - a selector
+    """following-sibling::*[1]: the next element (not a comment or processing instruction)."""
+    sibling = element.getnext()
+    while sibling is not None and not isinstance(sibling.tag, str):
+        sibling = sibling.getnext()
+    return [] if sibling is None else [sibling]
 def PILLS(container: etree._Element) -> list[etree._Element]:  # noqa: N802 - a selector
     """css(".pill") in a pill section or an information block."""
     return with_class(container, "pill")
@@ -146,7 +203,9 @@ def PILL_NAME_SPANS(name: etree._Element) -> list[etree._Element]:  # noqa: N802
     return list(name.iter("span"))
 
 
-PLAIN_LINKS = css("a")  # a heading's sibling without pills: its links are the names
+def PLAIN_LINKS(container: etree._Element) -> list[etree._Element]:  # noqa: N802 - a selector
+    """css("a"): a heading's sibling without pills: its links are the names."""
+    return list(container.iter("a"))
 # section label (lower-cased, trailing colon dropped) -> record field; others are ignored
 PILL_LABELS = {
     "author(s)": "authors",
@@ -212,7 +271,9 @@ FILE_SOURCE_ATTRIBUTES = ("data", "src", "href")
 
 # --- Cloudflare e-mail obfuscation ------------------------------------------------------
 CFEMAIL = ("__cf_email__",)
-CFEMAIL_INSIDE = css("[data-cfemail]")  # inside CFEMAIL_LINKS
+def CFEMAIL_INSIDE(link: etree._Element) -> list[etree._Element]:  # noqa: N802 - a selector
+    """css("[data-cfemail]") inside CFEMAIL_LINKS."""
+    return [el for el in link.iter(etree.Element) if el.get("data-cfemail") is not None]
 CFEMAIL_HREF = "/cdn-cgi/l/email-protection#"  # css("a[href*='...']"): an <a> whose href holds it
 
 
@@ -232,12 +293,28 @@ CLASS_TOKENS = frozenset(
     + INFO_LABEL_CLASS + PDF_PREVIEW + CFEMAIL
 )
 
+# Class tokens the page's one walk also indexes split as a CSS class selector splits (on XML
+# blanks), for css(".token") inside a container: pills, their names, a block's label and value.
+XML_CLASS_TOKENS = frozenset({"pill", "name", "text", "sub-title"})
+# A chrome subtree whose markup holds one of these is walked: the extractor reads them without
+# a chrome test (information blocks, tabs, body wrappers, files, e-mail obfuscation), or they
+# can make a part of it content (<main>, <article>).
+CHROME_SKIP_MARKERS = tuple(
+    t.encode() for t in (*TABS, TABS_ID, *NAV_TABS, *TAB_PANES, *BODY_FALLBACK, *INFO_BLOCKS,
+                         *INFO_LABEL_CLASS, *PDF_PREVIEW, *CFEMAIL, "cfemail", CFEMAIL_HREF,
+                         "email-protection", DOWNLOAD_HREF,
+                         *(f"<{tag}" for tag in sorted(CONTENT_TAGS | set(EMBED_TAGS))))
+)
+
 # --- chrome that must never reach a text field ------------------------------------------
 # Elements skipped when reading any text (prompts, previews, screen-reader chrome).
 SKIP_CLASSES = frozenset(
     {"download", "pdf-preview", "skip-link", "visually-hidden", "sr-only", "share",
      "share-links", "social-share", "cookie-banner", "eu-cookie-compliance-banner"}
 )
+# The tokens the page's one walk indexes: the lookups', and the skipped elements' (a text walk
+# then tests each element against that set instead of reading its class).
+INDEX_TOKENS = CLASS_TOKENS | SKIP_CLASSES
 # Whole lines dropped from texts and the summary (compared lower-cased).
 CHROME_LINES = frozenset(
     {"download pdf", "download", "skip to content", "document information", "author(s):",
