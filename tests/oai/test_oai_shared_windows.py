@@ -8,7 +8,9 @@ shows what each worker asked for:
   store holds each record once;
 - a worker SIGKILLed mid-backfill: the page it held goes back to the queue and the other
   worker resumes that window there (at its token, not at the window's start); the store is
-  complete with nothing twice, and a rerun has nothing left to do.
+  complete with nothing twice, and a rerun has nothing left to do;
+- records crowded into one window of the plan (earliestDatestamp long before them): that
+  window is split in halves again and again, and the walk still ends complete.
 The plan itself (windows covering the span, branches of the walk) is checked without
 processes at the end.
 """
@@ -24,6 +26,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -290,6 +293,30 @@ def test_a_killed_worker_s_window_resumes_at_its_page(tmp_path: Path, redis_url:
     assert_stored_once(store, ids)
 
 
+# --- records crowded into one window ---------------------------------------------------------
+def test_a_crowded_window_is_split_further(tmp_path: Path, redis_url: str, repo: Repository,
+                                            gate: Gate, gated: GatedServer) -> None:
+    repo.page_size = 4
+    repo.earliest = repo.now - timedelta(days=30)  # the plan's windows are ~45 hours each
+    ids = repo.add(40)  # ... and every record is in the last 40 minutes
+    client = redis.Redis.from_url(redis_url)
+    store, logs = tmp_path / "store", tmp_path / "logs"
+    gate.open.clear()
+    procs = {agent: start_worker(gated.url, store, redis_url, agent, logs,
+                                 "-s", "HARVESTER_OAI_WINDOW_RECORDS=8")
+             for agent in ("worker-a", "worker-b")}
+    wait_for("both workers in the crawl", lambda: workers_in_crawl(client) == 2)
+    gate.open.set()
+    codes = {agent: proc.wait(120) for agent, proc in procs.items()}
+    assert codes == {"worker-a": 0, "worker-b": 0}, "\n".join(tail(logs, a) for a in procs)
+    starts = window_starts(gate)
+    assert len(starts) == len(set(starts)) > planned_windows(repo) + 8  # halves of halves
+    asked = tokens_asked(gate)
+    assert len(asked) == len(set(asked))
+    assert_stored_once(store, ids)  # the pages listed again (halves) stored nothing twice
+    assert crawl_info(client)[b"listing_exhausted"] == b"1"
+
+
 # --- the plan, without processes -------------------------------------------------------------
 def _identify(granularity: str, earliest: str, response_date: str) -> OaiStep:
     return OaiStep("identify", skip=True, state={
@@ -323,6 +350,42 @@ def test_a_shared_backfill_is_planned_as_windows_that_cover_the_span(granularity
     assert isinstance(sequential, dict) and sequential["set"] == "a"
     nxt = source.next_cursor(sequential, last_page)
     assert nxt is not None and nxt["from"] > sequential["from"]
+
+
+def test_a_window_whose_first_page_counts_too_many_records_is_halved() -> None:
+    source = OaiSource("look", "http://127.0.0.1:9/oai", windows=16, window_records=10)
+    first = source.start(WalkStart("backfill", shared=True))
+    plan = source.next_cursor(first, _identify(dates.SECONDS, "2024-01-01T00:00:00Z",
+                                               "2024-01-01T00:01:40Z"))  # 100 s: 7 s windows
+    assert isinstance(plan, FanOut)
+    crowded = OaiStep("list", records=[{"url": "http://x/1"}], count=1, token="t1",
+                      complete=50)
+    halves = source.next_cursor(plan.cursors[0], crowded)
+    assert isinstance(halves, FanOut)
+    assert [(c["from"], c["until"]) for c in halves.cursors] == [
+        ("2024-01-01T00:00:00Z", "2024-01-01T00:00:03Z"),
+        ("2024-01-01T00:00:04Z", "2024-01-01T00:00:06Z")]
+    # the open-ended window: what lies before the walk's end in halves, and what after it
+    last = plan.cursors[-1]
+    assert (last["from"], last["until"]) == ("2024-01-01T00:01:38Z", None)
+    opened = source.next_cursor(last, crowded)
+    assert isinstance(opened, FanOut)
+    assert [(c["from"], c["until"]) for c in opened.cursors] == [
+        ("2024-01-01T00:01:38Z", "2024-01-01T00:01:39Z"),
+        ("2024-01-01T00:01:40Z", "2024-01-01T00:01:40Z"), ("2024-01-01T00:01:41Z", None)]
+    # one granule cannot be halved, nor a window past its first page, nor a small one
+    one = dict(halves.cursors[0], **{"from": "2024-01-01T00:00:03Z"})
+    one_more = OaiStep("list", records=[{"url": "http://x/1"}], count=1, token="t2",
+                       complete=50)
+    assert source.next_cursor(dict(one, until="2024-01-01T00:00:03Z"), one_more)["token"] == "t2"
+    few = OaiStep("list", records=[{"url": "http://x/1"}], count=1, token="t3", complete=10)
+    walked_on = source.next_cursor(plan.cursors[0], few)
+    assert walked_on["token"] == "t3" and walked_on["pages"] == 1
+    assert source.next_cursor(walked_on, crowded)["token"] == "t1"
+    # a walk of one process never splits a window
+    alone = source.next_cursor(source.start(WalkStart("backfill")), _identify(
+        dates.SECONDS, "2024-01-01T00:00:00Z", "2024-01-01T00:01:40Z"))
+    assert source.next_cursor(alone, crowded)["token"] == "t1"
 
 
 def test_the_branches_of_a_split_carry_the_walk_s_state() -> None:

@@ -16,9 +16,11 @@ A backfill shared by --redis workers (WalkStart.shared) is planned at once inste
 Identify, the span is cut into about `windows` date windows of equal length for each set
 (the last open-ended), returned as a FanOut, so every window's first ListRecords request is
 queued at once and the workers take different windows in parallel, each window chained by
-its own resumption tokens and ending the walk's branch at its end (no adapting: no window
-waits for another). The shared dupefilter keeps two workers from ever holding the same
-token chain; a killed worker's page goes back to the queue and its window resumes there.
+its own resumption tokens and ending the walk's branch at its end (no window waits for
+another). A window whose first page counts more than `window_records` is halved instead
+(a FanOut again, down to one granule), so crowded datestamps still spread. The shared
+dupefilter keeps two workers from ever holding the same token chain; a killed worker's
+page goes back to the queue and its window resumes there.
 
 Cursors are small JSON dicts (verb, set, window bounds, token, the last datestamp seen in
 the window...). The engine stores the cursor of the last listing step whose records were
@@ -37,7 +39,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -77,6 +79,7 @@ class OaiStep:
     last_stamp: str | None = None
     in_order: bool = True
     count: int = 0
+    complete: int | None = None  # the resumptionToken's completeListSize
     digest: str = ""
     cleaned: int = 0
 
@@ -224,6 +227,40 @@ class OaiSource:
                                              end, span, origin)
         return windows[0] if len(windows) == 1 else FanOut(tuple(windows))
 
+    def _halves(self, cursor: dict[str, Any], step: Any) -> FanOut | None:
+        """A planned window of a shared backfill whose first page counts more than
+        `window_records` records: the window split in two halves (the open-ended one: what
+        lies before the walk's end, in halves, and what lies after it), each a branch of
+        its own, instead of walking its tokens alone. The first page's records, stored
+        already, are listed again in the first half (unchanged). None: walk on."""
+        if not cursor.get("split") or cursor.get("pages") or cursor.get("token") \
+                or not step.complete or step.complete <= self.window_records:
+            return None
+        granularity = cursor.get("g") or dates.DAY
+        unit = dates.granule(granularity)
+        start = dates.parse(cursor.get("from"))
+        stop = dates.parse(cursor.get("until") or cursor.get("end"))
+        if start is None or stop is None:
+            return None
+        stop = dates.floor(stop, granularity)
+        if stop - start < unit:
+            return None  # one granule: no finer window to ask for
+        middle = dates.floor(start + (stop - start) / 2, granularity)
+        if middle >= stop:
+            middle = stop - unit
+        bounds: list[tuple[datetime, datetime | None]] = [(start, middle), (middle + unit, stop)]
+        if not cursor.get("until"):
+            bounds.append((stop + unit, None))
+        span = int((middle - start + unit).total_seconds())
+        halves = []
+        for low, high in bounds:
+            window = self._window_cursor(dates.fmt(low, granularity), granularity,
+                                         cursor.get("set"),
+                                         dates.fmt(high, granularity) if high else None,
+                                         cursor.get("end"), span, cursor.get("origin"))
+            halves.append(dict(window, split=True))
+        return FanOut(tuple(halves))
+
     def _plan_span(self, earliest: str | None, end: str | None, granularity: str) -> int:
         start, stop = dates.parse(earliest), dates.parse(end)
         if start is None or stop is None or stop <= start or self.windows <= 1:
@@ -287,7 +324,8 @@ class OaiSource:
 
     def _list_step(self, response: OaiResponse, state: dict[str, Any]) -> OaiStep:
         step = OaiStep("list", state=state, token=response.token,
-                       problems=list(response.problems), cleaned=response.cleaned)
+                       problems=list(response.problems), cleaned=response.cleaned,
+                       complete=response.complete_size)
         stamps = []
         for raw in response.records:
             stamps.append(raw.datestamp)
@@ -351,6 +389,9 @@ class OaiSource:
                                   "records as the page before it (a token loop)")
         if not token:
             return self._next_window(dict(cursor, records=cursor.get("records", 0) + step.count))
+        crowded = self._halves(cursor, step)
+        if crowded is not None:
+            return crowded
         recent = list(cursor.get("recent") or [])
         if token == cursor.get("token") or _hash(token) in recent:
             raise ExtractionError(f"the repository repeated the resumption token {token!r} "
