@@ -352,4 +352,8 @@ def element_text(
 ) -> str:
     """The element's text on one line, whitespace-normalised (its lines are already: joined
     with one space they are what normalize_space would make of them)."""
+    if not len(root):  # a leaf: element_lines' first step, without the call
+        tag = root.tag
+        if isinstance(tag, str) and tag.lower() not in _LEAF_SPECIAL:
+            return " ".join(_leaf_lines(root.text))
     return " ".join(element_lines(root, skip_classes, skip_elements))

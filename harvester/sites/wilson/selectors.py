@@ -1,23 +1,61 @@
 """Every selector and label string the Wilson Center Digital Archive extractor reads.
 
-A change on the live site is a change here only. CSS selectors are compiled once to XPath
-(lxml.etree.XPath) at import; that is pure computation, no I/O. See docs/wilson-dom.md.
+A change on the live site is a change here only. CSS selectors are compiled to XPath
+(lxml.etree.XPath), and the listing's regular expressions compiled, once, on first use: pure
+computation, no I/O, that a document's extraction never needs (cssselect's import and those
+compilations were ~20 ms of every `harvester extract` process). See docs/wilson-dom.md.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from typing import Any, cast
 
 import lxml.etree as etree
-from cssselect import GenericTranslator
 
-_translator = GenericTranslator()
+
+class _LazyXPath:
+    """css(selector), translated and compiled on its first call."""
+
+    __slots__ = ("_selector", "_xpath")
+
+    def __init__(self, selector: str) -> None:
+        self._selector = selector
+        self._xpath: etree.XPath | None = None
+
+    def __call__(self, root: etree._Element) -> Any:
+        if self._xpath is None:
+            from cssselect import GenericTranslator
+
+            self._xpath = etree.XPath(GenericTranslator().css_to_xpath(
+                self._selector, prefix="descendant-or-self::"))
+        return self._xpath(root)
 
 
 def css(selector: str) -> etree.XPath:
     """A compiled XPath for a CSS selector, evaluated relative to the element it is called on."""
-    return etree.XPath(_translator.css_to_xpath(selector, prefix="descendant-or-self::"))
+    return cast(etree.XPath, _LazyXPath(selector))
+
+
+class _LazyPattern:
+    """re.compile(pattern, flags) on its first use."""
+
+    __slots__ = ("_args", "_pattern")
+
+    def __init__(self, pattern: str, flags: int) -> None:
+        self._args = (pattern, flags)
+        self._pattern: re.Pattern[str] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._pattern is None:
+            self._pattern = re.compile(*self._args)
+        return getattr(self._pattern, name)
+
+
+def lazy_re(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """A regular expression compiled on first use (the listing's: a document never needs them)."""
+    return cast("re.Pattern[str]", _LazyPattern(pattern, flags))
 
 
 _XML_BLANKS = str.maketrans("\t\n\r", "   ")
@@ -339,8 +377,8 @@ DOCUMENT_MARKER = b"information-block"
 # `td.document a` (wilson-digital-archive.md); taken first when the page has them.
 LISTING_LIVE_LINKS = css("td.document a[href]")
 # A document link: /document/<slug> (not /document/<nid>/download) or /node/<nid>.
-DOCUMENT_LINK_PATH = re.compile(r"^/(?:document/(?!\d+/download)[^/?#]+|node/\d+)/?$")
-LISTING_EXCLUDE = re.compile(r"/download/?(?:[?#]|$)")
+DOCUMENT_LINK_PATH = lazy_re(r"^/(?:document/(?!\d+/download)[^/?#]+|node/\d+)/?$")
+LISTING_EXCLUDE = lazy_re(r"/download/?(?:[?#]|$)")
 # Ancestors whose links are chrome or side blocks: by tag, by ARIA role, and by the words of
 # their class and id ("region-sidebar-first", "block-featured-documents", "main-menu").
 CHROME_TAGS = frozenset({"header", "footer", "nav", "aside"})
@@ -354,21 +392,21 @@ CHROME_SUBSTRINGS = ("featured", "related", "sidebar", "menu", "breadcrumb", "ca
 CHROME_WORDS = frozenset({"nav", "navigation", "header", "share", "social", "recent",
                           "trending", "aside", "banner", "tabs", "facets", "facet",
                           "pager", "pagination"})
-CLASS_WORDS = re.compile(r"[a-z0-9]+")
+CLASS_WORDS = lazy_re(r"[a-z0-9]+")
 # The results count: live "Results: 21 - 30 of 81"; also "Showing 11 - 20 of 16,153 results",
 # "16,153 results". Looked for in these elements first, then in the page's text.
 RESULTS_COUNT = css(".search-results-count, .results-count, .view-header, .views-header, "
                     ".summary, .result-summary, .search-summary")
-RANGE_OF = re.compile(r"(\d[\d,.\u00a0]*)\s*[-\u2013\u2014]\s*(\d[\d,.\u00a0]*)\s+of\s+"
+RANGE_OF = lazy_re(r"(\d[\d,.\u00a0]*)\s*[-\u2013\u2014]\s*(\d[\d,.\u00a0]*)\s+of\s+"
                       r"(\d[\d,.\u00a0]*\d|\d)", re.IGNORECASE)
-TOTAL_OF = re.compile(r"\bof\s+(\d[\d,.\u00a0]*)\s+(?:results?|documents?|items?|records?)\b",
+TOTAL_OF = lazy_re(r"\bof\s+(\d[\d,.\u00a0]*)\s+(?:results?|documents?|items?|records?)\b",
                       re.IGNORECASE)
-TOTAL_ANY = re.compile(r"\s*(?:showing\s+|found\s+|results?:?\s*)?(\d[\d,.]*)\s+(?:results?|"
+TOTAL_ANY = lazy_re(r"\s*(?:showing\s+|found\s+|results?:?\s*)?(\d[\d,.]*)\s+(?:results?|"
                        r"documents?|items?|records?)\b|\s*results?:\s*(\d[\d,.]*)\b",
                        re.IGNORECASE)  # matched at the start of a short text
 COUNT_TEXT_MAX = 120  # characters: a count is a short line, not a paragraph
 # A page that says it holds no results (past the end of the listing, or an empty search).
-NO_RESULTS = re.compile(r"\b(?:no|0)\s+(?:results?|documents?|items?|records?)\b|yielded no "
+NO_RESULTS = lazy_re(r"\b(?:no|0)\s+(?:results?|documents?|items?|records?)\b|yielded no "
                         r"results|nothing (?:was )?found|did not match any", re.IGNORECASE)
 # The pager's next link: informational only (the walk follows page numbers).
 NEXT_PAGE = css(".pager a[rel~=next], .pager__item--next a, nav a[rel~=next], link[rel~=next], "
