@@ -38,8 +38,10 @@ _BINARY_START = re.compile(rb"[ \t\n\r\x0b\x0c]*(?:" + b"|".join(map(re.escape, 
 
 def is_challenge(body: bytes) -> bool:
     """True for the bot manager's interstitial challenge (not for a document quoting it)."""
-    if body.find(S.DOCUMENT_MARKER, 0, _CHALLENGE_HEAD) >= 0:
-        return False  # a document page (the marker is lower-case): no lower-cased copy needed
+    if body.rfind(S.DOCUMENT_MARKER, 0, _CHALLENGE_HEAD) >= 0:
+        # a document page (the marker is lower-case): no lower-cased copy needed; searched
+        # from the end, where a page's information blocks are, not through its chrome first
+        return False
     head = body[:_CHALLENGE_HEAD].lower()
     return any(m in head for m in S.CHALLENGE_MARKERS) and S.DOCUMENT_MARKER not in head
 
@@ -317,11 +319,13 @@ class WilsonDocumentPage:
 
     def _body_text(self, element: etree._Element) -> str:
         lines = element_lines(element, S.SKIP_CLASSES, self._skip)
-        return "\n".join(line for line in lines if not _is_chrome_line(line))
+        first = _RIGHTS_FIRST  # a line longer than 80 not starting so is no chrome line
+        return "\n".join([line for line in lines if (len(line) > 80 and line[0] not in first)
+                          or not _is_chrome_line(line)])
 
     def summary(self) -> str | None:
         for element in self._by_class(S.SUMMARY):
-            if not (S.INSIDE_TABS(element) or S.INSIDE_INFO_BLOCK(element) or _in_chrome(element)):
+            if not (_in_chrome(element) or S.INSIDE_TABS(element) or S.INSIDE_INFO_BLOCK(element)):
                 return self._body_text(element) or None
         return None
 
@@ -336,10 +340,12 @@ class WilsonDocumentPage:
             if heading.tag not in S.SECTION_HEADING_TAGS:
                 continue
             field = S.PILL_LABELS.get(_label(heading))
-            if not field or any(a in in_blocks for a in heading.iterancestors()):
-                continue  # a pill-block's own label is read with its block below
+            # (a pill-block's own label is read with its block below; a heading in the chrome
+            # is none of the document's: the tests are pure, the cheaper ones first)
+            if not field or _in_chrome(heading) or any(a in in_blocks for a in heading.iterancestors()):
+                continue
             sibling = _first(S.NEXT_SIBLING(heading))
-            if sibling is not None and not _in_chrome(heading):
+            if sibling is not None:
                 names = self._pill_names(sibling) or self._link_names(sibling)
                 sections.setdefault(field, []).extend(names)
         for block in blocks:
@@ -433,7 +439,7 @@ class WilsonDocumentPage:
         if value:
             return value
         for element in self._by_class(S.CLASSIFICATION_LINE):
-            if not (S.INSIDE_TABS(element) or _in_chrome(element)):
+            if not (_in_chrome(element) or S.INSIDE_TABS(element)):
                 text = self._text(element)
                 if text:
                     return text
@@ -530,15 +536,20 @@ class WilsonDocumentPage:
         names = []
         pills = (index.within(container, "pill") if isinstance(container, etree._Element)
                  else container)
+        first_within, spans_of = index.first_within, S.PILL_NAME_SPANS
         for pill in pills:
-            name = index.first_within(pill, "name")
+            name = first_within(pill, "name")
             if name is None:
                 text = self._text(pill)
             else:
                 # element_text's results are normalised: joined by one space, the non-empty
                 # ones are what normalize_space would make of them
-                parts = [t for t in (element_text(s) for s in S.PILL_NAME_SPANS(name)
-                                     if s is not name) if t]
+                parts = []
+                for span in spans_of(name):
+                    if span is not name:
+                        part = element_text(span)
+                        if part:
+                            parts.append(part)
                 text = " ".join(parts) or element_text(name)
             if text:
                 names.append(text)

@@ -58,7 +58,7 @@ class PageIndex:
         if len(split) > _SPLIT_MAX:
             split.clear()
         for element in root.iter(etree.Element):  # elements only (no comments / PIs)
-            value = element.get("class")
+            value = element.get(b"class")  # (a bytes key: lxml does not encode it each time)
             if not value:
                 continue
             found = split.get(value)
