@@ -8,6 +8,11 @@ What differs from scrapy-redis 0.9.1 (released before Scrapy 2.16), and why:
 - a pop also marks the worker busy and files the request as its claim, in one Lua script;
   a queued retry or redirect, or the last follow-up of a listing page, releases the claim
   (see coordinator.py);
+- a worker takes no request while its downloader holds more than it can start now and one
+  more (per host: CONCURRENT_REQUESTS_PER_DOMAIN, and the next one, due after the
+  politeness delay): it claims what it can fetch next, not CONCURRENT_REQUESTS requests at
+  once, so the workers share a short frontier (an OAI-PMH backfill's date windows) instead
+  of the first ones holding all of it;
 - the seen-set check and the push are one Lua script (scrapy-redis makes two calls): a
   worker killed between them would leave a request marked seen and never queued, which
   the listing page fetched again by another worker would not queue either;
@@ -64,16 +69,17 @@ class CrawlDupeFilter(RFPDupeFilter):
 
 class RedisScheduler(Scheduler):
     def __init__(self, coordinator: CrawlCoordinator, stats: Any = None,
-                 debug: bool = False) -> None:
+                 debug: bool = False, crawler: Any = None) -> None:
         super().__init__(coordinator.server, persist=True, serializer=serializer)
         self.coordinator = coordinator
         self.stats = stats
         self.debug = debug
+        self.crawler = crawler  # its downloader's backlog (None: not looked at)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> RedisScheduler:
         return cls(CrawlCoordinator.of(crawler), crawler.stats,
-                   crawler.settings.getbool("DUPEFILTER_DEBUG"))
+                   crawler.settings.getbool("DUPEFILTER_DEBUG"), crawler)
 
     def open(self, spider: Spider) -> None:
         self.spider = spider
@@ -119,7 +125,27 @@ class RedisScheduler(Scheduler):
             self.stats.inc_value("scheduler/enqueued/redis")
         return True
 
+    def backlogged(self) -> bool:
+        """This worker's downloader holds more requests than it can start now, and one more
+        (the next one, due when the politeness delay is over): it takes nothing more from
+        the shared frontier for now, and the engine asks again when a download ends. (A
+        request a worker holds is one no other worker can take, and one its death sends
+        back.) Requests the engine took in one go count from the start: they reach the
+        host's slot only after the downloader middlewares."""
+        downloader = getattr(getattr(self.crawler, "engine", None), "downloader", None)
+        if downloader is None:
+            return False
+        slots = list(downloader.slots.values())
+        transferring = sum(len(slot.transferring) for slot in slots)
+        free = sum(max(0, slot.concurrency - len(slot.transferring)) for slot in slots) \
+            if slots else downloader.domain_concurrency
+        return len(downloader.active) - transferring > free
+
     def next_request(self) -> Request | None:
+        if self.backlogged():
+            if self.stats:
+                self.stats.inc_value("redis/backlogged")
+            return None
         try:
             request = self.queue.pop()
         except RedisError as exc:  # the engine asks again; idle waits out an outage
