@@ -142,7 +142,9 @@ class RunContext:
             site=site,
             store_uri=uri,
             store=store,
-            state=HarvestState(store, site, batch_seen=batch_seen, run_id=run_id),
+            state=HarvestState(store, site, batch_seen=batch_seen, run_id=run_id,
+                               checkpoint_seconds=None if local is not None else setting_float(
+                                   settings, "HARVESTER_CHECKPOINT_SECONDS")),
             run_id=run_id,
             started_at=utc_now(),
             executor=ThreadPoolExecutor(

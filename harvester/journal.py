@@ -19,10 +19,12 @@ WritePart = Callable[[list[dict[str, Any]]], Awaitable[None]]
 
 
 class ChangeJournal:
-    """`quiet`: when given, a callable that says nothing more is on its way (the crawl has
-    no request in flight or scheduled); while lines wait, it is asked every `poll` seconds
-    and the part is written at once when it says so, so a long `linger` (lines of a slow,
-    polite crawl sharing a part) costs no wait at the end of a crawl."""
+    """`quiet`: when given, a callable that says the lines should wait no longer: nothing
+    more is on its way (the crawl has no request in flight or scheduled), or the records
+    waiting for the part hold the crawl back (pipelines/store.py `crawl_quiet`); while lines
+    wait, it is asked every `poll` seconds and the part is written at once when it says so,
+    so a long `linger` (the lines of a fast crawl's seconds, or of a slow, polite crawl,
+    sharing a part) costs no wait at the end of a crawl, nor any speed."""
 
     def __init__(self, write_part: WritePart, *, linger: float = 0.025,
                  max_lines: int = 500, quiet: Callable[[], bool] | None = None,
@@ -58,8 +60,8 @@ class ChangeJournal:
         self._poller = None
         if not self._lines:
             return
-        try:
-            quiet = bool(self.quiet and self.quiet())
+        try:  # a part in flight first: its records leave the crawl's way once it is written
+            quiet = not self._writes and bool(self.quiet and self.quiet())
         except Exception:  # noqa: BLE001 - a failing probe only means: wait for the linger
             quiet = False
         if quiet:

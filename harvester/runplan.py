@@ -13,7 +13,10 @@ a shared crawl agree on one plan).
   the source's cursor bounds (OAI-PMH's `from`). A walk completes when it reaches such a
   page (or the listing's end) in a run that finished without --limit; a run stopped
   earlier leaves the walk open, and the next incremental run resumes it.
-- auto: backfill while a campaign is unfinished or the store is empty, else incremental.
+- auto: backfill while a campaign is unfinished, incremental once one completed (the
+  campaign says so: no listing of the records); with no campaign at all, backfill when the
+  store holds no record of the source, else incremental. (A store whose records were
+  removed but whose state was kept is backfilled with `--mode backfill`.)
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ def resolve_mode(state: HarvestState, store: Store, site: str, asked: str, run_i
     if mode == "auto":
         if running:
             mode = "backfill"
+        elif campaign and campaign.get("status") == "complete":
+            mode = "incremental"  # the store was harvested whole: no need to list it
         else:
             mode = "incremental" if next(iter(store.list(record_prefix(site))), None) \
                 else "backfill"

@@ -80,6 +80,39 @@ def iter_reports(store: Store, site: str) -> Iterator[dict[str, Any]]:
             yield report
 
 
+def earlier_reports(store: Store, state: HarvestState, site: str, run_id: str,
+                    started_at: str, keep: int = 5) -> list[dict[str, Any]]:
+    """The last `keep` finished runs that ended before this one began (oldest first): the
+    runs a coverage comparison holds this one against. Only runs that began before this one
+    can have, so the listing of runs/ made at its start (recover_interrupted) is enough, and
+    the reports are read newest first (run ids sort by start) until `keep` are found: a few
+    reads, however many runs the store holds."""
+    prefix = runs_prefix(site)
+    keys = state.runs_listed if state.runs_listed is not None else list(store.list(prefix))
+    names = sorted({k[len(prefix):-len(".json")] for k in keys
+                    if k.startswith(prefix) and k.endswith(".json")
+                    and not k.endswith(".changes.jsonl") and "/" not in k[len(prefix):]})
+    found: list[dict[str, Any]] = []
+    for name in reversed(names):
+        if len(found) >= keep:
+            break
+        if name == run_id:
+            continue
+        report = _load_report(store, site, name)
+        if report is not None:
+            found.extend(earlier_finished([report], run_id, started_at, keep))
+    return found[::-1]
+
+
+def earlier_finished(reports: Iterable[dict[str, Any]], run_id: str, started_at: str,
+                     keep: int = 5) -> list[dict[str, Any]]:
+    """The last `keep` finished runs that ended before this one began: the runs a coverage
+    comparison holds this one against. Runs that overlap it (the other Redis workers of the
+    same crawl, each holding a part of the documents) are not earlier runs."""
+    return [r for r in reports if r.get("run_id") != run_id and r.get("status") == "finished"
+            and str(r.get("finished_at") or "") <= started_at][-keep:]
+
+
 def write_report(store: Store, report: dict[str, Any]) -> None:
     key = run_report_key(report["site"], report["run_id"])
     store.put(key, json.dumps(report, ensure_ascii=False, indent=1).encode(),
@@ -189,14 +222,18 @@ def _load_report(store: Store, site: str, run_id: str) -> dict[str, Any] | None:
     return report if isinstance(report, dict) else None
 
 
-def unfinished_reports(store: Store, site: str) -> Iterator[dict[str, Any]]:
+def unfinished_reports(store: Store, site: str, listed: list[str] | None = None
+                       ) -> Iterator[dict[str, Any]]:
     """The reports of runs without a changes feed: running, or killed before their end.
     A run writes its feed before its final report, and recovery writes the feed of a run it
     marks interrupted, so a report with a feed is done: only a listing of runs/ and a read
-    of each unfinished report, not of every report the store holds."""
+    of each unfinished report, not of every report the store holds. `listed`: when given,
+    the listing's keys are appended to it."""
     prefix = runs_prefix(site)
     reports, feeds = [], set()
     for key in store.list(prefix):
+        if listed is not None:
+            listed.append(key)
         name = key[len(prefix):]
         if name.endswith(".changes.jsonl"):
             feeds.add(name[:-len(".changes.jsonl")])
@@ -214,7 +251,9 @@ def recover_interrupted(store: Store, state: HarvestState, site: str, current_ru
     """Finish the books of runs that were killed: their changes feed is composed from the
     journal and their report marked "interrupted". Returns the recovered run ids."""
     recovered = []
-    reports = {r.get("run_id"): r for r in unfinished_reports(store, site)}
+    listed: list[str] = []
+    reports = {r.get("run_id"): r for r in unfinished_reports(store, site, listed)}
+    state.runs_listed = listed  # what runs/ held when this run began (earlier_reports)
     for run_id in state.journal_run_ids():
         if run_id == current_run:
             continue

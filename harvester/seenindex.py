@@ -9,11 +9,21 @@ batch object, a few in all once compacted), and writes the markers it makes in b
 
 - Names sort in the order the batches were written (`<run id>-<sequence>`); a marker in
   a later object wins over one in an earlier object.
-- `flush()` writes the pending markers as one object. The state calls it before it saves
-  a walk's cursor (so the cursor never passes documents whose markers are not in the
-  store) and at the end of the run; a batch also goes out when it holds `batch_size`.
-  A run killed in between loses the markers of its last page at most: those documents are
-  fetched again and found unchanged (the create-only write of the record decides).
+- `flush()` writes the pending markers into the object this index is filling: the first
+  flush of a run creates it, later ones write it again with every marker it holds so far
+  (one PUT, no new object), until it holds `batch_size` markers; the next flush starts the
+  next object. So a run of up to `batch_size` documents leaves one object, however often it
+  flushed, and nothing needs merging after it. The state calls it before it saves a walk's
+  cursor (so the cursor never passes documents whose markers are not in the store), at its
+  checkpoints and at the end of the run. A run killed in between loses the markers made
+  since the last flush at most: those documents are fetched again and found unchanged (the
+  create-only write of the record decides).
+- A backfill campaign's resume cursor may travel in the same objects (`set_resume`:
+  `"resume": {"campaign": <id>, "cursor": <the source's cursor>}` in every object written
+  after it), so a checkpoint is one PUT carrying both the markers and the cursor they
+  allow: the cursor can never be in the store without the markers of the documents it
+  passed. `resume_of(campaign)` reads it back: the newest object that carries one (from the
+  loaded index, else from the newest objects first, without loading the rest).
 - `compact()` (at the end of a run) merges the objects when there are more than
   `compact_over`, then deletes the ones it merged (a batch written meanwhile is kept);
   neighbours are merged into objects of at most `merge_max` markers, read one at a time,
@@ -67,6 +77,16 @@ class SeenIndex:
         self._objects: list[str] = []  # the batch objects read or written by this index
         self._per_url: bool | None = None  # per-URL marker objects exist (None: unknown)
         self._pending: dict[str, dict[str, Any]] = {}
+        self._current_key: str | None = None  # the object this index fills (None: a new one)
+        self._current: dict[str, dict[str, Any]] = {}  # the markers written to it so far
+        self._resume: dict[str, Any] | None = None  # the cursor this index carries (set_resume)
+        self._resume_dirty = False  # set since the last flush
+        self._newest_resume: dict[str, Any] | None = None  # the store's newest, as loaded
+        self._resume_read = False  # _newest_resume was loaded
+        self._resume_peeks: dict[str, dict[str, Any] | None] = {}  # campaign -> as peeked
+        # a newest-first look at the objects (listing, bodies read), reused by the first
+        # full load unless this index wrote meanwhile
+        self._peeked: tuple[list[str], dict[str, dict[str, Any] | None]] | None = None
         # whether per-URL markers exist, as the state found out: recorded in each batch
         self.per_url_note: bool | None = None
 
@@ -74,19 +94,25 @@ class SeenIndex:
     def _prefix(self) -> str:
         return state_prefix(self.site, FOLDER)
 
+    def _keys(self) -> list[str]:
+        return [k for k in self.store.list(self._prefix()) if k.endswith(".json")]
+
     def _load(self) -> dict[str, dict[str, Any]]:
         """Blocking, once: every marker of the batch objects."""
         with self._lock:
             if self._markers is not None:
                 return self._markers
+            peeked, self._peeked = self._peeked, None
         markers: dict[str, dict[str, Any]] = {}
         per_url: bool | None = None
+        resume: dict[str, Any] | None = None
         read: list[str] = []
         for attempt in (1, 2):
-            keys = [k for k in self.store.list(self._prefix()) if k.endswith(".json")]
-            markers, per_url, read, vanished = {}, None, [], False
+            # the newest-first look of a moment ago, if this index wrote nothing since
+            keys, known = peeked if peeked is not None and attempt == 1 else (self._keys(), {})
+            markers, per_url, resume, read, vanished = {}, None, None, [], False
             for key in keys:
-                value = _loads(self.store.get(key))
+                value = known[key] if key in known else _loads(self.store.get(key))
                 if value is None:
                     vanished = True  # compacted away since the listing
                     continue
@@ -96,17 +122,44 @@ class SeenIndex:
                     markers.update((d, m) for d, m in found.items() if isinstance(m, dict))
                 if isinstance(value.get("per_url"), bool):
                     per_url = value["per_url"]  # the latest compacted object's word
+                if isinstance(value.get("resume"), dict):
+                    resume = value["resume"]
             if not vanished or attempt == 2:
                 break
         with self._lock:
             if self._markers is None:
+                markers.update(self._current)  # written by this index (listed or not)
                 markers.update(self._pending)  # marked before the first read
                 self._markers, self._per_url = markers, per_url
+                self._newest_resume, self._resume_read = resume, True
                 self._objects = list(dict.fromkeys(read + self._objects))
             return self._markers
 
     def get(self, digest: str) -> dict[str, Any] | None:
         return self._load().get(digest)
+
+    def _peek(self, wanted: str, since: str = "") -> Any:
+        """Blocking: the value of `wanted` ("per_url", "resume") in the newest object that
+        has one (None: none has), reading the newest objects first, none whose name sorts
+        before `since` (a run id: objects written before that run began); what it listed
+        and read is kept for the first full load."""
+        with self._lock:
+            peeked = self._peeked
+        keys, known = peeked if peeked is not None else (self._keys(), {})
+        found = None
+        for key in reversed(keys):
+            if since and key.rsplit("/", 1)[-1] < since:
+                break  # written before `since` began (a merged object: with all it holds)
+            if key not in known:
+                known[key] = _loads(self.store.get(key))
+            value = known[key]
+            if value is not None and value.get(wanted) is not None:
+                found = value[wanted]
+                break
+        with self._lock:
+            if self._markers is None and (peeked is None or self._peeked is peeked):
+                self._peeked = (keys, known)
+        return found
 
     def per_url_markers(self) -> bool | None:
         """What the latest object that says it said: whether per-URL markers exist (None:
@@ -115,12 +168,28 @@ class SeenIndex:
         with self._lock:
             if self._markers is not None:
                 return self._per_url
-        keys = [k for k in self.store.list(self._prefix()) if k.endswith(".json")]
-        for key in reversed(keys):
-            value = _loads(self.store.get(key))
-            if value is not None and isinstance(value.get("per_url"), bool):
-                return bool(value["per_url"])
-        return None
+        found = self._peek("per_url")
+        return found if isinstance(found, bool) else None
+
+    def resume_of(self, campaign: str) -> tuple[bool, Any]:
+        """(found, cursor): the resume cursor of `campaign` that the newest object carrying
+        a cursor holds (this index's own once it set one); (False, None) when none does
+        (the campaign's own object, backfill.json, then says)."""
+        with self._lock:
+            resume = self._resume
+            if resume is None and self._resume_read:
+                resume = self._newest_resume
+            read = resume is not None or self._resume_read or campaign in self._resume_peeks
+            if resume is None:
+                resume = self._resume_peeks.get(campaign)
+        if not read:  # a campaign's id is the id of the run that began it
+            found = self._peek("resume", since=campaign)
+            resume = found if isinstance(found, dict) else None
+            with self._lock:
+                self._resume_peeks[campaign] = resume
+        if resume is None or resume.get("campaign") != campaign:
+            return False, None
+        return True, resume.get("cursor")
 
     def markers(self) -> Iterator[dict[str, Any]]:
         yield from list(self._load().values())
@@ -130,13 +199,13 @@ class SeenIndex:
 
     # --- writing ----------------------------------------------------------------------
     def add(self, digest: str, marker: dict[str, Any]) -> None:
-        """Blocking only when the batch is full (it is written then). The index is not
-        read for it (a read later sees the pending markers)."""
+        """Blocking only when the object being filled is full (it is written then). The
+        index is not read for it (a read later sees the pending markers)."""
         with self._lock:
             if self._markers is not None:
                 self._markers[digest] = marker
             self._pending[digest] = marker
-            full = len(self._pending) >= self.batch_size
+            full = len(self._pending) + len(self._current) >= self.batch_size
         if full:
             self.flush()
 
@@ -144,48 +213,75 @@ class SeenIndex:
         with self._lock:
             return len(self._pending)
 
+    def set_resume(self, campaign: str, cursor: Any) -> None:
+        """The campaign's resume cursor: carried by the objects this index writes from its
+        next flush on (the markers it holds then are written in the same object)."""
+        value = {"campaign": campaign, "cursor": cursor}
+        with self._lock:
+            if value != self._resume:
+                self._resume, self._resume_dirty = value, True
+
+    def carries_resume(self) -> bool:
+        with self._lock:
+            return self._resume is not None
+
     def flush(self) -> None:
-        """Blocking: the pending markers as one batch object (nothing when none)."""
+        """Blocking: the pending markers (and the cursor, when it changed) in the store, in
+        the object being filled (nothing when there is nothing new)."""
         with self._flush_lock:
             with self._lock:
                 batch, self._pending = self._pending, {}
-            if not batch:
+                resume, dirty, self._resume_dirty = self._resume, self._resume_dirty, False
+                key, current = self._current_key, self._current
+            if not batch and not dirty:
                 return
-            key = self._next_key()
-            body: dict[str, Any] = {"markers": batch}
+            key = key or self._next_key()
+            markers = current | batch
+            body: dict[str, Any] = {"markers": markers}
             if self.per_url_note is not None:
                 body["per_url"] = self.per_url_note
+            if resume is not None:
+                body["resume"] = resume
             try:
                 self.store.put(key, _dump(body), content_type=JSON)
             except StoreError:
                 with self._lock:  # written by the next flush; newer markers stay newer
                     self._pending = batch | self._pending
+                    self._resume_dirty = self._resume_dirty or dirty
                 raise
             with self._lock:
-                self._objects.append(key)
+                self._peeked = None  # the listing it holds no longer shows every object
+                if key not in self._objects:
+                    self._objects.append(key)
+                if len(markers) >= self.batch_size:  # full: the next flush starts another
+                    self._current_key, self._current = None, {}
+                else:
+                    self._current_key, self._current = key, markers
 
     def compact(self, per_url: bool | None = None) -> bool:
         """Blocking, at the end of a run: merge the batch objects when there are more than
         `compact_over` (neighbours into objects of at most `merge_max` markers, so the
-        latest marker of a URL still wins); `per_url`: whether per-URL markers exist
-        (recorded in the merged objects). True when it compacted."""
+        latest marker of a URL still wins, and the latest cursor); `per_url`: whether
+        per-URL markers exist (recorded in the merged objects). True when it compacted."""
         self.flush()
         with self._flush_lock:
             with self._lock:
                 known = None if self._markers is None else len(self._objects)
                 loaded = dict(self._markers) if self._markers is not None else None
                 objects = set(self._objects)
+                resume = self._resume if self._resume is not None else self._newest_resume
             if known is not None and known <= self.compact_over:
                 return False  # what this run read and wrote: no listing needed
-            keys = [k for k in self.store.list(self._prefix()) if k.endswith(".json")]
+            keys = self._keys()
             if len(keys) <= self.compact_over:
                 return False
             if loaded is not None and set(keys) <= objects and len(loaded) <= self.merge_max:
-                self._write_merged(list(keys), loaded, per_url)  # all of it is here
+                self._write_merged(list(keys), loaded, per_url, resume)  # all of it is here
                 return True
             merged_any = False
             group: list[str] = []
             markers: dict[str, dict[str, Any]] = {}
+            resume = None
             for key in keys:
                 value = _loads(self.store.get(key))
                 if value is None:
@@ -195,35 +291,41 @@ class SeenIndex:
                 if per_url is None and isinstance(value.get("per_url"), bool):
                     per_url = value["per_url"]
                 if group and len(markers) + len(found) > self.merge_max:
-                    merged_any = self._close_group(group, markers, per_url) or merged_any
-                    group, markers = [], {}
+                    merged_any = self._close_group(group, markers, per_url,
+                                                   resume) or merged_any
+                    group, markers, resume = [], {}, None
                 group.append(key)
                 markers.update((d, m) for d, m in found.items() if isinstance(m, dict))
+                if isinstance(value.get("resume"), dict):
+                    resume = value["resume"]  # the group's latest
             if group:
-                merged_any = self._close_group(group, markers, per_url) or merged_any
+                merged_any = self._close_group(group, markers, per_url, resume) or merged_any
             with self._lock:
-                self._objects = [k for k in self.store.list(self._prefix())
-                                 if k.endswith(".json")] if merged_any else self._objects
+                self._objects = self._keys() if merged_any else self._objects
             return merged_any
 
     def _close_group(self, group: list[str], markers: dict[str, dict[str, Any]],
-                     per_url: bool | None) -> bool:
+                     per_url: bool | None, resume: dict[str, Any] | None) -> bool:
         if len(group) < 2:
             return False  # one object (a full one): left as it is
-        self._write_merged(group, markers, per_url)
+        self._write_merged(group, markers, per_url, resume)
         return True
 
     def _write_merged(self, group: list[str], markers: dict[str, dict[str, Any]],
-                      per_url: bool | None) -> None:
+                      per_url: bool | None, resume: dict[str, Any] | None) -> None:
         body: dict[str, Any] = {"markers": markers}
         if per_url is not None:
             body["per_url"] = per_url
+        if resume is not None:
+            body["resume"] = resume
         # sorts right after the newest object it holds: batches written later win
         key = group[-1][:-len(".json")] + "-c.json"
         self.store.put(key, _dump(body), content_type=JSON)
         delete_all(self.store, [k for k in group if k != key])
         with self._lock:
             self._objects = [k for k in self._objects if k not in group] + [key]
+            if self._current_key in group:  # merged away: a later flush starts another
+                self._current_key, self._current = None, {}
 
     def _next_key(self) -> str:
         return state_key(self.site, FOLDER,

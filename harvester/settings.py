@@ -24,6 +24,11 @@ TELNETCONSOLE_ENABLED = False  # no listening port in unattended runs
 # cost ~5 s of CPU per 2,000 documents (bench/README.md "Where the time went").
 CONCURRENT_ITEMS = 8
 STATS_CLASS = "harvester.stats.HarvestStats"  # Scrapy's memory stats, minus a per-access wrapper
+# Bytes of the responses whose items are in the pipelines (Scrapy: 5 MB; above it the engine
+# fetches nothing more). On S3 a record waits up to HARVESTER_JOURNAL_LINGER for its journal
+# part (one PUT for the lines of seconds, written early when half of this is taken): 20 MB
+# lets ~5 s of a fast crawl wait without holding it back.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 20_000_000
 
 # --- Who we are (the live site sees this) -------------------------------------------------
 HARVESTER_CONTACT_URL = "https://github.com/archive-harvester/archive-harvester"  # named in the User-Agent
@@ -87,6 +92,7 @@ HARVESTER_EXTRACT_TIMEOUT = 60.0  # seconds one page may take to parse before it
 HARVESTER_STORE_INLINE = True  # local store: I/O on the reactor thread, fsync in groups (False: threads)
 HARVESTER_SEEN_BATCH = "auto"  # seen markers many to an object: auto (remote stores: S3) | on | off
 HARVESTER_JOURNAL_LINGER = "auto"  # s journal lines wait to share a part: auto (0.025 local, 5.0 S3) | N
+HARVESTER_CHECKPOINT_SECONDS = 10.0  # S3: a backfill's cursor and markers are written at most this often
 
 # --- Withdrawn documents (checked at the end of a complete backfill campaign) ----------------
 HARVESTER_WITHDRAW_CHECK = True  # check stored records the walk did not meet at their own URL

@@ -6,7 +6,9 @@
 - seen-batch/<name>.json  the same markers, many to an object (remote stores: S3), read
                           once per run and written a page at a time (harvester.seenindex)
 - failed/<digest>.json    document URLs that failed after retries: retried by the next run
-- backfill.json           the current backfill campaign: id, status, listing cursor
+- backfill.json           the current backfill campaign: id, status, listing cursor (on a
+                          remote store the cursor travels in the seen batches instead: see
+                          "Checkpoints" below)
 - changes/<run_id>/part-<id>.json   lines of the run's changes feed, each written before
                           its record (group commit: lines that arrive together share one
                           object), so a killed run's feed can be rebuilt by the next run;
@@ -17,6 +19,21 @@ live site share them. Both marker layouts are always read (a batched marker wins
 per-URL one when the state batches, the other way round when it does not); `batch_seen`
 chooses the one written. Every write is one small object or one batch: safe with many
 workers.
+
+Checkpoints (a remote store whose markers are batched: `checkpoint_seconds` given). A
+backfill's resume cursor moves each time the documents of a listing step are all done;
+saving it in backfill.json each time would cost a PUT beside the markers' batch. Instead
+a move that changes only the cursor hands it to the seen index, whose next object carries
+both the markers and the cursor they allow (one PUT, and the cursor is never in the store
+without its documents' markers), written at most once per `checkpoint_seconds` (at the
+latest that long after the move) and at the run's end. `load_backfill` reads the cursor
+back from the newest batch that carries one for the running campaign (no such batch:
+backfill.json's). backfill.json itself is written when the campaign begins, when anything
+but its cursor changes, and when it completes. A run killed between two checkpoints loses
+at most the markers and the cursor of the documents since the last one: they are fetched
+again and found unchanged. On a local store every cursor save is written at once.
+
+The changes journal of this state's own run is deleted by the keys it wrote (no listing).
 """
 
 from __future__ import annotations
@@ -24,6 +41,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import logging
 import secrets
 import threading
 import time
@@ -38,8 +56,11 @@ from harvester.seenindex import SeenIndex
 from pipelines.storage import Store
 from pipelines.storage.base import delete_all
 
+logger = logging.getLogger(__name__)
+
 JSON = "application/json"
 OBJECT_REUSE_SECONDS = 2.0  # a walk's state read or written this recently is not read again
+_CURSOR_FIELDS = ("resume", "cursor")  # a campaign's cursor ("cursor": earlier versions)
 
 
 def url_identity(url: str) -> str:
@@ -63,18 +84,28 @@ def load_json(data: bytes | None) -> Any:
 
 class HarvestState:
     """`batch_seen`: write seen markers in batch objects (remote stores) instead of one
-    object per URL (local stores, the default here); `run_id` names the batches."""
+    object per URL (local stores, the default here); `run_id` names the batches.
+    `checkpoint_seconds` (with `batch_seen`, remote stores): a backfill's cursor travels in
+    the seen batches, written at most once per that many seconds (None: every cursor save
+    is written to backfill.json at once)."""
 
     def __init__(self, store: Store, site: str, *, batch_seen: bool = False,
-                 run_id: str = "") -> None:
+                 run_id: str = "", checkpoint_seconds: float | None = None) -> None:
         self.store = store
         self.site = site
         self.batch_seen = batch_seen
         self.run_id = run_id
         self.seen_index = SeenIndex(store, site, run_id=run_id)
+        self.checkpoint_seconds = checkpoint_seconds if batch_seen else None
         self._per_url: bool | None = None  # per-URL marker objects exist (None: not known)
         self._journaled: set[str] = set()  # runs this state wrote journal parts for
+        self._journal_keys: list[str] = []  # the objects of this state's own run's journal
         self._objects: dict[str, tuple[float, dict[str, Any] | None]] = {}  # name -> (when, value)
+        self._stored: dict[str, dict[str, Any] | None] = {}  # name -> as last read or written
+        self._last_checkpoint = time.monotonic()
+        self._checkpoint_timer: threading.Timer | None = None
+        # runs/<site>/ as the run's recovery listed it at its start (harvester.runs)
+        self.runs_listed: list[str] | None = None
         # called (blocking) before the first journal write of a run: the run report's hook
         self.before_journal: Callable[[], None] | None = None
         self._lock = threading.Lock()
@@ -147,16 +178,55 @@ class HarvestState:
                     yield value
 
     def flush_seen(self) -> None:
-        """Blocking: the markers made so far are in the store (batched markers only wait)."""
+        """Blocking: the markers made so far (and a checkpoint's cursor) are in the store
+        (batched markers only wait)."""
+        self._cancel_checkpoint()
         self.seen_index.flush()
 
     def close_seen(self) -> None:
         """Blocking, at the end of a run: flush the markers, and merge the batch objects
         when they have become many (so the next run reads one or two)."""
+        self._cancel_checkpoint()
         if not self.batch_seen:
             self.seen_index.flush()
             return
         self.seen_index.compact(per_url=self._has_per_url_markers())
+
+    # --- checkpoints: a backfill's cursor with the markers (remote stores) -----------------
+    def _checkpoint(self) -> None:
+        """Blocking when due: the seen index's next object (markers and cursor) is written
+        now if the last checkpoint is `checkpoint_seconds` old, else at that moment."""
+        with self._lock:
+            now = time.monotonic()
+            wait = self._last_checkpoint + (self.checkpoint_seconds or 0.0) - now
+            if wait > 0:
+                if self._checkpoint_timer is None:
+                    later = threading.Timer(wait, self._checkpoint_due)
+                    later.daemon = True
+                    self._checkpoint_timer = later
+                    later.start()
+                return
+            self._last_checkpoint = now
+            timer, self._checkpoint_timer = self._checkpoint_timer, None
+        if timer is not None:
+            timer.cancel()
+        self.seen_index.flush()
+
+    def _checkpoint_due(self) -> None:
+        with self._lock:
+            self._checkpoint_timer = None
+            self._last_checkpoint = time.monotonic()
+        try:
+            self.seen_index.flush()
+        except StoreError as exc:  # kept: written by the next checkpoint or the run's end
+            logger.warning("could not write a checkpoint (seen markers, cursor): %s", exc)
+
+    def _cancel_checkpoint(self) -> None:
+        with self._lock:
+            timer, self._checkpoint_timer = self._checkpoint_timer, None
+            self._last_checkpoint = time.monotonic()
+        if timer is not None:
+            timer.cancel()
 
     # --- failed documents ---------------------------------------------------------------
     def _failed_key(self, url: str) -> str:
@@ -188,21 +258,47 @@ class HarvestState:
         value = value if isinstance(value, dict) else None
         with self._lock:
             self._objects[name] = (time.monotonic(), copy.deepcopy(value))
+            self._stored[name] = copy.deepcopy(value)
         return value
 
     def _save_object(self, name: str, value: dict[str, Any]) -> None:
         # a walk's cursor never passes documents whose markers are not in the store yet
+        self._cancel_checkpoint()
         self.seen_index.flush()
         with self._lock:
             self._objects.pop(name, None)
+            self._stored.pop(name, None)
         self.store.put(state_key(self.site, name), _dump(value), content_type=JSON)
         with self._lock:
             self._objects[name] = (time.monotonic(), copy.deepcopy(value))
+            self._stored[name] = copy.deepcopy(value)
 
     def load_backfill(self) -> dict[str, Any] | None:
-        return self._load_object("backfill.json")
+        """The campaign; a running one's cursor from the newest seen batch that carries one
+        (checkpoints), else backfill.json's."""
+        campaign = self._load_object("backfill.json")
+        if self.checkpoint_seconds is not None and campaign is not None \
+                and campaign.get("status") == "running" and isinstance(campaign.get("id"), str):
+            found, cursor = self.seen_index.resume_of(campaign["id"])
+            if found:
+                campaign["resume"] = cursor
+                campaign.pop("cursor", None)
+        return campaign
 
     def save_backfill(self, campaign: dict[str, Any]) -> None:
+        """Blocking (but for a checkpoint not due yet). A running campaign whose cursor
+        alone moved is a checkpoint on a remote store (see the module's docstring)."""
+        if self.checkpoint_seconds is not None and campaign.get("status") == "running" \
+                and isinstance(campaign.get("id"), str):
+            with self._lock:
+                stored = self._stored.get("backfill.json")
+            if stored is not None and _without_cursor(stored) == _without_cursor(campaign):
+                self.seen_index.set_resume(campaign["id"], campaign.get("resume"))
+                self._checkpoint()
+                return
+            if campaign.get("resume") is not None or self.seen_index.carries_resume():
+                # the batches' cursor, newer than backfill.json's, must not say otherwise
+                self.seen_index.set_resume(campaign["id"], campaign.get("resume"))
         self._save_object("backfill.json", campaign)
 
     def load_incremental(self) -> dict[str, Any] | None:
@@ -229,16 +325,22 @@ class HarvestState:
             hook()
 
     def drop_change(self, run_id: str, line_id: str) -> None:
+        key = state_key(self.site, "changes", run_id, f"drop-{line_id}.json")
         self._journal_opening()
+        with self._lock:
+            if run_id == self.run_id:
+                self._journaled.add(run_id)
+                self._journal_keys.append(key)
         with contextlib.suppress(StoreError):
-            self.store.put(state_key(self.site, "changes", run_id, f"drop-{line_id}.json"),
-                           b"{}", content_type=JSON)
+            self.store.put(key, b"{}", content_type=JSON)
 
     def write_journal_part(self, run_id: str, lines: list[dict[str, Any]]) -> None:
         key = state_key(self.site, "changes", run_id, f"part-{secrets.token_hex(8)}.json")
         self._journal_opening()
         with self._lock:
             self._journaled.add(run_id)
+            if run_id == self.run_id:
+                self._journal_keys.append(key)
         self.store.put(key, _dump({"lines": lines}), content_type=JSON)
 
     def iter_changes(self, run_id: str) -> Iterator[dict[str, Any]]:
@@ -261,15 +363,25 @@ class HarvestState:
 
     def drop_changes(self, run_id: str) -> None:
         """Remove the run's journal once its feed is written (left in place if the store is
-        down: the next run then rebuilds the same feed from it)."""
+        down: the next run then rebuilds the same feed from it). This state's own run: the
+        objects it wrote (its run id is its own), without listing them."""
         with self._lock:
-            if run_id == self.run_id and run_id not in self._journaled:
-                return  # this run journaled nothing (its run id is its own)
+            own = run_id == self.run_id
+            if own and run_id not in self._journaled:
+                return  # this run journaled nothing
+            written = list(self._journal_keys) if own else []
         with contextlib.suppress(StoreError):
-            keys = list(self.store.list(self._changes_prefix(run_id)))
+            keys = written or list(self.store.list(self._changes_prefix(run_id)))
             delete_all(self.store, keys)  # S3: 1,000 keys a request
+            if own:
+                with self._lock:
+                    self._journal_keys = [k for k in self._journal_keys if k not in keys]
 
     def journal_run_ids(self) -> list[str]:
         prefix = state_prefix(self.site, "changes")
         runs = {key[len(prefix):].split("/", 1)[0] for key in self.store.list(prefix)}
         return sorted(runs)
+
+
+def _without_cursor(campaign: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in campaign.items() if k not in _CURSOR_FIELDS}

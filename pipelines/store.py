@@ -57,30 +57,47 @@ def encode_record(record: dict[str, Any]) -> bytes:
 
 def journal_linger(setting: Any, ctx: RunContext) -> float:
     """HARVESTER_JOURNAL_LINGER: seconds, or "auto": 25 ms for a local store (a part is a
-    file write), 5 s for a remote one (a part is a request: lines share one fifty at a time
-    at full speed, several of a polite crawl; written at once when the crawl has nothing
-    more in flight, so the end of a crawl does not wait for it)."""
+    file write), 5 s for a remote one (a part is a request: at full speed the lines of 5 s
+    share one, several of a polite crawl; written at once when the crawl has nothing more
+    in flight, so the end of a crawl does not wait for it, or when the records waiting for
+    it hold the crawl back)."""
     if str(setting).strip().lower() in ("", "auto"):
         return LOCAL_LINGER if ctx.inline else REMOTE_LINGER
     return max(0.0, float(setting))
 
 
 LOCAL_LINGER, REMOTE_LINGER = 0.025, 5.0
-MAX_PART_LINES = 50  # a part is written at once when it holds this many lines (their pages wait)
+MAX_PART_LINES = 500  # a part is written at once when it holds this many lines (their pages wait)
 
 
 def crawl_quiet(crawler: Any) -> Callable[[], bool]:
-    """Whether the crawl has nothing in flight or scheduled (no download, no start request,
-    no scheduled request): then no more journal lines are on their way but those of items
-    being processed. Reads Scrapy's engine; False when it cannot tell."""
+    """Whether the journal's waiting lines should be written now: the crawl has nothing in
+    flight or scheduled (no download, no start request, no scheduled request: no more lines
+    are on their way but those of items being processed), or the items waiting for them
+    fill half the scraper's slot (once it is full Scrapy fetches nothing more until they
+    are through: a long linger would hold the crawl back). Reads Scrapy's engine; False
+    when it cannot tell."""
     def quiet() -> bool:
         engine = getattr(crawler, "engine", None)
         slot = getattr(engine, "_slot", None)
-        if engine is None or slot is None or getattr(engine, "_start", None) is not None:
+        if engine is None or slot is None:
+            return False
+        if _scraper_half_full(engine):
+            return True
+        if getattr(engine, "_start", None) is not None:
             return False
         return not engine.downloader.active and not slot.scheduler.has_pending_requests()
 
     return quiet
+
+
+def _scraper_half_full(engine: Any) -> bool:
+    """Whether the responses of items in the pipelines fill half of Scrapy's scraper slot
+    (SCRAPER_SLOT_MAX_ACTIVE_SIZE): once it is full, the engine fetches nothing more until
+    they are through, so the records waiting for a journal part are let go well before."""
+    slot = getattr(getattr(engine, "scraper", None), "slot", None)
+    size, most = getattr(slot, "active_size", None), getattr(slot, "max_active_size", None)
+    return isinstance(size, int) and isinstance(most, int) and size * 2 > most
 
 
 class StorePipeline(RunPipeline):

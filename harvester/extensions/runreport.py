@@ -27,13 +27,14 @@ from harvester.exceptions import StoreError
 from harvester.items import DocumentItem
 from harvester.keys import record_key
 from harvester.record import record_schema
-from harvester.runs import (
+from harvester.runs import (  # noqa: F401 - earlier_finished: kept here for its callers
     Coverage,
     FeedSpill,
     compose_changes,
     coverage_alerts,
+    earlier_finished,
+    earlier_reports,
     feed_line,
-    iter_reports,
     recover_interrupted,
     write_report,
 )
@@ -238,8 +239,8 @@ class RunReport:
         previous: list[dict[str, Any]] = []
         try:  # earlier reports are read only when this run has enough records to compare
             if self.coverage.records >= self.min_records:
-                previous = earlier_finished(iter_reports(store, ctx.site), ctx.run_id,
-                                            ctx.started_at)
+                previous = earlier_reports(store, ctx.state, ctx.site, ctx.run_id,
+                                           ctx.started_at)
         except StoreError:
             previous = []
         shares = self.coverage.shares()
@@ -268,15 +269,6 @@ class RunReport:
         write_report(store, report)  # made durable by ctx.close() in spider_closed
         ctx.finish(outcome)
         logger.info("run %s %s: %s", ctx.run_id, status, report["counts"])
-
-
-def earlier_finished(reports: Any, run_id: str, started_at: str,
-                     keep: int = 5) -> list[dict[str, Any]]:
-    """The last `keep` finished runs that ended before this one began: the runs a coverage
-    comparison holds this one against. Runs that overlap it (the other Redis workers of the
-    same crawl, each holding a part of the documents) are not earlier runs."""
-    return [r for r in reports if r.get("run_id") != run_id and r.get("status") == "finished"
-            and str(r.get("finished_at") or "") <= started_at][-keep:]
 
 
 def _pid() -> int:

@@ -1,6 +1,8 @@
 """What a harvest asks of S3, counted from outside by a proxy in front of the server (moto's
-and Ceph's RGW): a record and its files per document, the bookkeeping in batches; an idle
-incremental run asks for a handful of objects. A store whose seen markers are one object per
+and Ceph's RGW): a record and its files per document, the bookkeeping in batches (the
+campaign written when it begins and when it completes, its cursor with the seen markers,
+the journal's parts, the run's own objects never listed back); an idle incremental run asks
+for a handful of objects. A store whose seen markers are one object per
 URL (earlier versions) is still read: nothing is fetched again."""
 
 from __future__ import annotations
@@ -42,13 +44,20 @@ def test_backfill_asks_a_put_per_record_and_file_and_batches_the_rest(
     assert _total(backfill, "PUT", "records") == docs
     assert _total(backfill, "PUT", "files") == files
     assert _total(backfill, kind="state/seen") <= 1  # one listing: old markers? none
-    assert _total(backfill, "PUT", "state/seen-batch") <= 3  # a page or two, and the end
+    assert _total(backfill, "PUT", "state/seen-batch") <= 2  # a checkpoint, and the end
+    assert _total(backfill, kind="state/seen-batch") <= 3  # no merge: the run's one object
+    assert _total(backfill, "PUT", "state/backfill.json") == 2  # begun, complete
+    assert _total(backfill, "GET", "state/backfill.json") == 1
     assert _total(backfill, "PUT", "state/changes") <= docs / 10  # lines share parts
     assert _total(backfill, "DELETE", "state/changes") == 0  # dropped in one batch
+    assert _total(backfill, "LIST", "state/changes") == 1  # others' journals; its own: known
+    assert _total(backfill, "LIST", "runs") == 1  # at the start; the end reuses it
+    assert _total(backfill, "GET", "runs") == 0  # no earlier report; its own never read
     bookkeeping = _total(backfill) - docs - files
-    assert bookkeeping <= 45, sorted(backfill.items())  # ~0.01 a document at 2,000 docs
+    assert bookkeeping <= 30, sorted(backfill.items())
     # the idle run: its state, its seen index and its report, beside listings
     assert _total(rerun, kind="state/seen") == 0
+    assert _total(rerun, kind="records") == 0  # the complete campaign says: incremental
     assert _total(rerun) - _total(rerun, "LIST") <= 5, sorted(rerun.items())
     assert _total(rerun, "PUT") == 2  # the report and its (empty) changes feed
     assert sum(control.stats()["by_kind"].values()) <= 2

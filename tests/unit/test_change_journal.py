@@ -185,3 +185,54 @@ def test_lines_keep_waiting_while_the_crawl_is_busy(tmp_path) -> None:
 
     assert asyncio.run(run())
     assert len([k for k in store.puts if "/changes/" in k]) == 1
+
+
+def test_lines_that_arrive_while_a_part_is_written_wait_for_it_and_share_the_next(
+        tmp_path) -> None:
+    """`quiet` says "write now" (the records waiting fill the crawl's slot): a part in
+    flight goes first, its records then leave the slot; the lines that came meanwhile go
+    out together in the next part, not one part each."""
+    store = CountingStore(tmp_path / "store")
+    state = HarvestState(store, "wilson")
+    writing = asyncio.Event()
+    release = asyncio.Event()
+
+    async def write_part(lines):  # type: ignore[no-untyped-def]
+        writing.set()
+        await release.wait()
+        state.write_journal_part(RUN, lines)
+
+    async def run() -> None:
+        journal = ChangeJournal(write_part, linger=3600.0, quiet=lambda: True, poll=0.01)
+        first = asyncio.ensure_future(journal.append(line(0)))
+        await writing.wait()  # the first part is in flight
+        later = []
+        for n in range(1, 6):  # one line every few probes while it is written
+            later.append(asyncio.ensure_future(journal.append(line(n))))
+            await asyncio.sleep(0.05)
+        release.set()
+        await asyncio.wait_for(asyncio.gather(first, *later), timeout=60)
+
+    asyncio.run(run())
+    assert len([k for k in store.puts if "/changes/" in k]) == 2
+    assert sorted(int(x["record_id"]) for x in state.iter_changes(RUN)) == list(range(6))
+
+
+def test_the_store_pipeline_lets_lines_go_once_their_records_fill_half_the_slot() -> None:
+    from types import SimpleNamespace
+
+    from pipelines.store import crawl_quiet
+
+    slot = SimpleNamespace(active_size=0, max_active_size=20_000_000)
+    engine = SimpleNamespace(
+        _slot=SimpleNamespace(scheduler=SimpleNamespace(has_pending_requests=lambda: True)),
+        _start=None, downloader=SimpleNamespace(active={"a request"}),
+        scraper=SimpleNamespace(slot=slot))
+    quiet = crawl_quiet(SimpleNamespace(engine=engine))
+    assert not quiet()  # busy, room in the slot: the lines wait for their linger
+    slot.active_size = 10_000_001
+    assert quiet()  # half full: written now, before the engine stops fetching
+    slot.active_size = 0
+    engine.downloader.active = set()
+    engine._slot.scheduler.has_pending_requests = lambda: False
+    assert quiet()  # nothing more on its way

@@ -4,6 +4,7 @@ sweeps, the walk's end, and the mode/campaign/walk decisions over a real local s
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from harvester import runplan
 from harvester.state import HarvestState
@@ -113,3 +114,27 @@ def test_every_scheduled_document_ends_in_one_outcome() -> None:
     assert (outcomes.through, outcomes.failed, outcomes.quarantined) == (1, 1, 1)
     assert outcomes.pending == 0 and outcomes.finished == 3
     assert not Outcomes().full()  # no --limit
+
+
+def test_auto_mode_after_a_complete_campaign_lists_no_records(tmp_path: Path) -> None:
+    """The campaign says the store was harvested whole: an auto run is incremental without
+    listing the records; with no campaign at all the records decide."""
+    calls: list[str] = []
+
+    class Counting(LocalStore):
+        def list(self, prefix: str = "") -> Any:
+            calls.append(prefix)
+            return super().list(prefix)
+
+    store = Counting(tmp_path)
+    state = HarvestState(store, "demo")
+    assert runplan.resolve_mode(state, store, "demo", "auto", "run1", NOW)[0] == "backfill"
+    assert calls == ["records/demo/"]  # no campaign: an empty store is backfilled
+    state.save_backfill({"id": "run1", "status": "complete", "resume": None})
+    calls.clear()
+    mode, running = runplan.resolve_mode(state, store, "demo", "auto", "run2", NOW)
+    assert (mode, running, calls) == ("incremental", None, [])
+    store.put("records/demo/1.json", b"{}")
+    (tmp_path / "state" / "demo" / "backfill.json").unlink()  # a store of an older version
+    assert runplan.resolve_mode(HarvestState(store, "demo"), store, "demo", "auto", "run3",
+                                NOW)[0] == "incremental"
