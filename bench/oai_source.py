@@ -1,15 +1,21 @@
 """The OAI-PMH source's backfill against a plain Sickle loop (issue 15).
 
-Both harvest the same look-alike repository (tests/oai/oai_lookalike.py, served from its own
-process, 100 records a page, seconds granularity), one after the other, timed from outside:
+Both harvest the same repository, served from its own process, 100 records a page, one after
+the other, timed from outside. Two repositories (`--server`): the sample archive's OAI-PMH
+endpoint (harvester/sample/oai.py, over its generated documents: the issue's "sample
+repository"), and the test look-alike (tests/oai/oai_lookalike.py) with its selection indexed,
+an in-memory server that answers a page in a few milliseconds (the hardest case for the
+client: nothing of its own work hides behind the server's).
 - Sickle: `for record in Sickle(url).ListRecords(metadataPrefix="oai_dc")`, each record's
   header and metadata written to a JSON file of its own (no state, no dedup, no resume);
 - the harvester: `harvester harvest oai --endpoint URL --name bench` into a local store,
   with everything it does (Identify, date windows, mapping, validation, dedup, the store's
   journal and seen markers, the changes feed, the run report, the OAI index).
-Records per second of each, the ratio (target >= 0.8), and the harvester's peak RSS at two
-sizes (target: flat, growth <= 25 MB). Run: `.venv/bin/python bench/oai_source.py [--sizes
-2000 10000] [--rounds 2]`.
+The harvester stores records only by default, as Sickle does (`--files`: it also downloads
+each record's PDFs with fixity). Records per second of each, the ratio (target >= 0.8), the
+harvester's CPU per record, and its peak RSS over sizes (`--memory-sizes 10000 100000`;
+target: flat, growth <= 25 MB). Run: `.venv/bin/python bench/oai_source.py [--sizes 2000
+10000] [--rounds 2] [--server sample|lookalike|both] [--memory-sizes ...]`.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -59,6 +66,15 @@ with LookalikeServer(repo) as server:
     sys.stdin.read()
 """
 
+SAMPLE_SERVER = """
+import sys
+from harvester.sample.corpus import SampleArchive
+from harvester.sample.server import SampleServer
+with SampleServer(SampleArchive({size}), oai={{"page_size": 100}}) as server:
+    print(server.base_url + "/oai", flush=True)
+    sys.stdin.read()
+"""
+
 SICKLE = """
 import json, sys
 from pathlib import Path
@@ -73,13 +89,18 @@ print(n)
 """
 
 
-def one_size(size: int, rounds: int) -> dict[str, float | int | str]:
-    tests = str(ROOT / "tests" / "oai")
-    server = subprocess.Popen([PYTHON, "-c", SERVER.format(tests=tests, size=size)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+def one_size(size: int, rounds: int, server_kind: str, files: bool) -> dict[str, Any]:
+    """One size against one server: the best of `rounds` of each, one after the other."""
+    if server_kind == "sample":
+        code = SAMPLE_SERVER.format(size=size)
+    else:
+        code = SERVER.format(tests=str(ROOT / "tests" / "oai"), size=size)
+    server = subprocess.Popen([PYTHON, "-c", code], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, cwd=str(ROOT))
     assert server.stdout is not None and server.stdin is not None
     url = server.stdout.readline().strip()
-    best_sickle, best_harvest, rss = float("inf"), float("inf"), 0.0
+    best_sickle, best_harvest, rss, cpu = float("inf"), float("inf"), 0.0, float("inf")
+    switches = [] if files else ["-s", "HARVESTER_DOWNLOAD_FILES=False"]
     try:
         for _ in range(rounds):
             with workdir("oai-sickle") as tmp:
@@ -89,7 +110,7 @@ def one_size(size: int, rounds: int) -> dict[str, float | int | str]:
             with workdir("oai-harvest") as tmp:
                 child = run_child([PYTHON, "-m", "harvester.cli", "harvest", "oai", "--endpoint",
                                    url, "--name", "bench", "--store", str(tmp / "store"),
-                                   *SPEED, "-s", "HARVESTER_PROGRESS=off"],
+                                   *SPEED, "-s", "HARVESTER_PROGRESS=off", *switches],
                                   env={"HARVESTER_SPOOL_DIR": str(tmp / "spool")},
                                   sample_children=True)
                 assert child.code == 0, child.stderr[-3000:]
@@ -97,32 +118,52 @@ def one_size(size: int, rounds: int) -> dict[str, float | int | str]:
                 assert stored == size, stored
                 best_harvest = min(best_harvest, child.seconds)
                 rss = max(rss, child.peak_rss_mb)
+                cpu = min(cpu, child.cpu_seconds)
     finally:
         server.stdin.close()
         server.wait(30)
-    return {"records": size, "sickle_rps": round(size / best_sickle, 1),
-            "harvester_rps": round(size / best_harvest, 1),
-            "ratio": round(best_sickle / best_harvest, 2), "harvester_peak_rss_mb": round(rss, 1)}
+    row: dict[str, Any] = {
+        "server": server_kind, "files": files, "records": size,
+        "sickle_rps": round(size / best_sickle, 1),
+        "harvester_rps": round(size / best_harvest, 1),
+        "ratio": round(best_sickle / best_harvest, 2), "harvester_peak_rss_mb": round(rss, 1),
+        "harvester_cpu_ms_per_record": round(cpu / size * 1000, 2)}
+    return row
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 10000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[2000, 10000])
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--server", choices=["sample", "lookalike", "both"], default="both")
+    parser.add_argument("--files", action="store_true",
+                        help="the harvester also downloads each record's PDFs (Sickle does not)")
+    parser.add_argument("--memory-sizes", type=int, nargs="*", default=[],
+                        help="sizes for the peak-RSS row only (e.g. 10000 100000)")
     args = parser.parse_args()
+    kinds = ["sample", "lookalike"] if args.server == "both" else [args.server]
     rows = []
-    for size in args.sizes:
-        started = time.perf_counter()
-        row = one_size(size, args.rounds)
-        rows.append(row)
-        print(f"{size} records: Sickle {row['sickle_rps']} rec/s, harvester "
-              f"{row['harvester_rps']} rec/s, ratio {row['ratio']} "
-              f"({verdict(float(row['ratio']) >= 0.8)} >= 0.8), peak RSS "
-              f"{row['harvester_peak_rss_mb']} MB ({time.perf_counter() - started:.0f} s)")
-    growth = float(rows[-1]["harvester_peak_rss_mb"]) - float(rows[0]["harvester_peak_rss_mb"])
+    for kind in kinds:
+        for size in args.sizes:
+            started = time.perf_counter()
+            row = one_size(size, args.rounds, kind, args.files)
+            rows.append(row)
+            print(f"{kind} repository, {size} records{' (+files)' if args.files else ''}: "
+                  f"Sickle {row['sickle_rps']} rec/s, harvester {row['harvester_rps']} rec/s, "
+                  f"ratio {row['ratio']} ({verdict(float(row['ratio']) >= 0.8)} >= 0.8), "
+                  f"peak RSS {row['harvester_peak_rss_mb']} MB "
+                  f"({time.perf_counter() - started:.0f} s)", flush=True)
+    memory = [one_size(size, 1, "sample", False) for size in args.memory_sizes]
+    for row in memory:
+        print(f"memory: {row['records']} records, harvester peak RSS "
+              f"{row['harvester_peak_rss_mb']} MB (ratio {row['ratio']})", flush=True)
+    sized = memory or [r for r in rows if r["server"] == kinds[0]]
+    growth = float(sized[-1]["harvester_peak_rss_mb"]) - float(sized[0]["harvester_peak_rss_mb"])
     ok = all(float(r["ratio"]) >= 0.8 for r in rows) and growth <= 25
-    print(f"peak RSS growth {growth:.1f} MB ({verdict(growth <= 25)} <= 25 MB)")
-    write_result("oai_source", rows)
+    print(f"peak RSS growth {sized[0]['records']} -> {sized[-1]['records']} records: "
+          f"{growth:.1f} MB ({verdict(growth <= 25)} <= 25 MB)")
+    write_result("oai_source" if rows else "oai_source_memory",
+                 rows + [{"memory": m} for m in memory])
     return 0 if ok else 1
 
 
