@@ -451,12 +451,19 @@ class CrawlCoordinator:
     def branch_planned(self, branch: str) -> None:
         """A listing page split the walk: `branch` begins (before its first request is
         queued, so the crawl cannot be found walked to its end without it)."""
-        self.server.hset(self.keys.info, _PLANNED + branch, "1")
+        self._branch(_PLANNED + branch)
 
     def branch_stopped(self, branch: str) -> None:
         """A listing page of `branch` asked for no next page (the branch's end, a split, a
         stop) or failed. Recorded again when the page is fetched again: no harm."""
-        self.server.hset(self.keys.info, _STOPPED + branch, "1")
+        self._branch(_STOPPED + branch)
+
+    def _branch(self, field: str) -> None:
+        try:
+            self.server.hset(self.keys.info, field, "1")
+        except Exception:
+            self.unsure = True  # the page's claim goes back at idle: it is read again
+            raise
 
     def agree(self, **fields: str) -> None:
         self.server.hset(self.keys.info, mapping=fields)
