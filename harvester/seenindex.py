@@ -62,7 +62,7 @@ def _dump(obj: Any) -> bytes:
 
 class SeenIndex:
     def __init__(self, store: Store, site: str, *, run_id: str = "", batch_size: int = 2000,
-                 compact_over: int = 2, merge_max: int = 50000) -> None:
+                 compact_over: int = 2, merge_max: int = 20000) -> None:
         self.store = store
         self.site = site
         self.batch_size = batch_size
@@ -99,6 +99,15 @@ class SeenIndex:
 
     def _load(self) -> dict[str, dict[str, Any]]:
         """Blocking, once: every marker of the batch objects."""
+        with self._lock:
+            if self._markers is not None:
+                return self._markers
+        # no batch is written while the objects are read: markers that a flush moves from
+        # pending into an object after the listing would be in neither
+        with self._flush_lock:
+            return self._load_objects()
+
+    def _load_objects(self) -> dict[str, dict[str, Any]]:
         with self._lock:
             if self._markers is not None:
                 return self._markers
