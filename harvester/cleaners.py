@@ -32,6 +32,8 @@ def normalize_space(text: str | None) -> str:
     splits on what the regex \\s matches, NBSP included, and drops the ends.)"""
     if not text:
         return ""
+    if text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " ":
+        return text  # no blank but single spaces inside, nothing to remove: already one line
     return " ".join(_clean_chars(text).split())
 
 
