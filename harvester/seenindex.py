@@ -147,23 +147,26 @@ class SeenIndex:
     def get(self, digest: str) -> dict[str, Any] | None:
         return self._load().get(digest)
 
-    def _peek(self, wanted: str, since: str = "") -> Any:
+    def _peek(self, wanted: str, since: str | None = None) -> Any:
         """Blocking: the value of `wanted` ("per_url", "resume") in the newest object that
-        has one (None: none has), reading the newest objects first, none whose name sorts
-        before `since` (a run id: objects written before that run began); what it listed
-        and read is kept for the first full load."""
+        has one (None: none has), reading the newest objects first; with `since` (a run id),
+        the newest object only, and none whose name sorts before it (written before that run
+        began; a merged object sorts with the newest it holds). What it listed and read is
+        kept for the first full load."""
         with self._lock:
             peeked = self._peeked
         keys, known = peeked if peeked is not None else (self._keys(), {})
         found = None
         for key in reversed(keys):
-            if since and key.rsplit("/", 1)[-1] < since:
-                break  # written before `since` began (a merged object: with all it holds)
+            if since is not None and key.rsplit("/", 1)[-1] < since:
+                break
             if key not in known:
                 known[key] = _loads(self.store.get(key))
             value = known[key]
-            if value is not None and value.get(wanted) is not None:
-                found = value[wanted]
+            if value is None:
+                continue  # compacted away since the listing
+            if value.get(wanted) is not None or since is not None:
+                found = value.get(wanted)
                 break
         with self._lock:
             if self._markers is None and (peeked is None or self._peeked is peeked):
@@ -181,9 +184,11 @@ class SeenIndex:
         return found if isinstance(found, bool) else None
 
     def resume_of(self, campaign: str) -> tuple[bool, Any]:
-        """(found, cursor): the resume cursor of `campaign` that the newest object carrying
-        a cursor holds (this index's own once it set one); (False, None) when none does
-        (the campaign's own object, backfill.json, then says)."""
+        """(found, cursor): the resume cursor of `campaign` in the store: this index's own
+        once it set one, else the newest object's that carries one (the loaded index), else
+        the newest object's (a run of the campaign writes it into every object: `set_resume`,
+        `adopt_resume`); (False, None) when it carries none of the campaign (backfill.json
+        then says)."""
         with self._lock:
             resume = self._resume
             if resume is None and self._resume_read:
@@ -229,6 +234,13 @@ class SeenIndex:
         with self._lock:
             if value != self._resume:
                 self._resume, self._resume_dirty = value, True
+
+    def adopt_resume(self, campaign: str, cursor: Any) -> None:
+        """The campaign's cursor as the store holds it: carried by the objects this index
+        writes (nothing is written for it), until `set_resume` moves it."""
+        with self._lock:
+            if self._resume is None:
+                self._resume = {"campaign": campaign, "cursor": cursor}
 
     def carries_resume(self) -> bool:
         with self._lock:

@@ -283,6 +283,10 @@ class HarvestState:
             if found:
                 campaign["resume"] = cursor
                 campaign.pop("cursor", None)
+            # this run's batches carry it on, so the newest object always says
+            resume = campaign.get("resume")
+            self.seen_index.adopt_resume(
+                campaign["id"], resume if resume is not None else campaign.get("cursor"))
         return campaign
 
     def save_backfill(self, campaign: dict[str, Any]) -> None:

@@ -221,3 +221,21 @@ def test_the_coverage_comparison_reads_a_few_earlier_reports_and_lists_nothing(
     found = earlier_reports(store, state, SITE, run_id, "2026-02-01T00:00:00Z")
     assert [r["finished_at"][-3:-1] for r in found] == ["15", "16", "17", "18", "19"]
     assert store.ops("list") == [] and len(store.ops("get")) == 5
+
+
+def test_a_resumed_run_carries_the_cursor_on_before_its_first_checkpoint(
+        tmp_path: Path) -> None:
+    """A run of an open campaign writes the campaign's cursor into every object it writes,
+    so the newest object alone tells the next run where to resume."""
+    store = CountingStore(tmp_path)
+    state, campaign = started(store)
+    state.mark_seen(url(1), "1", "a" * 64, CAMPAIGN)
+    state.save_backfill(dict(campaign, resume={"page": 2}))
+    second = remote(store, "20260102T000000Z-bbbbbb", seconds=3600)
+    assert second.load_backfill()["resume"] == {"page": 2}
+    second.mark_seen(url(2), "2", "b" * 64, CAMPAIGN)
+    second.seen_index.flush()  # a full batch, before any checkpoint of its own; then killed
+    store.calls.clear()
+    third = remote(store, "20260103T000000Z-cccccc")
+    assert third.load_backfill()["resume"] == {"page": 2}
+    assert len(store.ops("get", BATCHES)) == 1  # the newest object said it
