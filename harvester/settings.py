@@ -139,7 +139,7 @@ HARVESTER_OAI_METADATA_PREFIX = "oai_dc"  # metadata format asked for
 HARVESTER_OAI_WINDOWS = 16  # a backfill's span is cut into about this many date windows at first
 HARVESTER_OAI_WINDOW_RECORDS = 20000  # a window holding more records halves the next one
 HARVESTER_OAI_MAX_PAGES = 100000  # pages of one window before the list is taken for endless
-HARVESTER_OAI_FILE_HOSTS = ""  # hosts besides the endpoint's whose file links are downloaded, space-separated ("*" = any)
+HARVESTER_OAI_FILE_HOSTS = ""  # other hosts whose file links are downloaded, space-separated ("*": any)
 HARVESTER_OAI_RECONCILE = "auto"  # GetRecord missed records: auto (deletedRecord no/transient), always, never
 
 # --- Metrics of a run (Prometheus, the batch-job way: harvester/extensions/metrics.py) -------
