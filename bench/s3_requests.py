@@ -1,16 +1,21 @@
 """Store requests per document, by kind: a backfill and an idle incremental run, into a
 local store and into S3 (Ceph RGW), side by side.
 
-    python bench/s3_requests.py [--docs 500] [--s3 ceph|moto]
+    python bench/s3_requests.py [--docs 500 1500] [--s3 ceph|moto]
 
-One sample archive of --docs documents is served. Then, in one run:
+For each size of --docs (500 and 1,500 by default), one sample archive of that many
+documents is served. Then, in one run:
   1. local: a backfill into a fresh local store, then an idle incremental run (nothing
      new), each through bench/counted_harvest.py, which counts the local store's calls;
   2. S3: the same two runs into a fresh bucket, through a counting proxy on loopback in
      front of the S3 server (tests/services/s3_counter.py): every HTTP request the
      harvester sends, counted from outside, by operation and kind (the key's folder).
 
-Printed: the requests of each kind per stored document, local and S3, and the totals.
+Printed: the requests of each kind per stored document, local and S3, and the totals; the
+bookkeeping (every request but the record and file PUTs) per document, by what it is for
+(journal parts, checkpoints: seen markers with the campaign's cursor, the campaign, the run
+reports, the WARC capture's objects, listings); with two sizes or more, the bookkeeping split
+into a part fixed per run and a part per document (a line through the sizes' totals).
 Targets (issue 17), S3:
   - at most 2 requests per stored document "record and file": the record PUT and one
     file PUT per document; files beyond one per document (the sample has ~1.2) are extra
@@ -91,18 +96,41 @@ def side_by_side(title: str, local: Counts, s3: Counts, per: int | None) -> list
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--docs", type=int, default=500)
-    parser.add_argument("--s3", choices=["ceph", "moto"], default="ceph")
-    args = parser.parse_args(argv)
-    n = args.docs
-    server_name = {"ceph": "Ceph RGW", "moto": "moto server"}[args.s3]
+# What each bookkeeping request is for, by kind (the first that matches); "listings" are the
+# LIST requests of any kind.
+PURPOSES = (
+    ("journal parts", ("state/changes",)),
+    ("checkpoints (seen markers, cursor)", ("state/seen-batch", "state/seen")),
+    ("campaign and walk", ("state/backfill.json", "state/incremental.json")),
+    ("run reports and feed", ("runs",)),
+    ("WARC capture", ("raw", "state/payloads")),
+    ("deletes (the journal's, merged batches')", ("batch",)),
+)
+
+
+def bookkeeping(counts: Counts) -> Counts:
+    """Every request but the record and file PUTs."""
+    return Counter({key: n for key, n in counts.items()
+                    if key not in (("PUT", "records"), ("PUT", "files"))})
+
+
+def by_purpose(book: Counts) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for (op, kind), n in book.items():
+        name = "listings" if op == "LIST" else next(
+            (p for p, kinds in PURPOSES if kind in kinds), "other")
+        out[name] = out.get(name, 0) + n
+    return dict(sorted(out.items(), key=lambda item: -item[1]))
+
+
+def measure(n: int, s3: str) -> dict[str, Counts]:
+    """The counts of one size: local and S3 backfills and idle runs, and the same S3 runs
+    with the OAI-PMH index on."""
+    counts: dict[str, Counts] = {}
     with serve_subprocess(size=n) as (base_url, _control), workdir("requests") as tmp, \
-            s3_server(args.s3) as endpoint:
-        local_back = counted_local(tmp / "local", base_url, tmp, "backfill")
-        local_idle = counted_local(tmp / "local", base_url, tmp, "idle")
-        counts: dict[str, Counts] = {}
+            s3_server(s3) as endpoint:
+        counts["local-backfill"] = counted_local(tmp / "local", base_url, tmp, "backfill")
+        counts["local-idle"] = counted_local(tmp / "local", base_url, tmp, "idle")
         for name, extra in (("own", NO_INDEX), ("indexed", ())):
             bucket = f"bench-requests-{name}"
             create_bucket(endpoint, bucket)
@@ -112,42 +140,81 @@ def main(argv: list[str] | None = None) -> int:
                 proxy.reset()
                 s3_harvest(f"s3://{bucket}/h", base_url, tmp, proxy.url, *extra)
                 counts[f"{name}-idle"] = proxy.counts()
-    own_back, own_idle = counts["own-backfill"], counts["own-idle"]
-    index_back = sum(counts["indexed-backfill"].values()) - sum(own_back.values())
-    index_idle = sum(counts["indexed-idle"].values()) - sum(own_idle.values())
-    print("\n".join(side_by_side(f"Backfill of {n} documents: store requests per document "
-                                 f"(local: store calls; S3: HTTP requests to {server_name})",
-                                 local_back, own_back, n)))
-    print("\n".join(side_by_side("Idle incremental run: store requests",
-                                 local_idle, own_idle, None)))
-    print(f"OAI-PMH index (issue 16), S3 requests it adds: backfill {index_back} "
-          f"({index_back / n:.2f}/doc), idle run {index_idle}")
-    files = own_back.get(("PUT", "files"), 0)
-    records = own_back.get(("PUT", "records"), 0)
-    total = sum(own_back.values())
-    extra_files = max(0, files - n)  # a document's second and later files
-    per_doc = (total - extra_files) / n
-    idle_lists = sum(v for (op, _), v in own_idle.items() if op == "LIST")
-    idle_other = sum(own_idle.values()) - idle_lists
-    rows = [
-        {"benchmark": f"S3 requests per stored document, backfill of {n} docs ({server_name})",
-         "measured": f"{total / n:.2f}/doc ({records} records, {files} files; "
-                     f"{per_doc:.2f}/doc with one file a document)",
-         "target": f"<= {PER_DOC_TARGET:g}", "ratio": round(per_doc / PER_DOC_TARGET, 2),
-         "ok": per_doc <= PER_DOC_TARGET, "command": "python bench/s3_requests.py"},
-        {"benchmark": f"S3 requests of an idle incremental run ({server_name})",
-         "measured": f"{idle_other} + {idle_lists} LIST (local: "
-                     f"{sum(local_idle.values())} store calls)",
-         "target": f"<= {IDLE_TARGET} beside the LIST requests",
-         "ratio": round(idle_other / IDLE_TARGET, 2), "ok": idle_other <= IDLE_TARGET,
-         "command": "python bench/s3_requests.py"},
-        {"benchmark": "S3 requests the OAI-PMH index adds (issue 16), measured apart",
-         "measured": f"backfill {index_back / n:.2f}/doc, idle run {index_idle}",
-         "target": "-", "ratio": "", "ok": True, "command": "python bench/s3_requests.py"},
-    ]
+    return counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--docs", type=int, nargs="+", default=[500, 1500])
+    parser.add_argument("--s3", choices=["ceph", "moto"], default="ceph")
+    args = parser.parse_args(argv)
+    server_name = {"ceph": "Ceph RGW", "moto": "moto server"}[args.s3]
+    rows: list[dict[str, object]] = []
+    books: dict[int, int] = {}
+    for n in args.docs:
+        counts = measure(n, args.s3)
+        local_back, local_idle = counts["local-backfill"], counts["local-idle"]
+        own_back, own_idle = counts["own-backfill"], counts["own-idle"]
+        index_back = sum(counts["indexed-backfill"].values()) - sum(own_back.values())
+        index_idle = sum(counts["indexed-idle"].values()) - sum(own_idle.values())
+        print("\n".join(side_by_side(f"Backfill of {n} documents: store requests per document "
+                                     f"(local: store calls; S3: HTTP requests to {server_name})",
+                                     local_back, own_back, n)))
+        print("\n".join(side_by_side("Idle incremental run: store requests",
+                                     local_idle, own_idle, None)))
+        book = bookkeeping(own_back)
+        books[n] = sum(book.values())
+        purposes = by_purpose(book)
+        print(f"S3 bookkeeping of the backfill (all but the record and file PUTs): "
+              f"{books[n]} requests, {books[n] / n:.3f}/doc: "
+              + ", ".join(f"{name} {k} ({k / n:.3f})" for name, k in purposes.items()))
+        print(f"OAI-PMH index (issue 16), S3 requests it adds: backfill {index_back} "
+              f"({index_back / n:.2f}/doc), idle run {index_idle}")
+        files = own_back.get(("PUT", "files"), 0)
+        records = own_back.get(("PUT", "records"), 0)
+        total = sum(own_back.values())
+        extra_files = max(0, files - n)  # a document's second and later files
+        per_doc = (total - extra_files) / n
+        rows.append(
+            {"benchmark": f"S3 requests per stored document, backfill of {n} docs "
+                          f"({server_name})",
+             "measured": f"{total / n:.2f}/doc ({records} records, {files} files; "
+                         f"{per_doc:.3f}/doc with one file a document)",
+             "target": f"<= {PER_DOC_TARGET:g}", "ratio": round(per_doc / PER_DOC_TARGET, 3),
+             "ok": per_doc <= PER_DOC_TARGET, "command": "python bench/s3_requests.py"})
+        rows.append(
+            {"benchmark": f"S3 bookkeeping requests (all but record and file PUTs), backfill "
+                          f"of {n} docs ({server_name})",
+             "measured": f"{books[n]} ({books[n] / n:.3f}/doc: "
+                         + ", ".join(f"{name} {k}" for name, k in purposes.items()) + ")",
+             "target": "-", "ratio": "", "ok": True, "command": "python bench/s3_requests.py"})
+        if n == args.docs[0]:
+            idle_lists = sum(v for (op, _), v in own_idle.items() if op == "LIST")
+            idle_other = sum(own_idle.values()) - idle_lists
+            rows.append(
+                {"benchmark": f"S3 requests of an idle incremental run ({server_name})",
+                 "measured": f"{idle_other} + {idle_lists} LIST (local: "
+                             f"{sum(local_idle.values())} store calls)",
+                 "target": f"<= {IDLE_TARGET} beside the LIST requests",
+                 "ratio": round(idle_other / IDLE_TARGET, 2), "ok": idle_other <= IDLE_TARGET,
+                 "command": "python bench/s3_requests.py"})
+            rows.append(
+                {"benchmark": "S3 requests the OAI-PMH index adds (issue 16), measured apart",
+                 "measured": f"backfill of {n} docs {index_back / n:.2f}/doc, idle run "
+                             f"{index_idle}",
+                 "target": "-", "ratio": "", "ok": True,
+                 "command": "python bench/s3_requests.py"})
+    if len(books) >= 2:
+        small, large = min(books), max(books)
+        slope = (books[large] - books[small]) / (large - small)
+        fixed = books[small] - slope * small
+        rows.append(
+            {"benchmark": f"S3 bookkeeping split ({small} and {large} docs, {server_name})",
+             "measured": f"~{fixed:.0f} a run + {slope:.3f}/doc",
+             "target": "-", "ratio": "", "ok": True, "command": "python bench/s3_requests.py"})
     for row in rows:
         print(f"{row['benchmark']}: {row['measured']} (target {row['target']}) "
-              f"{verdict(row['ok'])}")
+              f"{verdict(bool(row['ok']))}")
     write_result("s3_requests", rows)
     return 0 if all(r["ok"] for r in rows) else 1
 
