@@ -19,20 +19,28 @@ WritePart = Callable[[list[dict[str, Any]]], Awaitable[None]]
 
 
 class ChangeJournal:
-    """`quiet`: when given, a callable that says the lines should wait no longer: nothing
-    more is on its way (the crawl has no request in flight or scheduled), or the records
-    waiting for the part hold the crawl back (pipelines/store.py `crawl_quiet`); while lines
-    wait, it is asked every `poll` seconds and the part is written at once when it says so,
-    so a long `linger` (the lines of a fast crawl's seconds, or of a slow, polite crawl,
-    sharing a part) costs no wait at the end of a crawl, nor any speed."""
+    """Probes, asked every `poll` seconds while lines wait, so that a long `linger` (the
+    lines of a fast crawl's seconds, or of a slow, polite crawl, sharing a part) costs no
+    wait at the end of a crawl, nor any speed:
+    - `quiet`: a callable that says nothing more is on its way (the crawl has no request in
+      flight or scheduled): the part is written at once;
+    - `crowded`: a callable that says how full the crawl's room for records in flight is
+      (pipelines/store.py: Scrapy's scraper slot, 1.0 = full: it then fetches nothing more):
+      the part is written once it is full, or half full with `crowd_lines` lines waiting
+      (so that records written a moment ago, still in the slot, do not send out a part of
+      a few lines).
+    A part in flight goes first: its records leave the slot once it is written."""
 
     def __init__(self, write_part: WritePart, *, linger: float = 0.025,
                  max_lines: int = 500, quiet: Callable[[], bool] | None = None,
+                 crowded: Callable[[], float] | None = None, crowd_lines: int = 50,
                  poll: float = 0.1) -> None:
         self.write_part = write_part
         self.linger = linger
         self.max_lines = max_lines
         self.quiet = quiet
+        self.crowded = crowded
+        self.crowd_lines = crowd_lines
         self.poll = poll
         self._lines: list[dict[str, Any]] = []
         self._waiters: list[asyncio.Future[None]] = []
@@ -51,7 +59,7 @@ class ChangeJournal:
             self._flush()
         elif self._timer is None:
             self._timer = loop.call_later(self.linger, self._flush)
-            if self.quiet is not None and self.poll < self.linger:
+            if (self.quiet or self.crowded) is not None and self.poll < self.linger:
                 self._poller = loop.call_later(self.poll, self._check_quiet)
         await done
         return line_id
@@ -60,14 +68,22 @@ class ChangeJournal:
         self._poller = None
         if not self._lines:
             return
-        try:  # a part in flight first: its records leave the crawl's way once it is written
-            quiet = not self._writes and bool(self.quiet and self.quiet())
+        try:
+            quiet = not self._writes and self._let_go()
         except Exception:  # noqa: BLE001 - a failing probe only means: wait for the linger
             quiet = False
         if quiet:
             self._flush()
         else:
             self._poller = asyncio.get_running_loop().call_later(self.poll, self._check_quiet)
+
+    def _let_go(self) -> bool:
+        if self.quiet is not None and self.quiet():
+            return True
+        if self.crowded is None:
+            return False
+        full = self.crowded()
+        return full >= 1.0 or (full >= 0.5 and len(self._lines) >= self.crowd_lines)
 
     async def drain(self) -> None:
         """Write what is buffered and wait for every part in flight."""

@@ -60,7 +60,7 @@ def journal_linger(setting: Any, ctx: RunContext) -> float:
     file write), 5 s for a remote one (a part is a request: at full speed the lines of 5 s
     share one, several of a polite crawl; written at once when the crawl has nothing more
     in flight, so the end of a crawl does not wait for it, or when the records waiting for
-    it hold the crawl back)."""
+    it crowd Scrapy's scraper slot)."""
     if str(setting).strip().lower() in ("", "auto"):
         return LOCAL_LINGER if ctx.inline else REMOTE_LINGER
     return max(0.0, float(setting))
@@ -71,48 +71,48 @@ MAX_PART_LINES = 500  # a part is written at once when it holds this many lines 
 
 
 def crawl_quiet(crawler: Any) -> Callable[[], bool]:
-    """Whether the journal's waiting lines should be written now: the crawl has nothing in
-    flight or scheduled (no download, no start request, no scheduled request: no more lines
-    are on their way but those of items being processed), or the items waiting for them
-    fill half the scraper's slot (once it is full Scrapy fetches nothing more until they
-    are through: a long linger would hold the crawl back). Reads Scrapy's engine; False
-    when it cannot tell."""
+    """Whether the crawl has nothing in flight or scheduled (no download, no start request,
+    no scheduled request): then no more journal lines are on their way but those of items
+    being processed. Reads Scrapy's engine; False when it cannot tell."""
     def quiet() -> bool:
         engine = getattr(crawler, "engine", None)
         slot = getattr(engine, "_slot", None)
-        if engine is None or slot is None:
-            return False
-        if _scraper_half_full(engine):
-            return True
-        if getattr(engine, "_start", None) is not None:
+        if engine is None or slot is None or getattr(engine, "_start", None) is not None:
             return False
         return not engine.downloader.active and not slot.scheduler.has_pending_requests()
 
     return quiet
 
 
-def _scraper_half_full(engine: Any) -> bool:
-    """Whether the responses of items in the pipelines fill half of Scrapy's scraper slot
-    (SCRAPER_SLOT_MAX_ACTIVE_SIZE): once it is full, the engine fetches nothing more until
-    they are through, so the records waiting for a journal part are let go well before."""
-    slot = getattr(getattr(engine, "scraper", None), "slot", None)
-    size, most = getattr(slot, "active_size", None), getattr(slot, "max_active_size", None)
-    return isinstance(size, int) and isinstance(most, int) and size * 2 > most
+def crawl_crowded(crawler: Any) -> Callable[[], float]:
+    """How full Scrapy's scraper slot is (the responses of items in the pipelines, against
+    SCRAPER_SLOT_MAX_ACTIVE_SIZE): at 1.0 the engine fetches nothing more until they are
+    through, so the records waiting for a journal part are let go before. 0.0 when it
+    cannot tell."""
+    def crowded() -> float:
+        slot = getattr(getattr(getattr(crawler, "engine", None), "scraper", None), "slot", None)
+        size, most = getattr(slot, "active_size", None), getattr(slot, "max_active_size", None)
+        if not isinstance(size, int) or not isinstance(most, int) or most <= 0:
+            return 0.0
+        return size / most
+
+    return crowded
 
 
 class StorePipeline(RunPipeline):
     def __init__(self, ctx: RunContext, stats: Any, *, linger: float = LOCAL_LINGER,
-                 quiet: Callable[[], bool] | None = None) -> None:
+                 quiet: Callable[[], bool] | None = None,
+                 crowded: Callable[[], float] | None = None) -> None:
         super().__init__(ctx, stats)
         self.journal = ChangeJournal(self._write_part, linger=linger, max_lines=MAX_PART_LINES,
-                                     quiet=quiet)
+                                     quiet=quiet, crowded=crowded)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> Any:
         ctx = RunContext.of(crawler)
         return cls(ctx, crawler.stats,
                    linger=journal_linger(crawler.settings.get("HARVESTER_JOURNAL_LINGER"), ctx),
-                   quiet=crawl_quiet(crawler))
+                   quiet=crawl_quiet(crawler), crowded=crawl_crowded(crawler))
 
     async def _write_part(self, lines: list[dict[str, Any]]) -> None:
         await self.ctx.io(self.ctx.state.write_journal_part, self.ctx.run_id, lines)

@@ -189,9 +189,8 @@ def test_lines_keep_waiting_while_the_crawl_is_busy(tmp_path) -> None:
 
 def test_lines_that_arrive_while_a_part_is_written_wait_for_it_and_share_the_next(
         tmp_path) -> None:
-    """`quiet` says "write now" (the records waiting fill the crawl's slot): a part in
-    flight goes first, its records then leave the slot; the lines that came meanwhile go
-    out together in the next part, not one part each."""
+    """The crawl's slot is full: a part in flight goes first (its records then leave the
+    slot); the lines that came meanwhile go out together in the next part, not one each."""
     store = CountingStore(tmp_path / "store")
     state = HarvestState(store, "wilson")
     writing = asyncio.Event()
@@ -203,7 +202,7 @@ def test_lines_that_arrive_while_a_part_is_written_wait_for_it_and_share_the_nex
         state.write_journal_part(RUN, lines)
 
     async def run() -> None:
-        journal = ChangeJournal(write_part, linger=3600.0, quiet=lambda: True, poll=0.01)
+        journal = ChangeJournal(write_part, linger=3600.0, crowded=lambda: 1.0, poll=0.01)
         first = asyncio.ensure_future(journal.append(line(0)))
         await writing.wait()  # the first part is in flight
         later = []
@@ -218,21 +217,42 @@ def test_lines_that_arrive_while_a_part_is_written_wait_for_it_and_share_the_nex
     assert sorted(int(x["record_id"]) for x in state.iter_changes(RUN)) == list(range(6))
 
 
-def test_the_store_pipeline_lets_lines_go_once_their_records_fill_half_the_slot() -> None:
+def test_a_half_full_slot_lets_lines_go_once_they_are_many(tmp_path) -> None:
+    """Half full (records written a moment ago still in it, say): a few lines keep waiting
+    for more; `crowd_lines` of them go out at once."""
+    store = CountingStore(tmp_path / "store")
+    state = HarvestState(store, "wilson")
+    journal = journal_of(state, linger=3600.0, crowded=lambda: 0.6, crowd_lines=10,
+                         poll=0.01)
+
+    async def run() -> bool:
+        few = [asyncio.ensure_future(journal.append(line(n))) for n in range(3)]
+        await asyncio.sleep(0.2)  # twenty probes: half full, three lines
+        waited = not any(f.done() for f in few)
+        more = [asyncio.ensure_future(journal.append(line(n))) for n in range(3, 10)]
+        await asyncio.wait_for(asyncio.gather(*few, *more), timeout=60)
+        return waited
+
+    assert asyncio.run(run())
+    assert len([k for k in store.puts if "/changes/" in k]) == 1
+
+
+def test_the_store_pipeline_reads_the_crawl_from_scrapys_engine() -> None:
     from types import SimpleNamespace
 
-    from pipelines.store import crawl_quiet
+    from pipelines.store import crawl_crowded, crawl_quiet
 
     slot = SimpleNamespace(active_size=0, max_active_size=20_000_000)
     engine = SimpleNamespace(
         _slot=SimpleNamespace(scheduler=SimpleNamespace(has_pending_requests=lambda: True)),
         _start=None, downloader=SimpleNamespace(active={"a request"}),
         scraper=SimpleNamespace(slot=slot))
-    quiet = crawl_quiet(SimpleNamespace(engine=engine))
-    assert not quiet()  # busy, room in the slot: the lines wait for their linger
-    slot.active_size = 10_000_001
-    assert quiet()  # half full: written now, before the engine stops fetching
-    slot.active_size = 0
+    crawler = SimpleNamespace(engine=engine)
+    quiet, crowded = crawl_quiet(crawler), crawl_crowded(crawler)
+    assert not quiet() and crowded() == 0.0  # busy, room in the slot: lines wait
+    slot.active_size = 15_000_000
+    assert crowded() == 0.75
     engine.downloader.active = set()
     engine._slot.scheduler.has_pending_requests = lambda: False
     assert quiet()  # nothing more on its way
+    assert crawl_crowded(SimpleNamespace(engine=None))() == 0.0
