@@ -9,11 +9,12 @@ batch object, a few in all once compacted), and writes the markers it makes in b
 
 - Names sort in the order the batches were written (`<run id>-<sequence>`); a marker in
   a later object wins over one in an earlier object.
-- `flush()` writes the pending markers into the object this index is filling: the first
-  flush of a run creates it, later ones write it again with every marker it holds so far
-  (one PUT, no new object), until it holds `batch_size` markers; the next flush starts the
-  next object. So a run of up to `batch_size` documents leaves one object, however often it
-  flushed, and nothing needs merging after it. The state calls it before it saves a walk's
+- `flush()` writes the pending markers as one object; with `rolling` (remote stores: a
+  request costs more than its bytes) into the object this index is filling instead: the
+  first flush of a run creates it, later ones write it again with every marker it holds so
+  far (one PUT, no new object), until it holds `batch_size` markers; the next flush starts
+  the next object. So a run of up to `batch_size` documents leaves one object, however often
+  it flushed, and nothing needs merging after it. The state calls it before it saves a walk's
   cursor (so the cursor never passes documents whose markers are not in the store), at its
   checkpoints and at the end of the run. A run killed in between loses the markers made
   since the last flush at most: those documents are fetched again and found unchanged (the
@@ -77,6 +78,7 @@ class SeenIndex:
         self._objects: list[str] = []  # the batch objects read or written by this index
         self._per_url: bool | None = None  # per-URL marker objects exist (None: unknown)
         self._pending: dict[str, dict[str, Any]] = {}
+        self.rolling = False  # flushes write the object being filled again (remote stores)
         self._current_key: str | None = None  # the object this index fills (None: a new one)
         self._current: dict[str, dict[str, Any]] = {}  # the markers written to it so far
         self._resume: dict[str, Any] | None = None  # the cursor this index carries (set_resume)
@@ -256,8 +258,8 @@ class SeenIndex:
                 key, current = self._current_key, self._current
             if not batch and not dirty:
                 return
-            key = key or self._next_key()
-            markers = current | batch
+            key = (key if self.rolling else None) or self._next_key()
+            markers = current | batch if self.rolling else batch
             body: dict[str, Any] = {"markers": markers}
             if self.per_url_note is not None:
                 body["per_url"] = self.per_url_note
@@ -274,8 +276,8 @@ class SeenIndex:
                 self._peeked = None  # the listing it holds no longer shows every object
                 if key not in self._objects:
                     self._objects.append(key)
-                if len(markers) >= self.batch_size:  # full: the next flush starts another
-                    self._current_key, self._current = None, {}
+                if not self.rolling or len(markers) >= self.batch_size:  # full: the next
+                    self._current_key, self._current = None, {}  # flush starts another
                 else:
                     self._current_key, self._current = key, markers
 

@@ -97,6 +97,7 @@ class HarvestState:
         self.run_id = run_id
         self.seen_index = SeenIndex(store, site, run_id=run_id)
         self.checkpoint_seconds = checkpoint_seconds if batch_seen else None
+        self.seen_index.rolling = self.checkpoint_seconds is not None  # a PUT, not a file
         self._per_url: bool | None = None  # per-URL marker objects exist (None: not known)
         self._journaled: set[str] = set()  # runs this state wrote journal parts for
         self._journal_keys: list[str] = []  # the objects of this state's own run's journal

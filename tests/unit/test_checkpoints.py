@@ -103,15 +103,20 @@ def test_checkpoints_wait_for_their_interval_and_the_last_one_for_the_end(
 
 def test_a_held_checkpoint_is_written_when_its_interval_is_over(tmp_path: Path) -> None:
     store = CountingStore(tmp_path)
-    state, campaign = started(store, seconds=0.2)
+    state, campaign = started(store, seconds=1.0)
     store.calls.clear()
     state.mark_seen(url(1), "1", "a" * 64, CAMPAIGN)
     state.save_backfill(dict(campaign, resume={"page": 1}))
+    assert store.ops("put") == []  # held
     deadline = time.monotonic() + 30
-    while not store.ops("put", BATCHES) and time.monotonic() < deadline:
-        time.sleep(0.05)  # no further cursor move: the checkpoint's timer writes it
-    resumed = remote(LocalStore(tmp_path), "20260102T000000Z-bbbbbb").load_backfill()
+    resumed = None
+    while time.monotonic() < deadline:  # no further cursor move: the timer writes it
+        resumed = remote(LocalStore(tmp_path), "20260102T000000Z-bbbbbb").load_backfill()
+        if resumed is not None and resumed["resume"] == {"page": 1}:
+            break
+        time.sleep(0.05)
     assert resumed is not None and resumed["resume"] == {"page": 1}
+    assert len(store.ops("put", BATCHES)) == 1
 
 
 def test_a_cursor_reset_and_other_changes_win_over_an_older_checkpoint(
