@@ -32,32 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import PYTHON, ROOT, SPEED, run_child, verdict, workdir, write_result  # noqa: E402
 
 SERVER = """
-import bisect, sys, time
-sys.path.insert(0, {tests!r})
-from oai_lookalike import LookalikeServer, Repository
+import sys
+sys.path.insert(0, {bench!r})
+from oai_indexed import IndexedRepository
+from oai_lookalike import LookalikeServer
 
-class Served(Repository):
-    # the look-alike's protocol, with its selection indexed: the records never change in
-    # the benchmark, so a page costs the server the same at 100,000 records as at 2,000
-    # (the look-alike scans every record for every page: O(n) a page)
-    def index(self):
-        self.order = sorted(self.items.values(), key=lambda i: (i.datestamp, i.identifier))
-        self.stamps = [i.datestamp.replace(microsecond=0) for i in self.order]
-        self.xml = {{}}
-
-    def _selected(self, query):
-        start, stop = self._check_stamp(query.get("from")), self._check_stamp(query.get("until"))
-        low = bisect.bisect_left(self.stamps, start) if start else 0
-        high = bisect.bisect_right(self.stamps, stop) if stop else len(self.order)
-        return self.order[low:high]
-
-    def _record(self, item):
-        text = self.xml.get(item.identifier)
-        if text is None:
-            text = self.xml[item.identifier] = Repository._record(self, item)
-        return text
-
-repo = Served(page_size=100)
+repo = IndexedRepository(page_size=100)
 repo.add({size}, spread=5)
 repo.expire_after = None
 repo.index()
@@ -94,7 +74,7 @@ def one_size(size: int, rounds: int, server_kind: str, files: bool) -> dict[str,
     if server_kind == "sample":
         code = SAMPLE_SERVER.format(size=size)
     else:
-        code = SERVER.format(tests=str(ROOT / "tests" / "oai"), size=size)
+        code = SERVER.format(bench=str(ROOT / "bench"), size=size)
     server = subprocess.Popen([PYTHON, "-c", code], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True, cwd=str(ROOT))
     assert server.stdout is not None and server.stdin is not None

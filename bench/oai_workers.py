@@ -48,31 +48,15 @@ POLITE = ["-s", "DOWNLOAD_DELAY=0.01", "-s", "DOWNLOAD_DELAY_JITTER=0",
           "-s", "LOG_LEVEL=WARNING"]
 
 SERVER = """
-import bisect, sys, time
-sys.path.insert(0, {tests!r})
-from oai_lookalike import LookalikeServer, Repository
+import sys
+sys.path.insert(0, {bench!r})
+from oai_indexed import IndexedRepository
+from oai_lookalike import LookalikeServer
 
-class Served(Repository):
-    # the selection indexed (the records never change here): a page costs the server the
-    # same whichever window it is of
-    def index(self):
-        self.order = sorted(self.items.values(), key=lambda i: (i.datestamp, i.identifier))
-        self.stamps = [i.datestamp.replace(microsecond=0) for i in self.order]
-
-    def _selected(self, query):
-        start, stop = self._check_stamp(query.get("from")), self._check_stamp(query.get("until"))
-        low = bisect.bisect_left(self.stamps, start) if start else 0
-        high = bisect.bisect_right(self.stamps, stop) if stop else len(self.order)
-        return self.order[low:high]
-
-    def answer(self, params):
-        if params.get("verb") == "ListRecords":
-            time.sleep({latency})
-        return Repository.answer(self, params)
-
-repo = Served(page_size=100)
+repo = IndexedRepository(page_size=100)
 repo.add({size}, spread=5)
 repo.index()
+repo.latency = {latency}
 with LookalikeServer(repo) as server:
     print(server.url, flush=True)
     sys.stdin.read()
@@ -122,8 +106,7 @@ def main() -> int:
     parser.add_argument("--latency", type=float, default=0.3)
     parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
-    tests = str(ROOT / "tests" / "oai")
-    code = SERVER.format(tests=tests, size=args.size, latency=args.latency)
+    code = SERVER.format(bench=str(ROOT / "bench"), size=args.size, latency=args.latency)
     server = subprocess.Popen([PYTHON, "-c", code],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert server.stdout is not None and server.stdin is not None
