@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from unit_counting_store import CountingStore
+
 from harvester.runs import earlier_reports, recover_interrupted, write_report
 from harvester.state import HarvestState
 from pipelines.storage.local import LocalStore
@@ -18,31 +20,6 @@ from pipelines.storage.local import LocalStore
 SITE = "wilson"
 BATCHES = "state/wilson/seen-batch/"
 CAMPAIGN = "20260101T000000Z-aaaaaa"  # a campaign's id is the id of the run that began it
-
-
-class CountingStore(LocalStore):
-    def __init__(self, root: Path) -> None:
-        super().__init__(root)
-        self.calls: list[tuple[str, str]] = []
-
-    def get(self, key: str) -> bytes | None:
-        self.calls.append(("get", key))
-        return super().get(key)
-
-    def put(self, key: str, data: bytes, **kwargs: Any) -> bool:
-        self.calls.append(("put", key))
-        return super().put(key, data, **kwargs)
-
-    def list(self, prefix: str = "") -> Any:
-        self.calls.append(("list", prefix))
-        return super().list(prefix)
-
-    def delete(self, key: str) -> None:
-        self.calls.append(("delete", key))
-        super().delete(key)
-
-    def ops(self, op: str, prefix: str = "") -> list[str]:
-        return [k for o, k in self.calls if o == op and k.startswith(prefix)]
 
 
 def url(n: int) -> str:

@@ -6,33 +6,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+
+from unit_counting_store import CountingStore
 
 from harvester.state import HarvestState
 from pipelines.storage.local import LocalStore
 
 SITE = "wilson"
 BATCHES = "state/wilson/seen-batch/"
-
-
-class CountingStore(LocalStore):
-    """A local store that counts its calls by operation and key folder."""
-
-    def __init__(self, root: Path) -> None:
-        super().__init__(root)
-        self.calls: list[tuple[str, str]] = []
-
-    def get(self, key: str) -> bytes | None:
-        self.calls.append(("get", key))
-        return super().get(key)
-
-    def put(self, key: str, data: bytes, **kwargs: Any) -> bool:
-        self.calls.append(("put", key))
-        return super().put(key, data, **kwargs)
-
-    def list(self, prefix: str = "") -> Any:
-        self.calls.append(("list", prefix))
-        return super().list(prefix)
 
 
 def url(n: int) -> str:
