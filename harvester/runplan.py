@@ -47,17 +47,20 @@ def resolve_mode(state: HarvestState, store: Store, site: str, asked: str, run_i
     campaign = state.load_backfill()
     running = campaign if campaign and campaign.get("status") == "running" else None
     mode = asked
+    empty = False  # the store was listed and held no record of the site
     if mode == "auto":
         if running:
             mode = "backfill"
         elif campaign and campaign.get("status") == "complete":
             mode = "incremental"  # the store was harvested whole: no need to list it
         else:
-            mode = "incremental" if next(iter(store.list(record_prefix(site))), None) \
-                else "backfill"
+            empty = next(iter(store.list(record_prefix(site))), None) is None
+            mode = "backfill" if empty else "incremental"
     if mode == "backfill" and running is None:
         running = {"id": run_id, "status": "running", "resume": None, "started_at": now}
         state.save_backfill(running)
+        if empty:  # its end has no stored record to check for withdrawal (withdrawals.py)
+            state.began_on_empty = run_id
     return mode, running
 
 

@@ -45,7 +45,7 @@ import itertools
 import json
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from harvester.exceptions import StoreError
@@ -91,13 +91,25 @@ class SeenIndex:
         self._peeked: tuple[list[str], dict[str, dict[str, Any] | None]] | None = None
         # whether per-URL markers exist, as the state found out: recorded in each batch
         self.per_url_note: bool | None = None
+        # the batch objects' keys as a listing made at the run's start saw them (the
+        # state's; None: list them), used until this index writes
+        self.listed: Callable[[], list[str] | None] | None = None
+        self._wrote = False
 
     # --- reading ----------------------------------------------------------------------
     def _prefix(self) -> str:
         return state_prefix(self.site, FOLDER)
 
-    def _keys(self) -> list[str]:
-        return [k for k in self.store.list(self._prefix()) if k.endswith(".json")]
+    def _keys(self, fresh: bool = False) -> list[str]:
+        """The batch objects' keys, in name order: from the state's listing (`listed`, one
+        listing of state/<site>/ for the run's start) until this index writes, else listed."""
+        given = None
+        if not fresh and self.listed is not None:
+            with self._lock:
+                wrote = self._wrote
+            given = None if wrote else self.listed()
+        keys = given if given is not None else self.store.list(self._prefix())
+        return [k for k in keys if k.endswith(".json")]
 
     def _load(self) -> dict[str, dict[str, Any]]:
         """Blocking, once: every marker of the batch objects."""
@@ -120,7 +132,8 @@ class SeenIndex:
         read: list[str] = []
         for attempt in (1, 2):
             # the newest-first look of a moment ago, if this index wrote nothing since
-            keys, known = peeked if peeked is not None and attempt == 1 else (self._keys(), {})
+            keys, known = peeked if peeked is not None and attempt == 1 \
+                else (self._keys(fresh=attempt == 2), {})
             markers, per_url, resume, read, vanished = {}, None, None, [], False
             for key in keys:
                 value = known[key] if key in known else _loads(self.store.get(key))
@@ -273,6 +286,7 @@ class SeenIndex:
                     self._resume_dirty = self._resume_dirty or dirty
                 raise
             with self._lock:
+                self._wrote = True  # a listing made before no longer shows every object
                 self._peeked = None  # the listing it holds no longer shows every object
                 if key not in self._objects:
                     self._objects.append(key)
@@ -295,7 +309,7 @@ class SeenIndex:
                 resume = self._resume if self._resume is not None else self._newest_resume
             if known is not None and known <= self.compact_over:
                 return False  # what this run read and wrote: no listing needed
-            keys = self._keys()
+            keys = self._keys(fresh=True)
             if len(keys) <= self.compact_over:
                 return False
             if loaded is not None and set(keys) <= objects and len(loaded) <= self.merge_max:
@@ -324,7 +338,7 @@ class SeenIndex:
             if group:
                 merged_any = self._close_group(group, markers, per_url, resume) or merged_any
             with self._lock:
-                self._objects = self._keys() if merged_any else self._objects
+                self._objects = self._keys(fresh=True) if merged_any else self._objects
             return merged_any
 
     def _close_group(self, group: list[str], markers: dict[str, dict[str, Any]],

@@ -34,6 +34,19 @@ at most the markers and the cursor of the documents since the last one: they are
 again and found unchanged. On a local store every cursor save is written at once.
 
 The changes journal of this state's own run is deleted by the keys it wrote (no listing).
+
+The state's listing (remote stores, `batch_seen`). Each folder read at a run's start would
+cost a listing request of its own (the journals of killed runs, failed/, seen-batch/,
+missing/, the WARC capture's payloads/, whether per-URL markers exist). Instead the state
+lists state/<site>/ once, the first time one of them is wanted, and answers them all from
+it: S3 lists keys in byte order, and every one of those folders sorts before seen/
+("seen-batch/" < "seen/"), so the listing stops at the first per-URL marker, which says
+enough about seen/ (that it is not empty). It is the store as the run began: what the run
+writes itself it knows (its journal keys, its seen batches: the seen index lists again once
+it wrote), and what other processes write meanwhile is what a listing made a moment
+earlier would have missed too (a killed run's journal is complete; a missing mark is
+written by a campaign's end, read by the same end; a payload index only saves a capture).
+A local store (listings cost no request) lists each folder itself.
 """
 
 from __future__ import annotations
@@ -109,7 +122,56 @@ class HarvestState:
         self.runs_listed: list[str] | None = None
         # called (blocking) before the first journal write of a run: the run report's hook
         self.before_journal: Callable[[], None] | None = None
+        # the state's listing (remote stores): keys before seen/, whether seen/ has any
+        self._listing: tuple[list[str], bool] | None = None
+        self._listing_lock = threading.Lock()
+        # the campaign begun by this run in a store holding no record of the site (runplan)
+        self.began_on_empty: str | None = None
         self._lock = threading.Lock()
+        self.seen_index.listed = self._seen_batch_listed
+
+    # --- the state's listing (remote stores) ----------------------------------------------
+    def _state_listing(self) -> tuple[list[str], bool] | None:
+        """Blocking, once: the keys of state/<site>/ that sort before seen/, and whether
+        seen/ holds any key (see the module's docstring); None on a local store."""
+        if not self.batch_seen:
+            return None
+        with self._listing_lock:
+            if self._listing is None:
+                seen = state_prefix(self.site, "seen")
+                keys: list[str] = []
+                per_url = False
+                for key in self.store.list(state_prefix(self.site)):
+                    if key.startswith(seen):
+                        per_url = True
+                        break
+                    if key > seen:  # past seen/: nothing wanted from here on
+                        break
+                    keys.append(key)
+                self._listing = (keys, per_url)
+            return self._listing
+
+    def listed(self, prefix: str) -> list[str] | None:
+        """Blocking: the keys under `prefix` (a folder of state/<site>/ that sorts before
+        seen/) as the state's listing saw them; None when there is no such listing (a local
+        store) or it cannot answer for `prefix` (then list the folder)."""
+        seen = state_prefix(self.site, "seen")
+        if not prefix.startswith(state_prefix(self.site)) or prefix >= seen \
+                or seen.startswith(prefix):
+            return None
+        listing = self._state_listing()
+        if listing is None:
+            return None
+        return [k for k in listing[0] if k.startswith(prefix)]
+
+    def _list(self, prefix: str) -> list[str]:
+        found = self.listed(prefix)
+        return found if found is not None else list(self.store.list(prefix))
+
+    def _seen_batch_listed(self) -> list[str] | None:
+        from harvester.seenindex import FOLDER
+
+        return self.listed(state_prefix(self.site, FOLDER))
 
     # --- seen markers -------------------------------------------------------------------
     def _seen_key(self, url: str) -> str:
@@ -121,7 +183,10 @@ class HarvestState:
         with self._lock:
             known = self._per_url
         if known is None:
-            said = self.seen_index.per_url_markers() if self.batch_seen else None
+            listing = self._state_listing()
+            said = listing[1] if listing is not None else None
+            if said is None and self.batch_seen:
+                said = self.seen_index.per_url_markers()
             if said is None:
                 said = next(iter(self.store.list(state_prefix(self.site, "seen"))),
                             None) is not None
@@ -242,7 +307,7 @@ class HarvestState:
             self.store.delete(self._failed_key(url))
 
     def iter_failed(self) -> Iterator[dict[str, Any]]:
-        for key in self.store.list(state_prefix(self.site, "failed")):
+        for key in self._list(state_prefix(self.site, "failed")):
             value = load_json(self.store.get(key))
             if isinstance(value, dict) and isinstance(value.get("url"), str):
                 yield value
@@ -352,7 +417,7 @@ class HarvestState:
         prefix = self._changes_prefix(run_id)
         lines: list[dict[str, Any]] = []
         dropped: set[str] = set()
-        for key in self.store.list(prefix):
+        for key in self._list(prefix):
             name = key[len(prefix):]
             if name.startswith("drop-") and name.endswith(".json"):
                 dropped.add(name[len("drop-"):-len(".json")])
@@ -376,7 +441,7 @@ class HarvestState:
                 return  # this run journaled nothing
             written = list(self._journal_keys) if own else []
         with contextlib.suppress(StoreError):
-            keys = written or list(self.store.list(self._changes_prefix(run_id)))
+            keys = written or self._list(self._changes_prefix(run_id))
             delete_all(self.store, keys)  # S3: 1,000 keys a request
             if own:
                 with self._lock:
@@ -384,7 +449,7 @@ class HarvestState:
 
     def journal_run_ids(self) -> list[str]:
         prefix = state_prefix(self.site, "changes")
-        runs = {key[len(prefix):].split("/", 1)[0] for key in self.store.list(prefix)}
+        runs = {key[len(prefix):].split("/", 1)[0] for key in self._list(prefix)}
         return sorted(runs)
 
 

@@ -104,15 +104,27 @@ class CheckPlan:
 def plan_checks(store: Store, state: HarvestState, site: str, campaign_id: str,
                 threads: int = 16) -> CheckPlan:
     """Blocking: which stored records to check at the end of the campaign `campaign_id`.
-    Raises StoreError when the store cannot be read (the check then decides nothing)."""
+    Raises StoreError when the store cannot be read (the check then decides nothing).
+
+    A campaign this run began in a store that held no record of the site (the run's start
+    listed records/<site>/ to choose its mode and found none: `state.began_on_empty`) has
+    nothing to check: every record in the store now was stored by this run, so its walk
+    met it (or a process beside it stored it meanwhile: that record is checked by the next
+    campaign). With no missing mark in the store either (the state's listing), nothing is
+    listed or read."""
+    missing_keys = state.listed(missing_prefix(site))
+    if missing_keys is None:
+        missing_keys = list(store.list(missing_prefix(site)))
+    marked = {rid for rid in (missing_id_of_key(site, key) for key in missing_keys)
+              if rid is not None}
+    if state.began_on_empty == campaign_id and not marked:
+        return CheckPlan([], active=0, withdrawn=0)
     met = {m.get("record_id") for m in state.iter_markers()  # batched and per-URL markers
            if isinstance(m, dict) and m.get("campaign") == campaign_id}
     all_ids = record_ids_in_store(store, site)
     unmet = [rid for rid in all_ids if rid not in met]
     records = _parallel(lambda rid: _read_json(store, record_key(site, rid)), unmet,
                         threads)
-    listed = (missing_id_of_key(site, key) for key in store.list(missing_prefix(site)))
-    marked = {rid for rid in listed if rid is not None}
     candidates, withdrawn = [], 0
     for rid, record in zip(unmet, records, strict=True):
         if not isinstance(record, dict) or not isinstance(record.get("url"), str):

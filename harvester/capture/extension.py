@@ -29,6 +29,7 @@ import secrets
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,14 +77,15 @@ class WarcCapture:
                  kinds: frozenset[str] = frozenset(DEFAULT_KINDS),
                  max_bytes: int = DEFAULT_MAX_BYTES, revisits: bool = True,
                  tmp_dir: str | Path | None = None, stats: Any = None,
-                 gzip_level: int = 6) -> None:
+                 gzip_level: int = 6,
+                 listed: Callable[[str], list[str] | None] | None = None) -> None:
         self.store = store
         self.site = site
         self.run_id = run_id
         self.kinds = kinds
         self.revisits = revisits
         self.stats = stats
-        self.index = PayloadIndex(store, site)
+        self.index = PayloadIndex(store, site, listed)
         base = Path(tmp_dir) if tmp_dir else Path(tempfile.gettempdir())
         self.folder = base / "archive-harvester-warc" / f"{run_id}-{os.getpid()}"
         self.file = RollingWarcFile(
@@ -123,6 +125,7 @@ class WarcCapture:
             revisits=setting_bool(s, "HARVESTER_WARC_REVISITS"),
             tmp_dir=s.get("HARVESTER_WARC_TMP_DIR") or None, stats=crawler.stats,
             gzip_level=setting_int(s, "HARVESTER_WARC_GZIP_LEVEL"),
+            listed=ctx.state.listed,
         )
         ext.crawler = crawler
         pool = ctx.extract_pool(s)

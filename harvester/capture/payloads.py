@@ -26,6 +26,7 @@ import logging
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from harvester.capture.records import Original, PayloadDigest
@@ -51,9 +52,14 @@ def payload_index_key(site: str, warc_name: str) -> str:
 
 
 class PayloadIndex:
-    def __init__(self, store: Store, site: str) -> None:
+    def __init__(self, store: Store, site: str,
+                 listed: Callable[[str], list[str] | None] | None = None) -> None:
+        """`listed`: the keys under a prefix as a listing made at the run's start saw
+        them, None when it cannot say (the state's `listed`: one listing of state/<site>/
+        for its folders on a remote store); else the payload indexes are listed."""
         self.store = store
         self.site = site
+        self.listed = listed
         self._pending: dict[str, tuple[str, dict[str, Any]]] = {}  # hex -> (file, marker)
         self._lock = threading.Lock()  # found/added by the writer, published by the uploader
         self._known: dict[str, str] | None = None  # digest hex -> store key holding it
@@ -63,7 +69,8 @@ class PayloadIndex:
         if self._known is None:
             prefix = state_prefix(self.site, "payloads")
             known: dict[str, str] = {}
-            for key in self.store.list(prefix):
+            keys = self.listed(prefix) if self.listed is not None else None
+            for key in keys if keys is not None else self.store.list(prefix):
                 name = key[len(prefix):]
                 if not name.endswith(".json"):
                     continue

@@ -153,7 +153,7 @@ def test_a_run_that_only_marks_reads_the_cursor_from_its_campaigns_objects_only(
     assert resumed is not None and resumed["resume"] == {"page": 2}
     gets = store.ops("get", BATCHES)
     assert len(gets) == 1 and CAMPAIGN in gets[0]  # the newest: this campaign's own
-    assert store.ops("list") == [BATCHES]
+    assert store.ops("list") == ["state/wilson/"]  # the state's one listing
 
 
 def test_a_run_leaves_one_object_until_it_is_full_and_merging_keeps_the_cursor(

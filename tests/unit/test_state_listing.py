@@ -1,0 +1,156 @@
+"""The state's one listing of state/<site>/ on a remote store (harvester/state.py): a run's
+start reads the journals of killed runs, failed/, seen-batch/, whether per-URL markers
+exist, missing/ and the WARC payload indexes from one listing request instead of one per
+folder; and a backfill that began in a store holding no record lists and reads nothing for
+its withdrawal check (harvester/withdrawals.py, harvester/runplan.py). On a local store
+that counts its calls (tests/crawl/test_s3_requests.py counts the same over HTTP)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from unit_counting_store import CountingStore
+
+from harvester import runplan
+from harvester.capture.payloads import PayloadIndex
+from harvester.capture.records import PayloadDigest
+from harvester.runs import recover_interrupted, write_report
+from harvester.state import HarvestState
+from harvester.withdrawals import plan_checks
+
+SITE = "wilson"
+OLD = "20260101T000000Z-aaaaaa"  # a run killed mid-way
+RUN = "20260102T000000Z-bbbbbb"
+
+
+def url(n: int) -> str:
+    return f"https://digitalarchive.wilsoncenter.org/document/doc-{n}"
+
+
+def remote(store: CountingStore, run_id: str = RUN) -> HarvestState:
+    return HarvestState(store, SITE, batch_seen=True, run_id=run_id, checkpoint_seconds=0.0)
+
+
+def put_record(store: CountingStore, rid: str) -> None:
+    store.put(f"records/{SITE}/{rid}.json", json.dumps(
+        {"record_id": rid, "url": f"https://digitalarchive.wilsoncenter.org/document/doc-{rid}",
+         "status": "active"}).encode())
+
+
+def killed_run(store: CountingStore) -> None:
+    """What a run killed mid-way leaves: a running report, journal parts, a failed URL,
+    a seen batch, a missing mark and a payload index."""
+    old = remote(store, OLD)
+    write_report(store, {"site": SITE, "run_id": OLD, "status": "running",
+                         "heartbeat_at": "2020-01-01T00:00:00Z"})
+    old.write_journal_part(OLD, [{"record_id": "1", "change": "new"},
+                                 {"record_id": "2", "change": "new"}])
+    old.write_journal_part(OLD, [{"record_id": "3", "change": "changed"}])
+    old.mark_failed(url(9), "timeout", OLD)
+    old.mark_seen(url(1), "1", "a" * 64, OLD)
+    old.flush_seen()
+    store.put(f"state/{SITE}/missing/7.json", json.dumps(
+        {"record_id": "7", "campaign": "C0", "url": url(7)}).encode())
+    store.put(f"state/{SITE}/payloads/{OLD}-00000.json", json.dumps(
+        {"warc": f"raw/{SITE}/{OLD}-00000.warc.gz",
+         "payloads": {"ab" * 16: {"digest": "sha1:X", "uri": url(1), "date": "d",
+                                  "record_id": "1"}}}).encode())
+
+
+def test_a_runs_start_reads_every_state_folder_from_one_listing(tmp_path: Path) -> None:
+    store = CountingStore(tmp_path)
+    killed_run(store)
+    store.calls.clear()
+    state = remote(store)
+    recovered = recover_interrupted(store, state, SITE, RUN, stale_seconds=600)
+    assert recovered == [OLD]  # the killed run's feed written from its journal
+    feed = (store.get(f"runs/{SITE}/{OLD}.changes.jsonl") or b"").decode().splitlines()
+    assert [json.loads(line)["record_id"] for line in feed] == ["1", "2", "3"]
+    assert [f["url"] for f in state.iter_failed()] == ["/document/doc-9"]
+    assert state.get_seen(url(1))["record_id"] == "1"  # the killed run's batch
+    assert state.get_seen(url(2)) is None  # and no per-URL marker looked for
+    assert state.listed(f"state/{SITE}/missing/") == [f"state/{SITE}/missing/7.json"]
+    index = PayloadIndex(store, SITE, state.listed)
+    assert index.find(PayloadDigest("ab" * 16, "sha1:X")) is not None
+    # runs/ for the reports, state/<site>/ for everything else: two listings in all
+    assert store.ops("list") == [f"runs/{SITE}/", f"state/{SITE}/"]
+    assert list(store.list(f"state/{SITE}/changes/")) == []  # the killed run's journal deleted
+
+
+def test_per_url_markers_are_still_found_and_read(tmp_path: Path) -> None:
+    """The listing stops at the first per-URL marker (seen/ sorts after the folders it
+    answers for): they exist, so they are read, by a listing of their own."""
+    store = CountingStore(tmp_path)
+    HarvestState(store, SITE).mark_seen(url(5), "5", "c" * 64, "C0")  # an older version's
+    old = remote(store, OLD)
+    old.mark_seen(url(1), "1", "a" * 64, "C0")
+    old.flush_seen()
+    store.calls.clear()
+    state = remote(store)
+    assert state.get_seen(url(1))["record_id"] == "1"
+    assert state.get_seen(url(5))["record_id"] == "5"
+    assert {m["record_id"] for m in state.iter_markers()} == {"1", "5"}
+    assert store.ops("list") == [f"state/{SITE}/", f"state/{SITE}/seen/"]
+
+
+def test_the_seen_index_lists_again_once_it_wrote(tmp_path: Path) -> None:
+    """The listing is the store as the run began: after the index writes, a look at the
+    objects lists them (its own object among them)."""
+    store = CountingStore(tmp_path)
+    state = remote(store)
+    assert state.get_seen(url(1)) is None
+    state.mark_seen(url(1), "1", "a" * 64, RUN)
+    state.flush_seen()
+    assert len(state.seen_index._keys()) == 1
+    assert store.ops("list") == [f"state/{SITE}/", f"state/{SITE}/seen-batch/"]
+
+
+def test_a_local_state_lists_each_folder_itself(tmp_path: Path) -> None:
+    store = CountingStore(tmp_path)
+    state = HarvestState(store, SITE)
+    assert state.listed(f"state/{SITE}/failed/") is None
+    assert list(state.iter_failed()) == []
+    assert store.ops("list") == [f"state/{SITE}/failed/"]
+
+
+def test_a_backfill_begun_in_an_empty_store_checks_nothing_at_its_end(tmp_path: Path) -> None:
+    store = CountingStore(tmp_path)
+    state = remote(store)
+    recover_interrupted(store, state, SITE, RUN, stale_seconds=600)  # the run's start
+    mode, campaign = runplan.resolve_mode(state, store, SITE, "auto", RUN, "t0")
+    assert mode == "backfill" and campaign is not None and state.began_on_empty == RUN
+    for n in range(3):  # what the campaign stores
+        put_record(store, str(n))
+        state.mark_seen(url(n), str(n), "a" * 64, RUN)
+    store.calls.clear()
+    plan = plan_checks(store, state, SITE, RUN)
+    assert plan.candidates == [] and plan.stale_missing == []
+    assert store.calls == []  # the start's listing said it all
+
+
+def test_a_campaign_begun_where_records_were_still_checks_them(tmp_path: Path) -> None:
+    store = CountingStore(tmp_path)
+    put_record(store, "1")
+    put_record(store, "2")
+    state = remote(store)
+    mode, campaign = runplan.resolve_mode(state, store, SITE, "backfill", RUN, "t0")
+    assert mode == "backfill" and state.began_on_empty is None
+    state.mark_seen(url(1), "1", "a" * 64, RUN)
+    plan = plan_checks(store, state, SITE, RUN)
+    assert [c.record_id for c in plan.candidates] == ["2"]  # the one the walk missed
+
+
+def test_an_empty_store_with_a_missing_mark_is_planned_in_full(tmp_path: Path) -> None:
+    """A missing mark left from records removed since: the check reads what it must, and
+    the mark of a record the walk met again is stale (cleared)."""
+    store = CountingStore(tmp_path)
+    store.put(f"state/{SITE}/missing/1.json", json.dumps(
+        {"record_id": "1", "campaign": "C0", "url": url(1)}).encode())
+    state = remote(store)
+    runplan.resolve_mode(state, store, SITE, "auto", RUN, "t0")
+    assert state.began_on_empty == RUN
+    put_record(store, "1")
+    state.mark_seen(url(1), "1", "a" * 64, RUN)
+    plan = plan_checks(store, state, SITE, RUN)
+    assert plan.stale_missing == ["1"] and plan.active == 1
