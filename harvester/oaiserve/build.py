@@ -3,29 +3,45 @@
 - `update_index(store, site)`: when a run finishes (OaiIndexUpdater, on `report_written`):
   the site's changes feeds not indexed yet (this run's, and any an earlier run missed: a
   killed run's feed composed later, an update that failed) move their records to their new
-  datestamps. Reads the feeds, the id buckets and segments it changes; the records only
-  when the run did not say what they hold (`known`).
+  datestamps. Reads the feeds, the id buckets and segments it changes (one bucket at a
+  time); the records only when the run did not say what they hold (`known`).
 - `build_index(store)`: the whole index from the records and every changes feed (a store
   without an index, `harvester serve oai --rebuild-index`): each record's datestamp is its
   last feed line's time, else its own harvested_at (withdrawn_at for withdrawn records).
+
+What they cost: objects are content-addressed, so a PUT of bytes already there is harmless
+and none is asked for first (no HEAD); one the previous generation names is not written
+again. A source's ids go into a power of two of buckets of ~1,000-4,000 ids (1 for a source
+of up to 2,048 records), so a run touches few bucket objects; the retired objects and old
+manifests go in one batch delete. Memory: a feed is read line by line (the object's bytes
+and one line at a time), the lines kept as interned (datestamp, withdrawn, run) values, one
+entry per record; buckets are written one at a time.
 """
 
 from __future__ import annotations
 
 import bisect
+import io
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from itertools import repeat
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from harvester.context import utc_now
-from harvester.export.since import feed_lines, feed_run_ids, parse_time
-from harvester.export.source import archive_of, record_ids
-from harvester.keys import record_key
+from harvester.export.since import feed_run_ids, parse_time
+from harvester.export.source import archive_of
+from harvester.keys import (
+    changes_key,
+    changes_run_id,
+    id_to_key_part,
+    is_site,
+    record_id_of_key,
+    record_key,
+    top_prefix,
+)
 from harvester.oaiserve.formats import describe_format
 from harvester.oaiserve.index import (
     BUCKETS,
@@ -35,13 +51,14 @@ from harvester.oaiserve.index import (
     Entry,
     Manifest,
     SegmentInfo,
+    bucket_name,
     bucket_of,
     counts_of,
     decode_segment,
     digest_key,
     encode_segment,
-    load_latest_manifest,
-    manifest_generations,
+    id_hash,
+    latest_and_generations,
     manifest_key,
     type_slug,
 )
@@ -49,6 +66,8 @@ from harvester.oaiserve.index import (
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 8  # tries when another writer's generation won the race
+IDS_PER_BUCKET = 2048  # a source's buckets hold 1/2 to 2x this many ids on average
+READ_CHUNK = 1000  # records read back (threads) and held at once
 
 
 @dataclass(frozen=True)
@@ -90,25 +109,94 @@ class UpdateResult:
     records_read: int
     objects_written: int
     rebuilt: bool = False
+    runs: dict[str, list[str]] = field(default_factory=dict, repr=False)  # site -> runs indexed
+
+
+class KnownMetas:
+    """What the records a run stored hold for the index, without a map of every record:
+    the value most of them share once (the first one met) and the records that differ by
+    id. Which records the run stored is what its own changes feed says: its new, changed
+    and restored lines (`run_id`)."""
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+        self.default: RecordMeta | None = None
+        self.others: dict[str, RecordMeta] = {}
+        self.count = 0
+        self._shared: dict[RecordMeta, RecordMeta] = {}  # one object per distinct value
+
+    def add(self, record_id: str, meta: RecordMeta) -> None:
+        self.count += 1
+        if self.default is None:
+            self.default = meta
+        if meta == self.default:
+            self.others.pop(record_id, None)
+        else:
+            self.others[record_id] = self._shared.setdefault(meta, meta)
+
+    def __len__(self) -> int:
+        return self.count
+
+
+Known = Mapping[str, RecordMeta] | KnownMetas
+
+
+def _known_meta(known: Known | None, record_id: str, line: tuple[str, bool, str]
+                ) -> RecordMeta | None:
+    """What the run said record `record_id` holds, its latest feed line being `line`; None
+    when it did not say (the record is read)."""
+    if known is None:
+        return None
+    if isinstance(known, KnownMetas):
+        _, gone, run_id = line
+        if gone or run_id != known.run_id:
+            return None
+        return known.others.get(record_id, known.default)
+    return known.get(record_id)
 
 
 # --- the changes feeds ---------------------------------------------------------------------
 
+def iter_feed(store: Any, site: str, run_id: str, stamps: dict[str, str | None] | None = None
+              ) -> Iterator[tuple[str, str | None, bool]]:
+    """(record id, datestamp or None, withdrawn) of each line of a run's feed, read one
+    line at a time (no list of the lines). `stamps`: the datestamps of the times met so far
+    (a backfill's records share a few thousand seconds: one string each)."""
+    stamps = {} if stamps is None else stamps
+    data = store.get(changes_key(site, run_id))
+    if not data:
+        return
+    stream = io.BytesIO(data)  # shares the bytes, no copy
+    del data
+    for raw in stream:
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(line, dict) and isinstance(line.get("record_id"), str):
+            when = str(line.get("harvested_at") or "")
+            stamp = stamps.get(when, "")
+            if stamp == "":
+                stamp = stamps[when] = seconds(when)
+            yield line["record_id"], stamp, line.get("change") == "withdrawn"
+
+
 def latest_lines(store: Any, site: str, run_ids: Iterable[str]
-                 ) -> dict[str, tuple[str, bool]]:
-    """record_id -> (datestamp, withdrawn) of its latest line in the given runs' feeds."""
-    latest: dict[str, tuple[str, str, bool]] = {}
-    for run_id in run_ids:
-        for line in feed_lines(store, site, run_id):
-            stamp = seconds(line.get("harvested_at"))
+                 ) -> dict[str, tuple[str, bool, str]]:
+    """record_id -> (datestamp, withdrawn, run id) of its latest line in the given runs'
+    feeds (the later run wins a tie). The values are shared: one per distinct triple."""
+    latest: dict[str, tuple[str, bool, str]] = {}
+    shared: dict[tuple[str, bool, str], tuple[str, bool, str]] = {}
+    stamps: dict[str, str | None] = {}
+    for run_id in sorted(run_ids):  # run ids sort by start: ties go to the later run
+        for rid, stamp, gone in iter_feed(store, site, run_id, stamps):
             if stamp is None:
                 continue
-            rid = line["record_id"]
-            order = (stamp, run_id)
             seen = latest.get(rid)
-            if seen is None or order >= (seen[0], seen[1]):
-                latest[rid] = (stamp, run_id, line.get("change") == "withdrawn")
-    return {rid: (stamp, gone) for rid, (stamp, _, gone) in latest.items()}
+            if seen is None or stamp >= seen[0]:
+                value = (stamp, gone, run_id)
+                latest[rid] = shared.setdefault(value, value)
+    return latest
 
 
 def _read_feeds(store: Any, key: str | None) -> set[str]:
@@ -129,19 +217,34 @@ def _read_record(store: Any, site: str, record_id: str) -> dict[str, Any] | None
     return record if isinstance(record, dict) else None
 
 
+def _read_metas(pool: ThreadPoolExecutor, store: Any, site: str, ids: list[str]
+                ) -> Iterator[tuple[str, dict[str, Any] | None]]:
+    """(id, record or None) of each id, read on the pool READ_CHUNK at a time."""
+    for start in range(0, len(ids), READ_CHUNK):
+        chunk = ids[start:start + READ_CHUNK]
+        yield from zip(chunk, pool.map(lambda r: _read_record(store, site, r), chunk),
+                       strict=True)
+
+
 # --- segments -----------------------------------------------------------------------------
 
 class _Writer:
-    """The objects a new generation writes (content-addressed: a key is its content)."""
+    """The objects a new generation writes (content-addressed: a key is its content). An
+    object the previous generation names is in the store (nothing deletes it before a
+    newer generation than this one's parent commits, and then this one's commit fails), so
+    it is not written again; any other is written without asking first (the same bytes
+    under the same key: writing it twice is harmless)."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Any, existing: Iterable[str] = ()) -> None:
         self.store = store
+        self.existing = set(existing)
         self.written = 0
 
     def put(self, folder: str, data: bytes, suffix: str) -> str:
         key = digest_key(folder, data, suffix)
-        if not self.store.exists(key):
+        if key not in self.existing:
             self.store.put(key, data)
+            self.existing.add(key)
             self.written += 1
         return key
 
@@ -175,12 +278,13 @@ def apply_to_segments(segments: list[SegmentInfo], removed: list[Entry], added: 
             touched[index] = list(load(segments[index])) if index < len(segments) else []
         return touched[index]
 
+    gone: dict[int, set[tuple[str, str, str]]] = {}
     for entry in removed:
-        items = entries_of(where(entry.key))
-        for pos, item in enumerate(items):
-            if item.key == entry.key:
-                del items[pos]
-                break
+        at = where(entry.key)
+        entries_of(at)
+        gone.setdefault(at, set()).add(entry.key)
+    for at, keys in gone.items():
+        touched[at] = [item for item in touched[at] if item.key not in keys]
     for entry in added:
         entries_of(where(entry.key) if segments else 0).append(entry)
     parts: list[SegmentInfo | list[Entry]] = []  # kept as they are | to be written
@@ -189,7 +293,7 @@ def apply_to_segments(segments: list[SegmentInfo], removed: list[Entry], added: 
             if index < len(segments):
                 parts.append(segments[index])
             continue
-        items = sorted(touched[index], key=lambda e: e.key)
+        items = sorted(touched.pop(index), key=lambda e: e.key)
         parts.extend(_chunks(items, size) if len(items) > 2 * size else ([items] if items else []))
     merged: list[SegmentInfo | list[Entry]] = []
     for part in parts:  # a segment that shrank joins its neighbour: no trail of tiny segments
@@ -216,20 +320,87 @@ def _mergeable(a: SegmentInfo | list[Entry], b: SegmentInfo | list[Entry], size:
             and min(_count(a), _count(b)) < size // 2)
 
 
+# --- id buckets ---------------------------------------------------------------------------
+
+def bucket_count_for(records: int) -> int:
+    """A source's id buckets for `records` records: the least power of two that keeps
+    them at IDS_PER_BUCKET or under on average."""
+    count = 1
+    while count * IDS_PER_BUCKET < records:
+        count *= 2
+    return count
+
+
+def _resized(count: int, records: int) -> int:
+    """The bucket count after an update: the same until the buckets hold twice
+    IDS_PER_BUCKET on average or under a quarter of it."""
+    if records > 2 * IDS_PER_BUCKET * count or (count > 1 and 4 * records < IDS_PER_BUCKET * count):
+        return bucket_count_for(records)
+    return count
+
+
+def _write_buckets(writer: _Writer, entries: Iterable[Entry], count: int) -> dict[str, str]:
+    """bucket -> key of the (non-empty) buckets of these entries of one source."""
+    grouped: list[list[Entry]] = [[] for _ in range(count)]
+    for entry in entries:
+        grouped[id_hash(entry.record_id) % count].append(entry)
+    out = {}
+    for number, group in enumerate(grouped):
+        if group:
+            out[bucket_name(number)] = writer.json(IDS, {e.record_id: e.to_json() for e in group})
+        grouped[number] = []
+    return out
+
+
+def _rebucket(store: Any, writer: _Writer, buckets: dict[str, str], count: int,
+              new_count: int) -> dict[str, str]:
+    """A source's buckets split (or joined) into `new_count` (powers of two both: a new
+    bucket takes its ids from one old bucket, or joins new_count/count of them), one old
+    bucket read at a time."""
+
+    def load(number: int) -> dict[str, Any]:
+        key = buckets.get(bucket_name(number))
+        data = store.get(key) if key is not None else None
+        return json.loads(data) if data is not None else {}
+
+    out: dict[str, str] = {}
+    if new_count > count:
+        for number in range(count):
+            parts: dict[int, dict[str, Any]] = {}
+            for rid, value in load(number).items():
+                parts.setdefault(id_hash(rid) % new_count, {})[rid] = value
+            for part, ids in parts.items():
+                out[bucket_name(part)] = writer.json(IDS, ids)
+    else:
+        for part in range(new_count):
+            joined: dict[str, Any] = {}
+            for number in range(part, count, new_count):
+                joined.update(load(number))
+            if joined:
+                out[bucket_name(part)] = writer.json(IDS, joined)
+    return out
+
+
 # --- a new generation ---------------------------------------------------------------------
 
-def _commit(store: Any, old: Manifest | None, new: Manifest) -> bool:
-    """Write `new` create-only; on success drop what no live generation names."""
+def _commit(store: Any, old: Manifest | None, new: Manifest, generations: Iterable[int]
+            ) -> bool:
+    """Write `new` create-only; on success drop, in one batch, what no live generation
+    names and the manifests older than the previous one (`generations`: those listed when
+    the update began; one listed later is newer, and this commit would have failed)."""
     data = json.dumps(new.to_json(), ensure_ascii=False, sort_keys=True).encode()
     if not store.put(manifest_key(new.generation), data, if_absent=True):
         return False
     live = new.referenced()
-    for key in (old.retired if old else []):
-        if key not in live:
-            store.delete(key)
-    for generation in manifest_generations(store):
-        if generation < new.generation - 1:
-            store.delete(manifest_key(generation))
+    dead = [key for key in (old.retired if old else []) if key not in live]
+    dead += [manifest_key(g) for g in generations if g < new.generation - 1]
+    if dead:
+        many = getattr(store, "delete_many", None)
+        if callable(many):
+            many(dead)
+        else:
+            for key in dead:
+                store.delete(key)
     return True
 
 
@@ -242,151 +413,236 @@ def _names(metas: Iterable[tuple[str, RecordMeta]], manifest: Manifest) -> None:
             manifest.formats.setdefault(prefix, {"namespace": namespace, "schema": schema})
 
 
-def update_index(store: Any, site: str, *, known: dict[str, RecordMeta] | None = None,
-                 segment_size: int = 1000, threads: int = 16) -> UpdateResult | None:
+def update_index(store: Any, site: str, *, known: Known | None = None,
+                 segment_size: int = 1000, threads: int = 16,
+                 covered: set[str] | None = None) -> UpdateResult | None:
     """Index the site's changes feeds not indexed yet; builds the whole index when the store
-    has none. None when there was nothing to index."""
-    known = known or {}
+    has none. None when there was nothing to index. `covered`, when given, gets the run ids
+    whose feeds the index holds now (indexed before, by this update, or changing nothing)."""
     for _ in range(ATTEMPTS):
-        old = load_latest_manifest(store)
+        old, generations = latest_and_generations(store)
         if old is None:
-            return build_index(store, segment_size=segment_size, threads=threads,
-                               known={site: known})
+            built = build_index(store, segment_size=segment_size, threads=threads,
+                                known={site: known} if known is not None else None,
+                                _listed=(old, generations))
+            if covered is not None:
+                covered.update(built.runs.get(site, ()))
+            return built
         indexed = _read_feeds(store, old.feeds.get(site))
         pending = [r for r in feed_run_ids(store, site) if r not in indexed]
+        if covered is not None:
+            covered.update(indexed)
         if not pending:
             return None
-        lines = latest_lines(store, site, pending)
-        writer = _Writer(store)
-        site_buckets = dict(old.buckets.get(site, {}))
-        loaded: dict[str, dict[str, Any]] = {}
-        for b in {bucket_of(rid) for rid in lines}:
-            data = store.get(site_buckets[b]) if b in site_buckets else None
-            loaded[b] = json.loads(data) if data is not None else {}
-        removed: list[Entry] = []
-        todo: list[tuple[str, str, bool, Entry | None]] = []
-        for rid, (stamp, gone) in sorted(lines.items()):
-            value = loaded[bucket_of(rid)].get(rid)
-            previous = Entry.from_json(value) if value is not None else None
-            if previous is not None and previous.datestamp > stamp:
-                continue  # a later change is indexed already (a late feed of an older run)
-            todo.append((rid, stamp, gone, previous))
-        need = [rid for rid, _, gone, prev in todo
-                if rid not in known and not (gone and prev is not None)]
-        with ThreadPoolExecutor(max(1, threads)) as pool:
-            read = dict(zip(need, pool.map(lambda r: _read_record(store, site, r), need),
-                            strict=True))
-        added: list[Entry] = []
-        metas: list[tuple[str, RecordMeta]] = []
-        for rid, stamp, gone, previous in todo:
-            if rid in known:
-                meta = known[rid]
-            elif rid in read:
-                record = read[rid]
-                if record is None:
-                    continue  # named by a feed, not in the store
-                meta = record_meta(record)
-            else:
-                assert previous is not None
-                meta = RecordMeta(previous.type, "", previous.prefixes, ())
-            entry = Entry(stamp, site, rid, gone, meta.type, meta.prefixes)
-            if previous is not None:
-                if previous == entry:
-                    continue
-                removed.append(previous)
-            added.append(entry)
-            metas.append((site, meta))
-            loaded[bucket_of(rid)][rid] = entry.to_json()
-
-        if not added:
-            # an idle run (or one whose lines change nothing indexed): no new generation, the
-            # store is left as it was; its feed is recorded with the next run that changes
-            # something (until then an update reads it again: an empty feed is one GET)
-            return None
-
-        def load(info: SegmentInfo) -> list[Entry]:
-            data = store.get(info.key)
-            return decode_segment(data) if data is not None else []
-
-        segments = apply_to_segments(old.segments, removed, added, load, writer, segment_size)
-        for b, bucket in loaded.items():
-            site_buckets[b] = writer.json(IDS, bucket)
-        new = Manifest(lineage=old.lineage, generation=old.generation + 1, updated_at=utc_now(),
-                       segments=segments, buckets={**old.buckets, site: site_buckets},
-                       feeds={**old.feeds, site: writer.json(FEEDS, sorted(indexed | set(pending)))},
-                       set_names=dict(old.set_names), formats=dict(old.formats))
-        _names(metas, new)
-        new.retired = sorted(old.referenced() - new.referenced())
-        if _commit(store, old, new):
-            return UpdateResult(new.generation, len(added), len(pending), len(read),
-                                writer.written + 1)
-        log.info("OAI index: generation %d was written meanwhile; updating again",
-                 new.generation)
+        result = _update(store, site, old, generations, indexed, pending, known,
+                         segment_size, threads)
+        if result is False:
+            log.info("OAI index: generation %d was written meanwhile; updating again",
+                     old.generation + 1)
+            continue
+        if covered is not None:
+            covered.update(pending)
+        return result
     raise RuntimeError(f"OAI index: gave up after {ATTEMPTS} tries (other writers kept winning)")
+
+
+def _update(store: Any, site: str, old: Manifest, generations: list[int], indexed: set[str],
+            pending: list[str], known: Known | None, segment_size: int, threads: int
+            ) -> UpdateResult | None | Literal[False]:
+    """One try of an update on `old`: the result, None when the pending feeds change
+    nothing indexed, False when another writer's generation won."""
+    lines = latest_lines(store, site, pending)
+    writer = _Writer(store, old.referenced())
+    count = old.bucket_count(site)
+    site_buckets = dict(old.buckets.get(site, {}))
+    by_bucket: dict[str, list[str]] = {}
+    for rid in lines:
+        by_bucket.setdefault(bucket_of(rid, count), []).append(rid)
+    removed: list[Entry] = []
+    added: list[Entry] = []
+    metas: set[RecordMeta] = set()
+    read = 0
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        for name in sorted(by_bucket):  # one bucket at a time
+            data = store.get(site_buckets[name]) if name in site_buckets else None
+            bucket: dict[str, Any] = json.loads(data) if data is not None else {}
+            todo: list[tuple[str, tuple[str, bool, str], Entry | None, RecordMeta | None]] = []
+            for rid in sorted(by_bucket.pop(name)):
+                line = lines[rid]
+                value = bucket.get(rid)
+                previous = Entry.from_json(value) if value is not None else None
+                if previous is not None and previous.datestamp > line[0]:
+                    continue  # a later change is indexed already (a late feed of an older run)
+                meta = _known_meta(known, rid, line)
+                if meta is None and line[1] and previous is not None:
+                    meta = RecordMeta(previous.type, "", previous.prefixes, ())
+                todo.append((rid, line, previous, meta))
+            need = [rid for rid, _, _, meta in todo if meta is None]
+            records = dict(_read_metas(pool, store, site, need))
+            read += len(need)
+            changed = False
+            for rid, (stamp, gone, _), previous, meta in todo:
+                if meta is None:
+                    record = records.pop(rid)
+                    if record is None:
+                        continue  # named by a feed, not in the store
+                    meta = record_meta(record)
+                entry = Entry(stamp, site, rid, gone, meta.type, meta.prefixes)
+                if previous is not None:
+                    if previous == entry:
+                        continue
+                    removed.append(previous)
+                added.append(entry)
+                metas.add(meta)
+                bucket[rid] = entry.to_json()
+                changed = True
+            if changed:
+                site_buckets[name] = writer.json(IDS, bucket)
+            del bucket
+    del lines
+    if not added:
+        # an idle run (or one whose lines change nothing indexed): no new generation, the
+        # store is left as it was; its feed is recorded with the next run that changes
+        # something (until then an update reads it again: an empty feed is one GET)
+        return None
+
+    def load(info: SegmentInfo) -> list[Entry]:
+        data = store.get(info.key)
+        return decode_segment(data) if data is not None else []
+
+    segments = apply_to_segments(old.segments, removed, added, load, writer, segment_size)
+    records_now = sum(s.counts.get(f"{site}\t", 0) for s in segments)
+    new_count = _resized(count, records_now)
+    if new_count != count:
+        site_buckets = _rebucket(store, writer, site_buckets, count, new_count)
+    new = Manifest(lineage=old.lineage, generation=old.generation + 1, updated_at=utc_now(),
+                   segments=segments, buckets={**old.buckets, site: site_buckets},
+                   feeds={**old.feeds, site: writer.json(FEEDS, sorted(indexed | set(pending)))},
+                   set_names=dict(old.set_names), formats=dict(old.formats),
+                   bucket_counts={**{s: old.bucket_count(s) for s in old.buckets},
+                                  site: new_count})
+    _names(((site, meta) for meta in metas), new)
+    new.retired = sorted(old.referenced() - new.referenced())
+    if not _commit(store, old, new, generations):
+        return False
+    return UpdateResult(new.generation, len(added), len(pending), read, writer.written + 1)
+
+
+def _runs_by_site(store: Any) -> dict[str, list[str]]:
+    """site -> the run ids with a changes feed, oldest first: one listing of runs/."""
+    out: dict[str, list[str]] = {}
+    for key in store.list(top_prefix("runs")):
+        parts = key.split("/", 2)
+        if len(parts) == 3 and is_site(parts[1]):
+            run_id = changes_run_id(parts[1], key)
+            if run_id is not None:
+                out.setdefault(parts[1], []).append(run_id)
+    return {site: sorted(runs) for site, runs in out.items()}
+
+
+def _plain_id(part: str) -> bool:
+    try:
+        return id_to_key_part(part) == part
+    except Exception:  # noqa: BLE001 - not an id's key part: decoded the long way
+        return False
 
 
 def build_index(store: Any, *, segment_size: int = 1000, threads: int = 16,
-                known: dict[str, dict[str, RecordMeta]] | None = None) -> UpdateResult:
+                known: Mapping[str, Known | None] | None = None,
+                _listed: tuple[Manifest | None, list[int]] | None = None) -> UpdateResult:
     """The whole index from the store's records and changes feeds, as a new lineage.
-    `known`: site -> record id -> what a run just stored holds (those records are not read
-    again: the first run into a store indexes what it stored without reading it back)."""
-    from harvester.commands.status import sites_in
-
+    `known`: site -> what a run just stored holds (those records are not read again: the
+    first run into a store indexes what it stored without reading it back)."""
     known = known or {}
-    for _ in range(ATTEMPTS):
-        old = load_latest_manifest(store)
-        writer = _Writer(store)
-        entries: list[Entry] = []
-        metas: list[tuple[str, RecordMeta]] = []
-        buckets: dict[str, dict[str, str]] = {}
-        feeds: dict[str, str] = {}
-        read = 0
-        for site in sites_in(store):
-            runs = list(feed_run_ids(store, site))
-            lines = latest_lines(store, site, runs)
-            mine = known.get(site, {})
-            ids = list(record_ids(store, site))
-            unknown = [rid for rid in ids if not (rid in mine and rid in lines)]
-            with ThreadPoolExecutor(max(1, threads)) as pool:
-                records = dict(zip(unknown, pool.map(_read_record, repeat(store), repeat(site),
-                                                     unknown), strict=True))
-                read += len(unknown)
-                site_buckets: dict[str, dict[str, Any]] = {}
-                for rid in ids:
-                    stamp: str | None
-                    if rid not in records:  # stored by this run: its feed line says when
-                        stamp, gone = lines[rid]
-                        meta = mine[rid]
-                    else:
-                        record = records.pop(rid)
-                        if record is None:
-                            continue
-                        gone = record.get("status") == "withdrawn"
-                        stamp = lines[rid][0] if rid in lines else seconds(
-                            record.get("withdrawn_at") if gone else record.get("harvested_at"))
-                        if stamp is None:
-                            continue
-                        meta = record_meta(record)
-                    entry = Entry(stamp, site, rid, gone, meta.type, meta.prefixes)
-                    entries.append(entry)
-                    metas.append((site, meta))
-                    site_buckets.setdefault(bucket_of(rid), {})[rid] = entry.to_json()
-            buckets[site] = {b: writer.json(IDS, v) for b, v in sorted(site_buckets.items())}
-            feeds[site] = writer.json(FEEDS, runs)
-        entries.sort(key=lambda e: e.key)
-        generation = max(manifest_generations(store), default=0) + 1
-        new = Manifest(lineage=uuid.uuid4().hex, generation=generation,
-                       updated_at=utc_now(),
-                       segments=[writer.segment(part) for part in _chunks(entries, segment_size)],
-                       buckets=buckets, feeds=feeds)
-        _names(metas, new)
-        new.retired = sorted(old.referenced() - new.referenced()) if old else []
-        if _commit(store, old, new):
-            log.info("OAI index built: %d records, %d segments, generation %d", len(entries),
-                     len(new.segments), new.generation)
-            return UpdateResult(new.generation, len(entries), sum(1 for _ in feeds), read,
-                                writer.written + 1, rebuilt=True)
+    for attempt in range(ATTEMPTS):
+        old, generations = (_listed if _listed is not None and attempt == 0
+                            else latest_and_generations(store))
+        result = _build(store, old, generations, segment_size, threads, known)
+        if result is not None:
+            log.info("OAI index built: %d records, generation %d", result.entries_changed,
+                     result.generation)
+            return result
     raise RuntimeError(f"OAI index: gave up after {ATTEMPTS} tries (other writers kept winning)")
 
 
-__all__ = ["BUCKETS", "RecordMeta", "UpdateResult", "build_index", "record_meta", "update_index"]
+def _build(store: Any, old: Manifest | None, generations: list[int], segment_size: int,
+           threads: int, known: Mapping[str, Known | None]) -> UpdateResult | None:
+    writer = _Writer(store, old.referenced() if old else ())
+    runs = _runs_by_site(store)
+    # the feeds first, one at a time (a feed's bytes are gone before the next is read and
+    # before the records are listed)
+    lines_of = {site: latest_lines(store, site, site_runs) for site, site_runs in runs.items()}
+    entries: list[Entry] = []
+    metas: set[tuple[str, RecordMeta]] = set()
+    unknown: dict[str, list[str]] = {}
+    top = top_prefix("records")
+    for key in store.list(top):  # one listing of every record: ids and sites at once
+        parts = key.split("/", 2)
+        if len(parts) < 3 or not is_site(parts[1]):
+            continue
+        site = parts[1]
+        lines = lines_of.get(site)
+        if lines is None:
+            lines = lines_of[site] = {}  # records without any feed
+        name = parts[2]
+        part = name[:-5] if name.endswith(".json") else ""
+        rid = part if part in lines and _plain_id(part) else record_id_of_key(site, key)
+        if rid is None:
+            continue
+        line = lines.get(rid)
+        meta = _known_meta(known.get(site), rid, line) if line is not None else None
+        if line is None or meta is None:
+            unknown.setdefault(site, []).append(rid)
+            continue
+        entries.append(Entry(line[0], site, rid, line[1], meta.type, meta.prefixes))
+        metas.add((site, meta))
+    read = 0
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        for site, ids in unknown.items():
+            lines = lines_of[site]
+            for rid, record in _read_metas(pool, store, site, ids):
+                read += 1
+                if record is None:
+                    continue
+                gone = record.get("status") == "withdrawn"
+                line = lines.get(rid)
+                stamp = line[0] if line is not None else seconds(
+                    record.get("withdrawn_at") if gone else record.get("harvested_at"))
+                if stamp is None:
+                    continue
+                meta = record_meta(record)
+                entries.append(Entry(stamp, site, rid, gone, meta.type, meta.prefixes))
+                metas.add((site, meta))
+    del lines_of, unknown
+    sites = sorted(set(runs) | {e.site for e in entries})
+    buckets: dict[str, dict[str, str]] = {}
+    bucket_counts: dict[str, int] = {}
+    entries.sort(key=lambda e: (e.site, e.record_id))
+    start = 0
+    for site in sites:  # entries of a site are neighbours now
+        end = start
+        while end < len(entries) and entries[end].site == site:
+            end += 1
+        count = bucket_count_for(end - start)
+        bucket_counts[site] = count
+        buckets[site] = _write_buckets(writer, (entries[i] for i in range(start, end)), count)
+        start = end
+    feeds = {site: writer.json(FEEDS, runs.get(site, [])) for site in sites}
+    entries.sort(key=lambda e: e.key)
+    generation = max(generations, default=0) + 1
+    segments = [writer.segment(entries[i:i + segment_size])
+                for i in range(0, len(entries), segment_size)]
+    total = len(entries)
+    del entries
+    new = Manifest(lineage=uuid.uuid4().hex, generation=generation, updated_at=utc_now(),
+                   segments=segments, buckets=buckets, feeds=feeds, bucket_counts=bucket_counts)
+    _names(sorted(metas, key=lambda m: (m[0], repr(m[1]))), new)
+    new.retired = sorted(old.referenced() - new.referenced()) if old else []
+    if not _commit(store, old, new, generations):
+        return None
+    return UpdateResult(new.generation, total, len(feeds), read, writer.written + 1,
+                        rebuilt=True, runs=runs)
+
+
+__all__ = ["BUCKETS", "IDS_PER_BUCKET", "KnownMetas", "RecordMeta", "UpdateResult",
+           "build_index", "bucket_count_for", "record_meta", "update_index"]

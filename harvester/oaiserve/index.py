@@ -4,7 +4,9 @@ records/ for each request.
     index/oai/manifests/<generation>.json   the index's state: its segments, id buckets,
                                             sets, formats; one object per generation
     index/oai/segments/<digest>.jsonl       entries sorted by (datestamp, source, record id)
-    index/oai/ids/<digest>.json             one bucket of a source's record ids -> entry
+    index/oai/ids/<digest>.json             one bucket of a source's record ids -> entry (a
+                                            source has a power of two of them, ~1,000-4,000
+                                            ids each: `bucket_counts`; 64 in format 2)
     index/oai/feeds/<digest>.json           the run ids whose changes feeds are indexed
 
 Everything but the manifests is immutable and named by its content's digest: a new
@@ -39,8 +41,9 @@ MANIFESTS = ROOT + "manifests/"
 SEGMENTS = ROOT + "segments/"
 IDS = ROOT + "ids/"
 FEEDS = ROOT + "feeds/"
-FORMAT_VERSION = 2  # a manifest of another format is no index: the provider builds one
-BUCKETS = 64  # id buckets per source: ~310 ids (~25 KB) each in a 20,000-record store
+FORMAT_VERSION = 3  # a manifest of another format is no index: the provider builds one
+READABLE = (2, 3)  # format 2: 64 id buckets for every source (no bucket_counts)
+BUCKETS = 64  # id buckets of a source a manifest of format 2 names
 
 _MANIFEST_RE = re.compile(r"^(\d{12})\.json$")
 
@@ -98,9 +101,18 @@ def digest_key(folder: str, data: bytes, suffix: str) -> str:
     return f"{folder}{hashlib.sha256(data).hexdigest()[:32]}{suffix}"
 
 
-def bucket_of(record_id: str) -> str:
+def id_hash(record_id: str) -> int:
     digest = hashlib.sha256(record_id.encode("utf-8", "surrogatepass")).digest()
-    return f"{int.from_bytes(digest[:4], 'big') % BUCKETS:02x}"
+    return int.from_bytes(digest[:4], "big")
+
+
+def bucket_name(number: int) -> str:
+    return f"{number:02x}"
+
+
+def bucket_of(record_id: str, count: int = BUCKETS) -> str:
+    """The id bucket of `record_id` among a source's `count` buckets."""
+    return bucket_name(id_hash(record_id) % count)
 
 
 def manifest_key(generation: int) -> str:
@@ -145,11 +157,16 @@ class Manifest:
     set_names: dict[str, str] = field(default_factory=dict)  # setSpec -> setName
     formats: dict[str, dict[str, str]] = field(default_factory=dict)  # prefix -> schema, namespace
     retired: list[str] = field(default_factory=list)  # keys the previous generation dropped
+    bucket_counts: dict[str, int] = field(default_factory=dict)  # site -> its id buckets
+
+    def bucket_count(self, site: str) -> int:
+        return self.bucket_counts.get(site, BUCKETS)
 
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT_VERSION, "lineage": self.lineage, "generation": self.generation,
                 "updated_at": self.updated_at,
                 "segments": [s.to_json() for s in self.segments], "buckets": self.buckets,
+                "bucket_counts": {site: self.bucket_count(site) for site in self.buckets},
                 "feeds": self.feeds, "set_names": self.set_names, "formats": self.formats,
                 "retired": self.retired}
 
@@ -161,7 +178,8 @@ class Manifest:
                    buckets={k: dict(v) for k, v in value.get("buckets", {}).items()},
                    feeds=dict(value.get("feeds", {})), set_names=dict(value.get("set_names", {})),
                    formats={k: dict(v) for k, v in value.get("formats", {}).items()},
-                   retired=list(value.get("retired", [])))
+                   retired=list(value.get("retired", [])),
+                   bucket_counts={k: int(v) for k, v in value.get("bucket_counts", {}).items()})
 
     def referenced(self) -> set[str]:
         keys = {s.key for s in self.segments} | set(self.feeds.values())
@@ -189,15 +207,21 @@ class Manifest:
 def load_latest_manifest(store: Any) -> Manifest | None:
     """The newest generation's manifest, None when the store has no OAI index (or one of
     another format)."""
-    names = [k for k in store.list(MANIFESTS) if _MANIFEST_RE.match(k[len(MANIFESTS):])]
-    for key in reversed(names):  # the newest first; an older one if it went meanwhile
-        data = store.get(key)
+    return latest_and_generations(store)[0]
+
+
+def latest_and_generations(store: Any) -> tuple[Manifest | None, list[int]]:
+    """The newest generation's manifest (None: no index, or one of another format) and the
+    generations listed: one listing, one read."""
+    generations = manifest_generations(store)
+    for generation in reversed(generations):  # the newest first; an older one if it went
+        data = store.get(manifest_key(generation))
         if data is not None:
             value = json.loads(data)
-            if value.get("format") != FORMAT_VERSION:
-                return None
-            return Manifest.from_json(value)
-    return None
+            if value.get("format") not in READABLE:
+                return None, generations
+            return Manifest.from_json(value), generations
+    return None, generations
 
 
 def manifest_generations(store: Any) -> list[int]:
@@ -206,7 +230,7 @@ def manifest_generations(store: Any) -> list[int]:
         m = _MANIFEST_RE.match(key[len(MANIFESTS):])
         if m:
             out.append(int(m.group(1)))
-    return out
+    return sorted(out)
 
 
 # --- reading (the provider) ----------------------------------------------------------------
@@ -295,7 +319,8 @@ class IndexReader:
         return entries
 
     def entry(self, manifest: Manifest, site: str, record_id: str) -> Entry | None:
-        key = manifest.buckets.get(site, {}).get(bucket_of(record_id))
+        key = manifest.buckets.get(site, {}).get(bucket_of(record_id,
+                                                           manifest.bucket_count(site)))
         if key is None:
             return None
         bucket = self._buckets.get(key)
