@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable, Mapping
 from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # jsonschema is imported when a record first needs it (~0.1 s at start-up)
     from jsonschema import Draft202012Validator, ValidationError
 
+from harvester import jsontext
 from harvester.exceptions import InvalidRecord, UnsafeKey
 from harvester.keys import id_to_key_part
 
@@ -27,7 +28,16 @@ STATUSES = ("active", "withdrawn")
 @cache
 def core_schema() -> dict[str, Any]:
     """The core schema (harvester/schema/record.schema.json): the fields of every record."""
-    text = resources.files("harvester").joinpath("schema/record.schema.json").read_text("utf-8")
+    # read beside this module when the package is a folder; importlib.resources (~4 ms of
+    # every process to import) only when it is not (a zip, a loader of another kind)
+    path = os.path.join(os.path.dirname(__file__), "schema", "record.schema.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError:
+        from importlib import resources
+
+        text = resources.files("harvester").joinpath("schema/record.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
@@ -121,7 +131,9 @@ def content_sha256(record: dict[str, Any]) -> str:
     content = {k: v for k, v in record.items() if k not in NOT_CONTENT}
     if "files" in content:
         content["files"] = [f.get("url") if isinstance(f, dict) else f for f in content["files"]]
-    data = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)'s text,
+    # its long strings kept escaped for the record's JSON line (harvester.jsontext)
+    data = jsontext.dumps(content, canonical=True)
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 

@@ -11,13 +11,10 @@ the exports and the Redis workers all call `get_source`.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from harvester.exceptions import ConfigError
 from harvester.source import Source
-
-logger = logging.getLogger(__name__)
 
 GROUP = "harvester.sources"
 # The harvester's own sources, also known when the package's metadata is not installed
@@ -111,6 +108,18 @@ def spider_class(name: str) -> Any:
                     "__doc__": f"Harvests {source.archive_name} ({source.live_base_url})."})
         _spiders[name] = cls
     return cls
+
+
+def __getattr__(name: str) -> Any:
+    """`logger`, made on first use: importing logging is ~3 ms of every `harvester extract`
+    process, which never logs through it."""
+    if name == "logger":
+        import logging
+
+        value = logging.getLogger(__name__)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _camel(name: str) -> str:

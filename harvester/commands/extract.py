@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
-import json
 import os
 import stat
 import sys
@@ -13,6 +12,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harvester import jsontext
 from harvester.exceptions import ConfigError, HarvesterError
 from harvester.record import finalize
 from harvester.sites import Site, get_site
@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
             line, failed = {"error": f"cannot read input: {reason}", "input": item}, True
         except Exception as exc:  # noqa: BLE001 - one bad input must not stop the others
             line, failed = {"error": f"unexpected {type(exc).__name__}: {exc}", "input": item}, True
-        print(json.dumps(line, ensure_ascii=False), flush=True)
+        # json.dumps(line, ensure_ascii=False)'s text, the texts escaped once for the hash too
+        print(jsontext.dumps(line), flush=True)
     return 1 if failed else 0
 
 
