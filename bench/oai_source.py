@@ -70,7 +70,8 @@ print(n)
 
 
 def one_size(size: int, rounds: int, server_kind: str, files: bool) -> dict[str, Any]:
-    """One size against one server: the best of `rounds` of each, one after the other."""
+    """One size against one server: the best of `rounds` of each, the sides taking turns at
+    going first (the first request of all also warms the server's caches)."""
     if server_kind == "sample":
         code = SAMPLE_SERVER.format(size=size)
     else:
@@ -81,24 +82,33 @@ def one_size(size: int, rounds: int, server_kind: str, files: bool) -> dict[str,
     url = server.stdout.readline().strip()
     best_sickle, best_harvest, rss, cpu = float("inf"), float("inf"), 0.0, float("inf")
     switches = [] if files else ["-s", "HARVESTER_DOWNLOAD_FILES=False"]
+
+    def sickle() -> None:
+        nonlocal best_sickle
+        with workdir("oai-sickle") as tmp:
+            child = run_child([PYTHON, "-c", SICKLE, url, str(tmp / "out")])
+            assert child.code == 0 and int(child.stdout.strip()) == size, child.stderr[-2000:]
+            best_sickle = min(best_sickle, child.seconds)
+
+    def harvester() -> None:
+        nonlocal best_harvest, rss, cpu
+        with workdir("oai-harvest") as tmp:
+            child = run_child([PYTHON, "-m", "harvester.cli", "harvest", "oai", "--endpoint",
+                               url, "--name", "bench", "--store", str(tmp / "store"),
+                               *SPEED, "-s", "HARVESTER_PROGRESS=off", *switches],
+                              env={"HARVESTER_SPOOL_DIR": str(tmp / "spool")},
+                              sample_children=True)
+            assert child.code == 0, child.stderr[-3000:]
+            stored = len(list((tmp / "store" / "records" / "bench").glob("*.json")))
+            assert stored == size, stored
+            best_harvest = min(best_harvest, child.seconds)
+            rss = max(rss, child.peak_rss_mb)
+            cpu = min(cpu, child.cpu_seconds)
+
     try:
-        for _ in range(rounds):
-            with workdir("oai-sickle") as tmp:
-                child = run_child([PYTHON, "-c", SICKLE, url, str(tmp / "out")])
-                assert child.code == 0 and int(child.stdout.strip()) == size, child.stderr[-2000:]
-                best_sickle = min(best_sickle, child.seconds)
-            with workdir("oai-harvest") as tmp:
-                child = run_child([PYTHON, "-m", "harvester.cli", "harvest", "oai", "--endpoint",
-                                   url, "--name", "bench", "--store", str(tmp / "store"),
-                                   *SPEED, "-s", "HARVESTER_PROGRESS=off", *switches],
-                                  env={"HARVESTER_SPOOL_DIR": str(tmp / "spool")},
-                                  sample_children=True)
-                assert child.code == 0, child.stderr[-3000:]
-                stored = len(list((tmp / "store" / "records" / "bench").glob("*.json")))
-                assert stored == size, stored
-                best_harvest = min(best_harvest, child.seconds)
-                rss = max(rss, child.peak_rss_mb)
-                cpu = min(cpu, child.cpu_seconds)
+        for number in range(rounds):  # the sides take turns at going first
+            for side in ((sickle, harvester) if number % 2 == 0 else (harvester, sickle)):
+                side()
     finally:
         server.stdin.close()
         server.wait(30)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
     from harvester.extractpool import ExtractPool
+    from harvester.iobatch import IoBatcher
 
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,11 @@ class RunContext:
     # by group commit (`group`); S3 calls always go to the thread pool.
     inline: bool = False
     group: GroupSync | None = field(default=None, repr=False)
+    # With batch_io (HARVESTER_STORE_BATCH_IO), the records of one moment (a listing page's)
+    # are written together on a store thread (`io_together`): a slow create does not hold
+    # the reactor thread.
+    batch_io: bool = False
+    _batcher: IoBatcher | None = field(default=None, repr=False)
     # Worker processes for CPU work off the reactor thread: page parsing, WARC records.
     extractor: ExtractPool | None = field(default=None, repr=False)
 
@@ -153,6 +159,7 @@ class RunContext:
             ),
             inline=inline,
             group=group,
+            batch_io=setting_bool(settings, "HARVESTER_STORE_BATCH_IO"),
         )
 
     async def io(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -165,6 +172,24 @@ class RunContext:
 
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+
+    async def io_together(self, fn: Any, *args: Any) -> Any:
+        """Run a blocking store call like `io`, but for an inline (local) store with group
+        commit, on a store thread together with the calls made at the same moment (one
+        hand-over for a listing page's records: harvester.iobatch). For writes whose
+        callers wait for their durability anyway (a barrier follows)."""
+        if not (self.inline and self.group is not None and self.batch_io):
+            return await self.io(fn, *args)
+        if self._batcher is None:
+            from harvester.iobatch import IoBatcher
+
+            self._batcher = IoBatcher(self.executor)
+        return await self._batcher.run(fn, *args)
+
+    @property
+    def io_batches(self) -> tuple[int, int]:
+        """(batches, calls) `io_together` handed to store threads so far."""
+        return (0, 0) if self._batcher is None else (self._batcher.batches, self._batcher.calls)
 
     async def durable(self) -> None:
         """Returns once everything this run stored so far is durable (a barrier of the

@@ -126,10 +126,10 @@ class StorePipeline(RunPipeline):
             line_id = await self.journal.append(line)
         if ctx.group is None:  # the store is durable on return: one trip for both
             item.status = await ctx.io(self.write_and_mark, item, line_id)
-        else:
-            item.status = await ctx.io(self.write, item, line_id)
+        else:  # a local store: the page's records together on a store thread, then durable
+            item.status = await ctx.io_together(self.write, item, line_id)
             await ctx.durable()
-            await ctx.io(self.mark_seen, item)
+            await ctx.io_together(self.mark_seen, item)
         self.stats.inc_value(f"records/{item.status}")
         if item.status == "restored":
             self.stats.inc_value("withdraw/restored")
@@ -138,6 +138,10 @@ class StorePipeline(RunPipeline):
     async def close_spider(self, spider: Any = None) -> None:
         await self.journal.drain()
         await self.ctx.io(self.ctx.state.flush_seen)  # batched markers: in the store now
+        batches, calls = self.ctx.io_batches
+        if batches:
+            self.stats.set_value("store/io_batches", batches)
+            self.stats.set_value("store/io_batched_calls", calls)
 
     def write_and_mark(self, item: DocumentItem, line_id: str | None) -> str:
         status = self.write(item, line_id)

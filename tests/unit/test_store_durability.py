@@ -82,3 +82,55 @@ def test_seen_markers_follow_the_sync_of_their_records(tmp_path: Path) -> None:
         == list(range(60))
     feed = list(ctx.state.iter_changes(ctx.run_id))
     assert sorted(int(x["record_id"]) for x in feed) == list(range(60))
+
+
+class ThreadWatchedStore(WatchedStore):
+    """Also notes the thread each record file was written on."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.record_threads: set[int] = set()
+
+    def put(self, key: str, data: bytes, **kwargs: Any) -> bool:
+        if key.startswith("records/"):
+            self.record_threads.add(threading.get_ident())
+        return super().put(key, data, **kwargs)
+
+
+def _run_page(tmp_path: Path, batch_io: bool) -> tuple[ThreadWatchedStore, RunContext, set[int]]:
+    store = ThreadWatchedStore(tmp_path / "store")
+    group = store.start_group_sync(store.record_sync)
+    spooling = SpoolingStore(store, tmp_path / "spool")
+    ctx = RunContext(site="wilson", store_uri=str(store.root), store=spooling,
+                     state=HarvestState(spooling, "wilson"), run_id="20260101T000000Z-abcdef",
+                     started_at="2026-01-01T00:00:00Z", executor=ThreadPoolExecutor(4),
+                     inline=True, group=group, batch_io=batch_io)
+    pipeline = StorePipeline(ctx, Stats())
+    loop_threads: set[int] = set()
+
+    async def run() -> list[DocumentItem]:
+        loop_threads.add(threading.get_ident())
+        return await asyncio.gather(*(pipeline.process_document(item(n)) for n in range(100)))
+
+    done = asyncio.run(run())
+    ctx.close()
+    assert [i.status for i in done] == ["new"] * 100
+    assert store.markers == 100 and store.early_markers == []
+    assert sorted(int(p.stem) for p in (store.root / "records" / "wilson").glob("*.json")) \
+        == list(range(100))
+    return store, ctx, loop_threads
+
+
+def test_a_pages_records_are_written_together_off_the_reactor_thread(tmp_path: Path) -> None:
+    store, ctx, loop_threads = _run_page(tmp_path, batch_io=True)
+    assert store.record_threads and not store.record_threads & loop_threads, \
+        (store.record_threads, loop_threads)
+    batches, calls = ctx.io_batches
+    assert calls == 200  # each record's write and its marker
+    assert 2 <= batches <= 20, batches  # the records of the moment together, markers after
+
+
+def test_without_batched_io_a_local_store_writes_on_the_reactor_thread(tmp_path: Path) -> None:
+    store, ctx, loop_threads = _run_page(tmp_path, batch_io=False)
+    assert store.record_threads == loop_threads
+    assert ctx.io_batches == (0, 0)
