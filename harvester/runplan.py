@@ -44,7 +44,7 @@ def check_mode(mode: str) -> str:
 def resolve_mode(state: HarvestState, store: Store, site: str, asked: str, run_id: str,
                  now: str) -> tuple[str, dict[str, Any] | None]:
     """Blocking: the run's mode and its running backfill campaign (a new one is saved)."""
-    campaign = state.load_backfill()
+    campaign = state.load_backfill(planning=True)
     running = campaign if campaign and campaign.get("status") == "running" else None
     mode = asked
     empty = False  # the store was listed and held no record of the site
@@ -77,13 +77,13 @@ class WalkPlan:
 def resolve_walk(state: HarvestState, run_id: str, now: str) -> WalkPlan:
     """Blocking: the incremental walk this run does, a new one or an open one resumed. A
     new walk is not saved here: it is recorded once a document of it may be stored."""
-    walk = state.load_incremental()
+    walk = state.load_incremental(planning=True)
     if walk and walk.get("status") == "running" and walk.get("id"):
         logger.info("resuming the incremental walk %s (started %s), which an earlier run "
                     "did not finish", walk["id"], walk.get("started_at"))
         return WalkPlan(walk, resumed=True)
     new: dict[str, Any] = {"id": run_id, "status": "running", "started_at": now}
-    campaign = state.load_backfill()
+    campaign = state.load_backfill(planning=True)
     baseline = latest_total(walk, campaign)
     if baseline is not None:  # the listing's count when the store was last complete
         new["baseline_total"] = baseline

@@ -222,16 +222,17 @@ def _load_report(store: Store, site: str, run_id: str) -> dict[str, Any] | None:
     return report if isinstance(report, dict) else None
 
 
-def unfinished_reports(store: Store, site: str, listed: list[str] | None = None
-                       ) -> Iterator[dict[str, Any]]:
+def unfinished_reports(store: Store, site: str, listed: list[str] | None = None,
+                       keys: list[str] | None = None) -> Iterator[dict[str, Any]]:
     """The reports of runs without a changes feed: running, or killed before their end.
     A run writes its feed before its final report, and recovery writes the feed of a run it
     marks interrupted, so a report with a feed is done: only a listing of runs/ and a read
     of each unfinished report, not of every report the store holds. `listed`: when given,
-    the listing's keys are appended to it."""
+    the listing's keys are appended to it; `keys`: runs/<site>/ as listed already (the
+    state's listing), else it is listed."""
     prefix = runs_prefix(site)
     reports, feeds = [], set()
-    for key in store.list(prefix):
+    for key in keys if keys is not None else store.list(prefix):
         if listed is not None:
             listed.append(key)
         name = key[len(prefix):]
@@ -252,7 +253,8 @@ def recover_interrupted(store: Store, state: HarvestState, site: str, current_ru
     journal and their report marked "interrupted". Returns the recovered run ids."""
     recovered = []
     listed: list[str] = []
-    reports = {r.get("run_id"): r for r in unfinished_reports(store, site, listed)}
+    reports = {r.get("run_id"): r
+               for r in unfinished_reports(store, site, listed, state.runs_keys())}
     state.runs_listed = listed  # what runs/ held when this run began (earlier_reports)
     for run_id in state.journal_run_ids():
         if run_id == current_run:

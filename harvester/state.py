@@ -64,7 +64,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from harvester.exceptions import StoreError
-from harvester.keys import state_key, state_prefix, url_digest
+from harvester.keys import runs_prefix, state_key, state_prefix, url_digest
 from harvester.seenindex import SeenIndex
 from pipelines.storage import Store
 from pipelines.storage.base import delete_all
@@ -73,6 +73,8 @@ logger = logging.getLogger(__name__)
 
 JSON = "application/json"
 OBJECT_REUSE_SECONDS = 2.0  # a walk's state read or written this recently is not read again
+LISTING_TRUST_SECONDS = 10.0  # the run's plan takes an object its state's listing lacks
+# this recently for absent
 _CURSOR_FIELDS = ("resume", "cursor")  # a campaign's cursor ("cursor": earlier versions)
 
 
@@ -125,6 +127,9 @@ class HarvestState:
         # the state's listing (remote stores): keys before seen/, whether seen/ has any
         self._listing: tuple[list[str], bool] | None = None
         self._listing_lock = threading.Lock()
+        self._listed_at = 0.0
+        self._runs_keys: list[str] | None = None  # runs/<site>/, read in the same listing
+        self._written: set[str] = set()  # the walk objects this state wrote
         # the campaign begun by this run in a store holding no record of the site (runplan)
         self.began_on_empty: str | None = None
         self._lock = threading.Lock()
@@ -133,23 +138,74 @@ class HarvestState:
     # --- the state's listing (remote stores) ----------------------------------------------
     def _state_listing(self) -> tuple[list[str], bool] | None:
         """Blocking, once: the keys of state/<site>/ that sort before seen/, and whether
-        seen/ holds any key (see the module's docstring); None on a local store."""
+        seen/ holds any key (see the module's docstring); None on a local store. A store
+        that lists from a key (S3) reads runs/<site>/ in the same listing (`runs_keys`)."""
         if not self.batch_seen:
             return None
         with self._listing_lock:
             if self._listing is None:
-                seen = state_prefix(self.site, "seen")
-                keys: list[str] = []
-                per_url = False
-                for key in self.store.list(state_prefix(self.site)):
-                    if key.startswith(seen):
-                        per_url = True
-                        break
-                    if key > seen:  # past seen/: nothing wanted from here on
-                        break
-                    keys.append(key)
-                self._listing = (keys, per_url)
+                self._listing = self._list_state()
+                self._listed_at = time.monotonic()
             return self._listing
+
+    def _list_state(self) -> tuple[list[str], bool]:
+        top, seen = state_prefix(self.site), state_prefix(self.site, "seen")
+        runs = runs_prefix(self.site)
+        keys: list[str] = []
+        per_url = False
+        lister = getattr(self.store, "list_after", None)
+        # runs/<site>/ then state/<site>/ in one listing: nothing sorts between them but
+        # other sites' runs and state ("runs/<site>." sorts just before "runs/<site>/": a
+        # site name has no "."); met one, the state is listed on its own
+        listed = lister("", runs[:-1] + ".") if lister is not None else None
+        alone = listed is None
+        if listed is not None:
+            found: list[str] = []
+            for key in listed:
+                if key.startswith(runs):
+                    found.append(key)
+                    continue
+                if not key.startswith(top):
+                    alone = key < top  # another site's: list the state apart
+                    break
+                if key.startswith(seen):
+                    per_url = True
+                    break
+                if key > seen:
+                    break
+                keys.append(key)
+            self._runs_keys = found
+        if alone:
+            keys, per_url = [], False
+            for key in self.store.list(top):
+                if key.startswith(seen):
+                    per_url = True
+                    break
+                if key > seen:  # past seen/: nothing wanted from here on
+                    break
+                keys.append(key)
+        return keys, per_url
+
+    def runs_keys(self) -> list[str] | None:
+        """Blocking: the keys of runs/<site>/ as the state's listing read them with the
+        state's (S3); None when it did not (then list runs/<site>/)."""
+        if self._state_listing() is None:
+            return None
+        return self._runs_keys
+
+    def listed_absent(self, name: str) -> bool:
+        """Blocking: whether the state's listing, made less than LISTING_TRUST_SECONDS ago,
+        shows no object state/<site>/<name> and this state wrote none since (then it need
+        not be read: the run's plan reads its campaign and walk right after the listing)."""
+        if self._state_listing() is None:
+            return False
+        with self._lock:
+            if name in self._written:
+                return False
+        if time.monotonic() - self._listed_at > LISTING_TRUST_SECONDS:
+            return False
+        assert self._listing is not None
+        return state_key(self.site, name) not in self._listing[0]
 
     def listed(self, prefix: str) -> list[str] | None:
         """Blocking: the keys under `prefix` (a folder of state/<site>/ that sorts before
@@ -313,14 +369,19 @@ class HarvestState:
                 yield value
 
     # --- run-spanning walks: the backfill campaign, the incremental walk ------------------
-    def _load_object(self, name: str) -> dict[str, Any] | None:
+    def _load_object(self, name: str, planning: bool = False) -> dict[str, Any] | None:
         """The object; one this state read or wrote less than OBJECT_REUSE_SECONDS ago is
-        not read again (a run's start reads the campaign twice in a row)."""
+        not read again (a run's start reads the campaign twice in a row). `planning`: the
+        run's plan (harvester.runplan: the one process that decides it), which takes an
+        object the state's listing of a moment ago does not show for absent (not read)."""
         with self._lock:
             held = self._objects.get(name)
         if held is not None and time.monotonic() - held[0] < OBJECT_REUSE_SECONDS:
             return copy.deepcopy(held[1])
-        value = load_json(self.store.get(state_key(self.site, name)))
+        if planning and self.listed_absent(name):
+            value = None
+        else:
+            value = load_json(self.store.get(state_key(self.site, name)))
         value = value if isinstance(value, dict) else None
         with self._lock:
             self._objects[name] = (time.monotonic(), copy.deepcopy(value))
@@ -334,15 +395,16 @@ class HarvestState:
         with self._lock:
             self._objects.pop(name, None)
             self._stored.pop(name, None)
+            self._written.add(name)
         self.store.put(state_key(self.site, name), _dump(value), content_type=JSON)
         with self._lock:
             self._objects[name] = (time.monotonic(), copy.deepcopy(value))
             self._stored[name] = copy.deepcopy(value)
 
-    def load_backfill(self) -> dict[str, Any] | None:
+    def load_backfill(self, planning: bool = False) -> dict[str, Any] | None:
         """The campaign; a running one's cursor from the newest seen batch that carries one
-        (checkpoints), else backfill.json's."""
-        campaign = self._load_object("backfill.json")
+        (checkpoints), else backfill.json's. `planning`: see `_load_object`."""
+        campaign = self._load_object("backfill.json", planning)
         if self.checkpoint_seconds is not None and campaign is not None \
                 and campaign.get("status") == "running" and isinstance(campaign.get("id"), str):
             found, cursor = self.seen_index.resume_of(campaign["id"])
@@ -371,8 +433,8 @@ class HarvestState:
                 self.seen_index.set_resume(campaign["id"], campaign.get("resume"))
         self._save_object("backfill.json", campaign)
 
-    def load_incremental(self) -> dict[str, Any] | None:
-        return self._load_object("incremental.json")
+    def load_incremental(self, planning: bool = False) -> dict[str, Any] | None:
+        return self._load_object("incremental.json", planning)
 
     def save_incremental(self, walk: dict[str, Any]) -> None:
         self._save_object("incremental.json", walk)

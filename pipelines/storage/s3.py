@@ -223,6 +223,15 @@ class S3Store:
         return self._call("head", full, head)
 
     def list(self, prefix: str = "") -> Iterator[str]:
+        return self._list(prefix, None)
+
+    def list_after(self, prefix: str, start_after: str) -> Iterator[str]:
+        """Keys under `prefix` that sort after `start_after`, in lexical order: one listing
+        can read two neighbouring folders (harvester/state.py: runs/<site>/ and
+        state/<site>/), the caller stopping once it has what it wants."""
+        return self._list(prefix, start_after)
+
+    def _list(self, prefix: str, start_after: str | None) -> Iterator[str]:
         check_prefix(prefix)
         full_prefix = self.prefix + prefix
         strip = len(self.prefix)
@@ -234,6 +243,8 @@ class S3Store:
             }
             if token:
                 args["ContinuationToken"] = token
+            elif start_after is not None:
+                args["StartAfter"] = self.prefix + start_after
             page = self._list_page(full_prefix, args)
             for item in page.get("Contents", []):
                 yield item["Key"][strip:]

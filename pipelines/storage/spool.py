@@ -147,12 +147,24 @@ class SpoolingStore:
 
     def list(self, prefix: str = "") -> Iterator[str]:
         check_prefix(prefix)
+        yield from self._merged(prefix, self.inner.list(prefix), "")
+
+    def list_after(self, prefix: str, start_after: str) -> Iterator[str] | None:
+        """Keys under `prefix` after `start_after` (spooled ones too), in lexical order;
+        None when the inner store cannot list from a key (a local store: list folders)."""
+        lister = getattr(self.inner, "list_after", None)
+        if lister is None:
+            return None
+        check_prefix(prefix)
+        return self._merged(prefix, lister(prefix, start_after), start_after)
+
+    def _merged(self, prefix: str, listed: Iterator[str], after: str) -> Iterator[str]:
         with self._lock:
             spooled = sorted(k for k, entries in self._by_key.items()
-                             if entries and k.startswith(prefix))
+                             if entries and k.startswith(prefix) and k > after)
         self._check_available()
         last = None
-        for key in heapq.merge(self.inner.list(prefix), spooled):
+        for key in heapq.merge(listed, spooled):
             if key != last:
                 yield key
             last = key

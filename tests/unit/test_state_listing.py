@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from unit_counting_store import CountingStore
 
 from harvester import runplan
+from harvester import state as state_module
 from harvester.capture.payloads import PayloadIndex
 from harvester.capture.records import PayloadDigest
 from harvester.runs import recover_interrupted, write_report
@@ -26,6 +28,14 @@ RUN = "20260102T000000Z-bbbbbb"
 
 def url(n: int) -> str:
     return f"https://digitalarchive.wilsoncenter.org/document/doc-{n}"
+
+
+class ListingFromStore(CountingStore):
+    """A store that lists from a key, as S3 does (ListObjectsV2's StartAfter)."""
+
+    def list_after(self, prefix: str, start_after: str):  # noqa: ANN201 - as S3Store's
+        self.calls.append(("list_after", f"{prefix}>{start_after}"))
+        return (k for k in super(CountingStore, self).list(prefix) if k > start_after)
 
 
 def remote(store: CountingStore, run_id: str = RUN) -> HarvestState:
@@ -74,7 +84,7 @@ def test_a_runs_start_reads_every_state_folder_from_one_listing(tmp_path: Path) 
     index = PayloadIndex(store, SITE, state.listed)
     assert index.find(PayloadDigest("ab" * 16, "sha1:X")) is not None
     # runs/ for the reports, state/<site>/ for everything else: two listings in all
-    assert store.ops("list") == [f"runs/{SITE}/", f"state/{SITE}/"]
+    assert sorted(store.ops("list")) == [f"runs/{SITE}/", f"state/{SITE}/"]
     assert list(store.list(f"state/{SITE}/changes/")) == []  # the killed run's journal deleted
 
 
@@ -154,3 +164,58 @@ def test_an_empty_store_with_a_missing_mark_is_planned_in_full(tmp_path: Path) -
     state.mark_seen(url(1), "1", "a" * 64, RUN)
     plan = plan_checks(store, state, SITE, RUN)
     assert plan.stale_missing == ["1"] and plan.active == 1
+
+
+def test_runs_and_state_are_one_listing_on_a_store_that_lists_from_a_key(
+        tmp_path: Path) -> None:
+    store = ListingFromStore(tmp_path)
+    killed_run(store)
+    put_record(store, "1")
+    store.put("versions/wilson/1/x.json", b"{}")  # after state/: never read
+    store.calls.clear()
+    state = remote(store)
+    assert recover_interrupted(store, state, SITE, RUN, stale_seconds=600) == [OLD]
+    assert [f["url"] for f in state.iter_failed()] == ["/document/doc-9"]
+    assert state.get_seen(url(1))["record_id"] == "1"
+    assert store.ops("list") == [] and store.ops("list_after") == [">runs/wilson."]
+    assert f"runs/{SITE}/{OLD}.json" in (state.runs_listed or [])  # for the coverage check
+
+
+def test_another_sites_keys_between_them_get_the_state_its_own_listing(
+        tmp_path: Path) -> None:
+    store = ListingFromStore(tmp_path)
+    killed_run(store)
+    write_report(store, {"site": "zeta", "run_id": OLD, "status": "finished"})  # runs/zeta/
+    store.calls.clear()
+    state = remote(store)
+    assert recover_interrupted(store, state, SITE, RUN, stale_seconds=600) == [OLD]
+    assert [f["url"] for f in state.iter_failed()] == ["/document/doc-9"]
+    assert store.ops("list_after") == [">runs/wilson."]
+    assert store.ops("list") == [f"state/{SITE}/"]
+
+
+def test_the_plan_takes_an_object_the_fresh_listing_lacks_for_absent(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run's plan reads no campaign or walk the listing of a moment ago does not show;
+    a worker joining a shared crawl (not planning) reads them; so does a plan whose listing
+    is older than LISTING_TRUST_SECONDS, or after this state wrote the object."""
+    store = CountingStore(tmp_path)
+    state = remote(store)
+    assert list(state.iter_failed()) == []  # the run's start: the state's listing
+    mode, campaign = runplan.resolve_mode(state, store, SITE, "auto", RUN, "t0")
+    walk = runplan.resolve_walk(state, RUN, "t0")
+    assert mode == "backfill" and not walk.resumed
+    assert store.ops("get", f"state/{SITE}/") == []  # neither object read
+    other = remote(store, "20260103T000000Z-cccccc")
+    list(other.iter_failed())
+    store.put(f"state/{SITE}/incremental.json",  # written after the other's listing
+              b'{"id": "W", "status": "running"}')
+    assert other.load_incremental() == {"id": "W", "status": "running"}  # joiner: read
+    monkeypatch.setattr(state_module, "LISTING_TRUST_SECONDS", 0.0)
+    time_moved = remote(store, "20260104T000000Z-dddddd")
+    list(time_moved.iter_failed())
+    store.put(f"state/{SITE}/backfill.json", json.dumps(campaign).encode())
+    assert time_moved.load_backfill(planning=True)["id"] == RUN  # too old to trust: read
+    state.save_incremental({"id": RUN, "status": "complete"})
+    state._objects.clear()  # past the reuse window
+    assert state.load_incremental(planning=True) == {"id": RUN, "status": "complete"}
