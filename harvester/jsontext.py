@@ -67,17 +67,19 @@ def _value(value: Any, canonical: bool) -> str:
     if kind is list:
         if not value:
             return "[]"
-        return ("[" + ("," if canonical else ", ").join([_value(v, canonical) for v in value])
-                + "]")
+        escape = encode_basestring
+        parts = [escape(v) if type(v) is str and len(v) < LONG else _value(v, canonical)
+                 for v in value]  # (short strings escaped here: most items are)
+        return "[" + ("," if canonical else ", ").join(parts) + "]"
     if kind is dict:
         if not value:
             return "{}"
-        items = value.items()
         for key in value:
             if type(key) is not str:
                 raise _Other
         if canonical:
-            items = sorted(items)
-            return "{" + ",".join([_string(k) + ":" + _value(v, True) for k, v in items]) + "}"
-        return "{" + ", ".join([_string(k) + ": " + _value(v, False) for k, v in items]) + "}"
+            return "{" + ",".join([_string(k) + ":" + _value(v, True)
+                                   for k, v in sorted(value.items())]) + "}"
+        return "{" + ", ".join([_string(k) + ": " + _value(v, False)
+                                for k, v in value.items()]) + "}"
     raise _Other

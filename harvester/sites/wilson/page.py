@@ -19,7 +19,8 @@ import lxml.etree as etree
 from harvester import cleaners
 from harvester.exceptions import ChallengePage, InvalidRecord, NotADocument, UnsafeKey
 from harvester.keys import check_record_id
-from harvester.sites.htmltext import element_lines, element_text, parse_html
+from harvester.sites.htmltext import LEAF_SPECIAL as _LEAF_TAGS
+from harvester.sites.htmltext import element_lines, element_text, leaf_text, parse_html
 from harvester.sites.wilson import selectors as S
 from harvester.sites.wilson.pageindex import PageIndex
 
@@ -537,17 +538,29 @@ class WilsonDocumentPage:
         pills = (index.within(container, "pill") if isinstance(container, etree._Element)
                  else container)
         first_within, spans_of = index.first_within, S.PILL_NAME_SPANS
+        named = index.members("name")
         for pill in pills:
-            name = first_within(pill, "name")
+            # first_within(pill, "name"), its first two tests here (a pill's name is usually
+            # its first child)
+            if pill in named:
+                name = pill
+            elif len(pill) and pill[0] in named:
+                name = pill[0]
+            else:
+                name = first_within(pill, "name")
             if name is None:
                 text = self._text(pill)
+            elif not len(name) and isinstance(name.tag, str) and name.tag.lower() not in _LEAF_TAGS:
+                # a leaf (most names: a link's text): no span inside but itself, and its text
+                # is element_text's
+                text = leaf_text(name.text)
             else:
                 # element_text's results are normalised: joined by one space, the non-empty
                 # ones are what normalize_space would make of them
                 parts = []
                 for span in spans_of(name):
-                    if span is not name:
-                        part = element_text(span)
+                    if span is not name:  # (a <span> leaf's text: leaf_text, as element_text)
+                        part = leaf_text(span.text) if not len(span) else element_text(span)
                         if part:
                             parts.append(part)
                 text = " ".join(parts) or element_text(name)

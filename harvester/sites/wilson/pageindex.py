@@ -109,6 +109,10 @@ class PageIndex:
             return []
         return [el for el in self._iter(container, token) if el in members]
 
+    def members(self, token: str) -> set[etree._Element]:
+        """Every element carrying `token` (of selectors.XML_CLASS_TOKENS), as a set."""
+        return self._members.get(token) or set()
+
     def first_within(self, container: etree._Element, token: str) -> etree._Element | None:
         """The first of `within(container, token)`, or None."""
         members = self._members.get(token)
