@@ -1,4 +1,4 @@
-"""The item the spider hands to the pipelines: one extracted document."""
+"""The items the spider hands to the pipelines: one extracted document, or a page of them."""
 
 from __future__ import annotations
 
@@ -19,3 +19,24 @@ class DocumentItem:
     unverified: bool = False  # classified without the stored version (the store was down)
     body: bytes = field(default=b"", repr=False)  # the page, kept until validation (quarantine)
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PageItem:
+    """The records that came whole with one listing page (an OAI-PMH ListRecords page),
+    handed to the pipelines as one item: each pipeline handles the page's documents
+    together (pipelines.base.process_page), and Scrapy's per-item work (spider middlewares,
+    the pipeline chain, the item signals) is paid once a page instead of once a record. A
+    document a pipeline drops or fails on leaves the page with its own item_dropped or
+    item_error signal, as it would have alone; the rest go on."""
+    documents: list[DocumentItem]
+    response: Any = field(default=None, repr=False)  # the listing page's response
+
+
+def documents_of(item: Any) -> tuple[DocumentItem, ...] | list[DocumentItem]:
+    """The documents an item carries: itself, a page's, or none."""
+    if isinstance(item, DocumentItem):
+        return (item,)
+    if isinstance(item, PageItem):
+        return item.documents
+    return ()

@@ -91,6 +91,7 @@ HARVESTER_EXTRACT_WORKERS = "auto"  # processes parsing pages: auto (1 with 2+ c
 HARVESTER_EXTRACT_TIMEOUT = 60.0  # seconds one page may take to parse before its worker is stopped
 HARVESTER_STORE_INLINE = True  # local store: I/O on the reactor thread, fsync in groups (False: threads)
 HARVESTER_STORE_BATCH_IO = False  # local store: a moment's writes together on a store thread (slow creates)
+HARVESTER_PAGE_ITEMS = True  # records that came whole with a listing page: one item a page
 HARVESTER_SEEN_BATCH = "auto"  # seen markers many to an object: auto (remote stores: S3) | on | off
 HARVESTER_JOURNAL_LINGER = "auto"  # s journal lines wait to share a part: auto (0.025 local, 5.0 S3) | N
 HARVESTER_CHECKPOINT_SECONDS = 10.0  # S3: a backfill's cursor and markers are written at most this often

@@ -66,8 +66,10 @@ class DedupPipeline(RunPipeline):
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> Any:
-        return cls(RunContext.of(crawler), crawler.stats,
-                   crawler.settings.getbool("HARVESTER_DOWNLOAD_FILES"))
+        pipeline = cls(RunContext.of(crawler), crawler.stats,
+                       crawler.settings.getbool("HARVESTER_DOWNLOAD_FILES"))
+        pipeline.crawler = crawler
+        return pipeline
 
     async def process_document(self, item: DocumentItem) -> DocumentItem:
         record = item.record

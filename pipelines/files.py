@@ -20,8 +20,9 @@ from scrapy.exceptions import NotConfigured
 from harvester import responsetypes
 from harvester.config import setting_bool
 from harvester.context import RunContext
-from harvester.items import DocumentItem
+from harvester.items import DocumentItem, PageItem
 from harvester.keys import fallback_file_name, file_key, safe_file_name
+from pipelines.base import process_page
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,14 @@ class FilesPipeline:
         return cls(RunContext.of(crawler), crawler, maxsize)
 
     async def process_item(self, item: Any) -> Any:
-        if not isinstance(item, DocumentItem) or item.status == "unchanged":
+        if isinstance(item, PageItem):
+            return await process_page(item, self.process_document, self.crawler)
+        if not isinstance(item, DocumentItem):
+            return item
+        return await self.process_document(item)
+
+    async def process_document(self, item: DocumentItem) -> DocumentItem:
+        if item.status == "unchanged":
             return item
         record = item.record
         used: set[str] = set()

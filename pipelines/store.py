@@ -110,9 +110,12 @@ class StorePipeline(RunPipeline):
     @classmethod
     def from_crawler(cls, crawler: Any) -> Any:
         ctx = RunContext.of(crawler)
-        return cls(ctx, crawler.stats,
-                   linger=journal_linger(crawler.settings.get("HARVESTER_JOURNAL_LINGER"), ctx),
-                   quiet=crawl_quiet(crawler), crowded=crawl_crowded(crawler))
+        pipeline = cls(ctx, crawler.stats,
+                       linger=journal_linger(crawler.settings.get("HARVESTER_JOURNAL_LINGER"),
+                                             ctx),
+                       quiet=crawl_quiet(crawler), crowded=crawl_crowded(crawler))
+        pipeline.crawler = crawler
+        return pipeline
 
     async def _write_part(self, lines: list[dict[str, Any]]) -> None:
         await self.ctx.io(self.ctx.state.write_journal_part, self.ctx.run_id, lines)

@@ -32,6 +32,7 @@ class SharedCrawl(LocalCrawl):
     count_checks = False
     withdraw_checks = False
     keeps_cursor = False
+    page_items = False  # a page's claim counts its records one item each (_item_through)
 
     def __init__(self, coordinator: CrawlCoordinator) -> None:
         self.coordinator = coordinator

@@ -24,7 +24,7 @@ from harvester import __version__, exits, withdrawals
 from harvester.config import setting_float, setting_int
 from harvester.context import RunContext, utc_now
 from harvester.exceptions import StoreError
-from harvester.items import DocumentItem
+from harvester.items import documents_of
 from harvester.keys import record_key
 from harvester.record import record_schema
 from harvester.runs import (  # noqa: F401 - earlier_finished: kept here for its callers
@@ -159,16 +159,16 @@ class RunReport:
                 logger.warning("could not update the run report: %s", exc)
 
     def item_scraped(self, item: Any, **kwargs: Any) -> None:
-        if isinstance(item, DocumentItem):
-            self.coverage.add(item.record)
-            if item.status in {"new", "changed", "restored"}:
-                rid = item.record["record_id"]
+        for doc in documents_of(item):  # a document, or a listing page's (PageItem)
+            self.coverage.add(doc.record)
+            if doc.status in {"new", "changed", "restored"}:
+                rid = doc.record["record_id"]
                 self.changes.append(feed_line({
-                    "record_id": rid, "change": item.status,
-                    "content_sha256": item.record["content_sha256"],
-                    "key": record_key(self.ctx.site, rid), "url": item.record["url"],
-                    "title": item.record["title"], "run_id": self.ctx.run_id,
-                    "harvested_at": item.record["harvested_at"],
+                    "record_id": rid, "change": doc.status,
+                    "content_sha256": doc.record["content_sha256"],
+                    "key": record_key(self.ctx.site, rid), "url": doc.record["url"],
+                    "title": doc.record["title"], "run_id": self.ctx.run_id,
+                    "harvested_at": doc.record["harvested_at"],
                 }))
 
     def record_withdrawn(self, line: dict[str, Any], **kwargs: Any) -> None:

@@ -33,7 +33,7 @@ from harvester import withdrawals
 from harvester.config import setting_bool, setting_int
 from harvester.context import RunContext
 from harvester.extensions.runreport import report_written
-from harvester.items import DocumentItem
+from harvester.items import documents_of
 from harvester.keys import CHANGES_SUFFIX, runs_prefix
 from harvester.oaiserve.build import KnownMetas, record_meta, update_index
 
@@ -95,11 +95,12 @@ class OaiIndexUpdater:
                 ctx.io(store.put, pending_key(ctx.site, ctx.run_id), b""))
 
     def item_scraped(self, item: Any, **kwargs: Any) -> None:
-        if isinstance(item, DocumentItem) and item.status in {"new", "changed", "restored"}:
-            if self.known is None:
-                self.known = KnownMetas(self._context().run_id)
-            self.known.add(item.record["record_id"], record_meta(item.record))
-            self._changed()
+        for doc in documents_of(item):  # a document, or a listing page's (PageItem)
+            if doc.status in {"new", "changed", "restored"}:
+                if self.known is None:
+                    self.known = KnownMetas(self._context().run_id)
+                self.known.add(doc.record["record_id"], record_meta(doc.record))
+                self._changed()
 
     def record_withdrawn(self, line: dict[str, Any], **kwargs: Any) -> None:
         self._changed()

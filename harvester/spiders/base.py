@@ -38,7 +38,7 @@ from harvester.exceptions import (
 )
 from harvester.exits import STORE_DOWN
 from harvester.extractpool import ExtractPool
-from harvester.items import DocumentItem
+from harvester.items import DocumentItem, PageItem, documents_of
 from harvester.keys import record_prefix
 from harvester.listingwalk import describe, next_step
 from harvester.outcomes import FAILED, QUARANTINED, THROUGH, Outcomes
@@ -93,6 +93,7 @@ class ArchiveSpider(scrapy.Spider):
         self._walk_saving: asyncio.Future[Any] | None = None
         self._source_state: dict[str, Any] | None = None  # the walk's first ListingStep.state
         self._records_fresh: bool | None = None  # a backfill into a store with no record yet
+        self.page_items = False  # whole records of a listing page as one PageItem (from_crawler)
         self.outcomes = Outcomes()  # what became of the documents scheduled
         self.stop_reason = ""  # why a part of the run closed it early (the report's reason)
         self._campaign_saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="campaign")
@@ -120,7 +121,9 @@ class ArchiveSpider(scrapy.Spider):
                                     count_checks=spider.strategy.count_checks,
                                     limited=bool(spider.limit))
         spider.ctx = RunContext.of(crawler)
-        crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
+        spider.page_items = spider.strategy.page_items and setting_bool(
+            settings, "HARVESTER_PAGE_ITEMS")
+        crawler.signals.connect(spider._item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(spider._item_done, signal=signals.item_dropped)
         crawler.signals.connect(spider._item_failed, signal=signals.item_error)
         spider.extractor = spider.ctx.extract_pool(settings)
@@ -422,12 +425,20 @@ class ArchiveSpider(scrapy.Spider):
                 ahead = self._listing_request(following, carry, sweep,
                                               int(meta.get("page") or 0) + 1)
                 yield ahead
+        whole: list[DocumentItem] = []  # with page_items: the page's, as one item
         for fields in records:  # records that came whole with the listing
             if self.outcomes.full():
                 limit_hit = True
                 break
             await self._open_walk()
-            yield self._listed_item(response, fields, page)
+            item = self._listed_item(response, fields, page)
+            if self.page_items:
+                whole.append(item)
+            else:
+                yield item
+        if whole:
+            stats.inc_value("listing/page_items")
+            yield PageItem(whole, response)
         new_here = set(fresh)
         for url, marker in zip(urls, markers, strict=True):
             if self.mode == "incremental" and not (marker and self._ends_walk(marker)):
@@ -606,20 +617,28 @@ class ArchiveSpider(scrapy.Spider):
         self._doc_finished(meta.get("page"), FAILED)
         self.strategy.released(meta)
 
+    def _item_scraped(self, item: Any, **kwargs: Any) -> None:
+        if isinstance(item, PageItem):  # Scrapy counted the page: item_scraped_count counts
+            self.crawler.stats.inc_value("item_scraped_count", len(item.documents) - 1)
+        for doc in documents_of(item):
+            self._doc_finished(doc.page, THROUGH)
+
     def _item_done(self, item: Any, **kwargs: Any) -> None:
-        if isinstance(item, DocumentItem):
-            self._doc_finished(item.page, THROUGH)
+        for doc in documents_of(item):
+            self._doc_finished(doc.page, THROUGH)
 
     async def _item_failed(self, item: Any, response: Any = None, failure: Any = None,
                            **kwargs: Any) -> None:
         """A pipeline raised on the record (not a DropItem): it was not stored. Recorded as
-        failed, so the next run fetches it again and the run report counts it."""
-        if isinstance(item, DocumentItem):
-            meta = getattr(response, "meta", None) or {"listing_url": item.listing_url,
-                                                      "page": item.page}
-            reason = failure.getErrorMessage() if failure is not None else "unknown"
+        failed, so the next run fetches it again and the run report counts it. A record
+        that came whole with a listing page is done for its own listing step."""
+        reason = failure.getErrorMessage() if failure is not None else "unknown"
+        for doc in documents_of(item):
+            meta = getattr(response, "meta", None) or {}
+            if not meta or meta.get("kind") == "listing":
+                meta = {**meta, "listing_url": doc.listing_url, "page": doc.page}
             self.crawler.stats.inc_value("documents/pipeline_errors")
-            await self._fail(item.url, f"pipeline error: {reason}", meta)
+            await self._fail(doc.url, f"pipeline error: {reason}", meta)
 
     def _doc_finished(self, page: int | None, outcome: str) -> None:
         self.outcomes.ended(outcome)

@@ -19,6 +19,7 @@ class LocalCrawl:
     count_checks = True  # the process sees the whole listing: count checks and sweeps
     withdraw_checks = True  # the end-of-backfill check of stored records not met
     keeps_cursor = True  # the campaign's resume cursor follows the walk
+    page_items = True  # a listing page's whole records may go to the pipelines as one item
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> LocalCrawl:
