@@ -83,6 +83,7 @@ class RunContext:
     # the reactor thread.
     batch_io: bool = False
     _batcher: IoBatcher | None = field(default=None, repr=False)
+    _durable: tuple[Any, Any] | None = field(default=None, repr=False)  # barrier, its future
     # Worker processes for CPU work off the reactor thread: page parsing, WARC records.
     extractor: ExtractPool | None = field(default=None, repr=False)
 
@@ -197,7 +198,13 @@ class RunContext:
         if self.group is not None:
             import asyncio
 
-            await asyncio.wrap_future(self.group.barrier())
+            barrier = self.group.barrier()
+            waiting = self._durable
+            if waiting is None or waiting[0] is not barrier:
+                # the records of a moment share one barrier: one loop future for all of them
+                # (a wrap each cost a callback from the sync thread and a wake-up apiece)
+                waiting = self._durable = (barrier, asyncio.wrap_future(barrier))
+            await asyncio.shield(waiting[1])
 
     def extract_pool(self, settings: Any) -> ExtractPool:
         """The run's worker processes (HARVESTER_EXTRACT_WORKERS), started on first use."""

@@ -18,6 +18,7 @@ The local store keeps no content type (the file name's suffix says it).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import secrets
 import socket
@@ -214,7 +215,7 @@ class LocalStore:
     def _write_temp(self, data: bytes, sync: bool = True) -> str:
         # raw os calls: each one releases the GIL, so the fewer the better for a crawl
         # running on the reactor thread meanwhile (mkstemp + fdopen cost twice as many)
-        name = os.path.join(self._tmp, f"{_temp_prefix()}{secrets.token_hex(8)}.part")
+        name = os.path.join(self._tmp, f"{_temp_prefix()}{next(_TEMP_NUMBERS)}.part")
         fd = os.open(name, _TEMP_FLAGS, 0o600)
         try:
             view = memoryview(data)
@@ -270,12 +271,18 @@ _TEMP_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 
                | getattr(os, "O_CLOEXEC", 0))
 
 
+_TEMP_NUMBERS = itertools.count()  # a temp file's number in its process
+
+
 def _temp_prefix() -> str:
-    """put-<host>-<pid>-: whose temp file it is (see remove_orphan_temp_files)."""
+    """put-<host>-<pid>-<random>.: whose temp file it is (see remove_orphan_temp_files);
+    the random part, drawn once a process, keeps a process that got a dead one's pid off
+    the files that one left (numbered from 0 as well)."""
     global _PREFIX
     pid = os.getpid()
     if _PREFIX[0] != pid:  # computed once per process (a fork gets its own)
-        _PREFIX = (pid, f"put-{socket.gethostname().replace('-', '_')}-{pid}-")
+        _PREFIX = (pid, f"put-{socket.gethostname().replace('-', '_')}-{pid}-"
+                        f"{secrets.token_hex(6)}.")
     return _PREFIX[1]
 
 

@@ -72,6 +72,33 @@ def test_process_killed_mid_write_leaves_nothing_visible(tmp_path: Path) -> None
     assert files_under(tmp_path) == []
 
 
+def test_a_dead_writers_temp_file_is_removed_and_never_reused(tmp_path: Path) -> None:
+    """Temp files are numbered a process apart: a killed writer's leftover is known as its
+    (dead) process's and removed; a later process, even one that got the same pid, writes
+    under other names (a random part drawn once a process)."""
+    script = (
+        "import os, sys\n"
+        "from pipelines.storage.local import LocalStore\n"
+        "store = LocalStore(sys.argv[1])\n"
+        "store.put('records/wilson/0.json', b'ok')\n"
+        "os.replace = lambda *a, **k: os._exit(9)\n"
+        "store.put('records/wilson/1.json', b'x')\n"
+    )
+    runs = [subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=Path.cwd(),
+                           timeout=60, check=False) for _ in range(2)]
+    assert [r.returncode for r in runs] == [9, 9]
+    leftovers = sorted(n for n in files_under(tmp_path) if n.startswith(".tmp/"))
+    assert len(leftovers) == 2 and leftovers[0] != leftovers[1]  # not the same name twice
+    store = LocalStore(tmp_path)
+    assert store.remove_orphan_temp_files() == 2  # their processes are gone
+    assert [n for n in files_under(tmp_path) if n.startswith(".tmp/")] == []
+    assert store.get("records/wilson/0.json") == b"ok"
+    for n in range(50):  # this process's own puts never collide
+        store.put(f"records/wilson/n{n}.json", b"y")
+    names = {p.name for p in (tmp_path / "records" / "wilson").iterdir()}
+    assert len(names) == 51
+
+
 def test_readers_never_see_a_half_written_object(tmp_path: Path) -> None:
     store = LocalStore(tmp_path, fsync=False)
     versions = [bytes([n]) * 2_000_000 for n in range(1, 4)]
