@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import codecs
 import datetime as dt
 import re
@@ -56,8 +55,13 @@ def none_if_empty(text: str | None) -> str | None:
 
 # --- dates ------------------------------------------------------------------------------
 
-_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
-_MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+# English month names and abbreviations (what calendar.month_name and month_abbr give in the C
+# locale, which a Python process keeps unless it sets LC_TIME; tests/test_cleaners.py checks
+# them against calendar's): no import of calendar, and of locale with it, at start-up
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December")
+_MONTHS = {name.lower(): i for i, name in enumerate(MONTH_NAMES, 1)}
+_MONTHS.update({name[:3].lower(): i for i, name in enumerate(MONTH_NAMES, 1)})
 _MONTHS["sept"] = 9
 _MONTH_RE = "(?P<month>[A-Za-z]{3,9})\\.?"
 _DATE_PATTERNS = [

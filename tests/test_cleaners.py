@@ -111,3 +111,14 @@ def test_decode_body_detects_undeclared_windows_1251_among_ascii_markup():
 
 def test_decode_body_never_raises_on_binary():
     assert isinstance(c.decode_body(gzip.compress(b"hello" * 100)), str)
+
+
+def test_month_names_are_calendars_in_the_c_locale():
+    import calendar
+
+    from harvester import cleaners
+
+    assert list(cleaners.MONTH_NAMES) == list(calendar.month_name)[1:]
+    assert [n[:3] for n in cleaners.MONTH_NAMES] == list(calendar.month_abbr)[1:]
+    assert cleaners.parse_date("Sept 3, 1950") == "1950-09-03"
+    assert cleaners.parse_date("3 Feb. 1951") == "1951-02-03"

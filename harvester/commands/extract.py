@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import functools
 import os
@@ -18,11 +17,13 @@ from harvester.record import finalize
 from harvester.sites import Site, get_site
 
 if TYPE_CHECKING:
+    import argparse
     from email.message import Message
 
 FETCH_TIMEOUT = 60  # seconds per URL
 MAX_FILE_BYTES = 64 * 1024 * 1024  # larger inputs are refused, not read
 USER_AGENT = "archive-harvester extract (+https://github.com/archive-harvester)"
+DEFAULT_SITE = "wilson"  # --site's default (also harvester.cli's plain-arguments path)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -33,7 +34,7 @@ def add_parser(subparsers: Any) -> None:
         'JSON record per input, in input order; an input that fails prints {"error", "input"} '
         "and the exit status is 1 at the end.",
     )
-    parser.add_argument("--site", default="wilson", help="archive key (default: wilson)")
+    parser.add_argument("--site", default=DEFAULT_SITE, help=f"archive key (default: {DEFAULT_SITE})")
     parser.add_argument("--url", help="the page's address, when a single saved file is given")
     parser.add_argument("inputs", nargs="+", metavar="FILE_OR_URL")
     parser.set_defaults(run=run)
