@@ -78,6 +78,7 @@ def _plain_extract(argv: list[str]) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    own = argv is None  # the process's own command line: it exits when this returns
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _plain_extract(argv)
     if args is None:
@@ -91,6 +92,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"harvester {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if own and args.command == "extract":
+            # The process ends next: the collector's passes at interpreter exit need not walk
+            # every object it holds (~5 ms of each `harvester extract` process). Only for
+            # extract, which writes nothing but its flushed lines: frozen objects in
+            # reference cycles are not finalised at exit (a file among them not flushed).
+            import gc
+
+            gc.freeze()
 
 
 if __name__ == "__main__":  # pragma: no cover
