@@ -25,6 +25,12 @@ batch object, a few in all once compacted), and writes the markers it makes in b
   allow: the cursor can never be in the store without the markers of the documents it
   passed. `resume_of(campaign)` reads it back: the newest object that carries one (from the
   loaded index, else from the newest objects first, without loading the rest).
+- A rolling index that read the objects (a run that looks markers up) and holds at most
+  `merge_max` markers writes its first object with every marker it holds and then deletes
+  the objects it read (one DeleteObjects): one PUT, as its own object alone would be, so
+  the store keeps one object and the next run reads one, not one more per run that stored
+  something. Objects written meanwhile by other processes are not deleted (it never read
+  them); this object sorts after those it replaced, so nothing older wins over it.
 - `compact()` (at the end of a run) merges the objects when there are more than
   `compact_over`, then deletes the ones it merged (a batch written meanwhile is kept);
   neighbours are merged into objects of at most `merge_max` markers, read one at a time,
@@ -41,6 +47,7 @@ batch object, a few in all once compacted), and writes the markers it makes in b
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import secrets
@@ -95,6 +102,7 @@ class SeenIndex:
         # state's; None: list them), used until this index writes
         self.listed: Callable[[], list[str] | None] | None = None
         self._wrote = False
+        self._own: set[str] = set()  # the objects this index wrote
 
     # --- reading ----------------------------------------------------------------------
     def _prefix(self) -> str:
@@ -271,11 +279,18 @@ class SeenIndex:
                 key, current = self._current_key, self._current
             if not batch and not dirty:
                 return
+            absorbed: list[str] = []
+            if self.rolling and key is None:  # the run's first object (or after a full one)
+                absorbed, whole = self._absorbing()
+                if absorbed:
+                    current = whole  # every marker: the objects read are deleted after it
+                    resume = resume if resume is not None else self._newest_resume
             key = (key if self.rolling else None) or self._next_key()
             markers = current | batch if self.rolling else batch
             body: dict[str, Any] = {"markers": markers}
-            if self.per_url_note is not None:
-                body["per_url"] = self.per_url_note
+            per_url = self.per_url_note if self.per_url_note is not None else self._per_url
+            if per_url is not None and (absorbed or self.per_url_note is not None):
+                body["per_url"] = per_url
             if resume is not None:
                 body["resume"] = resume
             try:
@@ -287,13 +302,30 @@ class SeenIndex:
                 raise
             with self._lock:
                 self._wrote = True  # a listing made before no longer shows every object
+                self._own.add(key)
                 self._peeked = None  # the listing it holds no longer shows every object
+                self._objects = [k for k in self._objects if k not in absorbed]
                 if key not in self._objects:
                     self._objects.append(key)
                 if not self.rolling or len(markers) >= self.batch_size:  # full: the next
                     self._current_key, self._current = None, {}  # flush starts another
                 else:
                     self._current_key, self._current = key, markers
+            if absorbed:  # left in place on failure: the new object's markers win anyway
+                with contextlib.suppress(StoreError):
+                    delete_all(self.store, absorbed)
+
+    def _absorbing(self) -> tuple[list[str], dict[str, dict[str, Any]]]:
+        """The objects this index read (not its own) and every marker it holds, when its
+        next object can hold them all (at most `merge_max`): that object then replaces
+        them (one PUT, as the object alone would be, and a DeleteObjects), so the next run
+        reads one object instead of one more per run that stored something. Empty when
+        the index is not loaded (a run that only writes markers) or read nothing."""
+        with self._lock:
+            if self._markers is None or len(self._markers) > self.merge_max:
+                return [], {}
+            read = [k for k in self._objects if k not in self._own]
+            return (read, dict(self._markers)) if read else ([], {})
 
     def compact(self, per_url: bool | None = None) -> bool:
         """Blocking, at the end of a run: merge the batch objects when there are more than

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import json
 import logging
 import secrets
@@ -75,6 +76,8 @@ JSON = "application/json"
 OBJECT_REUSE_SECONDS = 2.0  # a walk's state read or written this recently is not read again
 LISTING_TRUST_SECONDS = 10.0  # the run's plan takes an object its state's listing lacks
 # this recently for absent
+BACKFILL, WALK = "backfill.json", "incremental.json"
+COPY_FIELD = "backfill_copy"  # in incremental.json: {"md5", "value"} of backfill.json
 _CURSOR_FIELDS = ("resume", "cursor")  # a campaign's cursor ("cursor": earlier versions)
 
 
@@ -82,6 +85,10 @@ def url_identity(url: str) -> str:
     """The host-independent identity of a URL: its path and query."""
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _md5(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
 def _dump(obj: Any) -> bytes:
@@ -130,6 +137,9 @@ class HarvestState:
         self._listed_at = 0.0
         self._runs_keys: list[str] | None = None  # runs/<site>/, read in the same listing
         self._written: set[str] = set()  # the walk objects this state wrote
+        self._meta: dict[str, tuple[str, str]] = {}  # key -> (ETag, LastModified), listed
+        self._md5: dict[str, str | None] = {}  # walk object -> MD5 of its bytes, read/written
+        self._copy: tuple[str, dict[str, Any]] | None = None  # the walk's campaign copy
         # the campaign begun by this run in a store holding no record of the site (runplan)
         self.began_on_empty: str | None = None
         self._lock = threading.Lock()
@@ -157,7 +167,7 @@ class HarvestState:
         # runs/<site>/ then state/<site>/ in one listing: nothing sorts between them but
         # other sites' runs and state ("runs/<site>." sorts just before "runs/<site>/": a
         # site name has no "."); met one, the state is listed on its own
-        listed = lister("", runs[:-1] + ".") if lister is not None else None
+        listed = lister("", runs[:-1] + ".", self._meta) if lister is not None else None
         alone = listed is None
         if listed is not None:
             found: list[str] = []
@@ -373,20 +383,58 @@ class HarvestState:
         """The object; one this state read or wrote less than OBJECT_REUSE_SECONDS ago is
         not read again (a run's start reads the campaign twice in a row). `planning`: the
         run's plan (harvester.runplan: the one process that decides it), which takes an
-        object the state's listing of a moment ago does not show for absent (not read)."""
+        object the state's listing of a moment ago does not show for absent, and the
+        campaign from the walk object's copy of it when the listing's ETag of backfill.json
+        is the copy's MD5 (not read: see `_campaign_copy`)."""
         with self._lock:
             held = self._objects.get(name)
         if held is not None and time.monotonic() - held[0] < OBJECT_REUSE_SECONDS:
             return copy.deepcopy(held[1])
+        digest = None
+        copied = self._campaign_copy() if planning and name == BACKFILL else None
         if planning and self.listed_absent(name):
             value = None
+        elif copied is not None:
+            digest, value = copied
         else:
-            value = load_json(self.store.get(state_key(self.site, name)))
+            data = self.store.get(state_key(self.site, name))
+            digest = _md5(data) if data is not None else None
+            value = load_json(data)
         value = value if isinstance(value, dict) else None
+        if name == WALK and value is not None:
+            held_copy = value.pop(COPY_FIELD, None)
+            if isinstance(held_copy, dict) and isinstance(held_copy.get("md5"), str) \
+                    and isinstance(held_copy.get("value"), dict):
+                with self._lock:
+                    self._copy = (held_copy["md5"], held_copy["value"])
         with self._lock:
             self._objects[name] = (time.monotonic(), copy.deepcopy(value))
             self._stored[name] = copy.deepcopy(value)
+            self._md5[name] = digest
         return value
+
+    def _campaign_copy(self) -> tuple[str, dict[str, Any]] | None:
+        """(MD5, campaign) from the walk object's copy of backfill.json, when the state's
+        listing (fresh: `listed_absent`'s terms) lists backfill.json with that MD5 for ETag
+        (S3's ETag of an object written by one PUT, unencrypted or SSE-S3; any other ETag
+        never matches, and the campaign is read) and the walk object is no older than it
+        (else the walk's copy cannot be the newest: not read for it)."""
+        listing = self._state_listing()
+        if listing is None or time.monotonic() - self._listed_at > LISTING_TRUST_SECONDS:
+            return None
+        campaign_key, walk_key = state_key(self.site, BACKFILL), state_key(self.site, WALK)
+        with self._lock:
+            if BACKFILL in self._written:
+                return None
+            listed, walk_listed = self._meta.get(campaign_key), self._meta.get(walk_key)
+        if listed is None or walk_listed is None or walk_listed[1] < listed[1]:
+            return None
+        self._load_object(WALK, planning=True)
+        with self._lock:
+            held = self._copy
+        if held is None or held[0] != listed[0]:
+            return None
+        return held[0], copy.deepcopy(held[1])
 
     def _save_object(self, name: str, value: dict[str, Any]) -> None:
         # a walk's cursor never passes documents whose markers are not in the store yet
@@ -396,10 +444,18 @@ class HarvestState:
             self._objects.pop(name, None)
             self._stored.pop(name, None)
             self._written.add(name)
-        self.store.put(state_key(self.site, name), _dump(value), content_type=JSON)
+            campaign, campaign_md5 = self._stored.get(BACKFILL), self._md5.get(BACKFILL)
+        body = value
+        if name == WALK and self.batch_seen and campaign is not None \
+                and campaign_md5 is not None:
+            # the campaign as this state last read or wrote it, for the next run's plan
+            body = dict(value, **{COPY_FIELD: {"md5": campaign_md5, "value": campaign}})
+        data = _dump(body)
+        self.store.put(state_key(self.site, name), data, content_type=JSON)
         with self._lock:
             self._objects[name] = (time.monotonic(), copy.deepcopy(value))
             self._stored[name] = copy.deepcopy(value)
+            self._md5[name] = _md5(data)
 
     def load_backfill(self, planning: bool = False) -> dict[str, Any] | None:
         """The campaign; a running one's cursor from the newest seen batch that carries one

@@ -223,15 +223,18 @@ class S3Store:
         return self._call("head", full, head)
 
     def list(self, prefix: str = "") -> Iterator[str]:
-        return self._list(prefix, None)
+        return self._list(prefix, None, None)
 
-    def list_after(self, prefix: str, start_after: str) -> Iterator[str]:
+    def list_after(self, prefix: str, start_after: str,
+                   meta: dict[str, tuple[str, str]] | None = None) -> Iterator[str]:
         """Keys under `prefix` that sort after `start_after`, in lexical order: one listing
         can read two neighbouring folders (harvester/state.py: runs/<site>/ and
-        state/<site>/), the caller stopping once it has what it wants."""
-        return self._list(prefix, start_after)
+        state/<site>/), the caller stopping once it has what it wants. `meta`, when given,
+        gets each listed key's (ETag, LastModified as ISO text) from the same listing."""
+        return self._list(prefix, start_after, meta)
 
-    def _list(self, prefix: str, start_after: str | None) -> Iterator[str]:
+    def _list(self, prefix: str, start_after: str | None,
+              meta: dict[str, tuple[str, str]] | None) -> Iterator[str]:
         check_prefix(prefix)
         full_prefix = self.prefix + prefix
         strip = len(self.prefix)
@@ -247,6 +250,11 @@ class S3Store:
                 args["StartAfter"] = self.prefix + start_after
             page = self._list_page(full_prefix, args)
             for item in page.get("Contents", []):
+                if meta is not None:
+                    when = item.get("LastModified")
+                    meta[item["Key"][strip:]] = (
+                        str(item.get("ETag") or "").strip('"'),
+                        when.isoformat() if hasattr(when, "isoformat") else str(when or ""))
                 yield item["Key"][strip:]
             token = page.get("NextContinuationToken")
             if not page.get("IsTruncated") or not token:

@@ -149,22 +149,28 @@ class SpoolingStore:
         check_prefix(prefix)
         yield from self._merged(prefix, self.inner.list(prefix), "")
 
-    def list_after(self, prefix: str, start_after: str) -> Iterator[str] | None:
+    def list_after(self, prefix: str, start_after: str,
+                   meta: dict[str, tuple[str, str]] | None = None) -> Iterator[str] | None:
         """Keys under `prefix` after `start_after` (spooled ones too), in lexical order;
-        None when the inner store cannot list from a key (a local store: list folders)."""
+        None when the inner store cannot list from a key (a local store: list folders).
+        `meta`: each key's (ETag, LastModified) as the inner store listed it (none for a
+        spooled key: the store does not hold what it will)."""
         lister = getattr(self.inner, "list_after", None)
         if lister is None:
             return None
         check_prefix(prefix)
-        return self._merged(prefix, lister(prefix, start_after), start_after)
+        return self._merged(prefix, lister(prefix, start_after, meta), start_after, meta)
 
-    def _merged(self, prefix: str, listed: Iterator[str], after: str) -> Iterator[str]:
+    def _merged(self, prefix: str, listed: Iterator[str], after: str,
+                meta: dict[str, tuple[str, str]] | None = None) -> Iterator[str]:
         with self._lock:
             spooled = sorted(k for k, entries in self._by_key.items()
                              if entries and k.startswith(prefix) and k > after)
         self._check_available()
         last = None
         for key in heapq.merge(listed, spooled):
+            if meta is not None and key in spooled:
+                meta.pop(key, None)
             if key != last:
                 yield key
             last = key

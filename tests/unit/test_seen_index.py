@@ -146,3 +146,52 @@ def test_a_run_that_only_marks_never_reads_the_markers_and_merges_within_a_bound
     assert later.get_seen(url(200))["campaign"] == "C7"
     assert [later.get_seen(url(n))["record_id"] for n in range(18)] == \
         [str(n) for n in range(18)]
+
+
+def test_a_run_that_read_the_markers_writes_one_object_in_place_of_those_it_read(
+        tmp_path: Path) -> None:
+    """Remote stores (rolling): the next run's first object holds every marker and the
+    objects it read are deleted, so a run after it reads one object, cursor and per-URL
+    word kept; one PUT and one DeleteObjects."""
+    store = CountingStore(tmp_path / "store")
+    first = HarvestState(store, SITE, batch_seen=True, run_id="20260101T000000Z-aaaaaa",
+                         checkpoint_seconds=0.0)
+    for n in range(20):
+        first.mark_seen(url(n), str(n), f"{n:064d}", "C1")
+    first.seen_index.set_resume("C1", {"page": 3})
+    first.flush_seen()
+    second = HarvestState(store, SITE, batch_seen=True, run_id="20260102T000000Z-bbbbbb",
+                          checkpoint_seconds=0.0)
+    assert second.get_seen(url(1))["record_id"] == "1"  # loads the index
+    second.mark_seen(url(1), "1b", "f" * 64, "C2")  # changed
+    second.mark_seen(url(30), "30", "e" * 64, "C2")  # new
+    store.calls.clear()
+    second.close_seen()
+    assert len(store.ops("put", BATCHES)) == 1 and len(store.ops("delete", BATCHES)) == 1
+    objects = list(store.list(BATCHES))
+    assert len(objects) == 1 and "20260102T000000Z-bbbbbb" in objects[0]
+    store.calls.clear()
+    third = HarvestState(store, SITE, batch_seen=True, run_id="20260103T000000Z-cccccc",
+                         checkpoint_seconds=0.0)
+    found = {n: third.get_seen(url(n)) for n in (0, 1, 30)}
+    assert found[0]["record_id"] == "0" and found[1]["record_id"] == "1b"
+    assert found[30]["record_id"] == "30"
+    assert len(store.ops("get", BATCHES)) == 1
+    assert third.seen_index.resume_of("C1") == (True, {"page": 3})
+    body = json.loads(store.get(objects[0]) or b"{}")
+    assert body["per_url"] is False and body["resume"] == {"campaign": "C1",
+                                                          "cursor": {"page": 3}}
+
+
+def test_a_run_that_only_writes_markers_leaves_the_objects_it_never_read(
+        tmp_path: Path) -> None:
+    store = CountingStore(tmp_path / "store")
+    first = HarvestState(store, SITE, batch_seen=True, run_id="20260101T000000Z-aaaaaa",
+                         checkpoint_seconds=0.0)
+    first.mark_seen(url(1), "1", "a" * 64, "C1")
+    first.flush_seen()
+    second = HarvestState(store, SITE, batch_seen=True, run_id="20260102T000000Z-bbbbbb",
+                          checkpoint_seconds=0.0)
+    second.mark_seen(url(2), "2", "b" * 64, "C1")  # the index is never loaded
+    second.close_seen()
+    assert len(list(store.list(BATCHES))) == 2 and not store.ops("delete")

@@ -7,6 +7,7 @@ that counts its calls (tests/crawl/test_s3_requests.py counts the same over HTTP
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -33,9 +34,18 @@ def url(n: int) -> str:
 class ListingFromStore(CountingStore):
     """A store that lists from a key, as S3 does (ListObjectsV2's StartAfter)."""
 
-    def list_after(self, prefix: str, start_after: str):  # noqa: ANN201 - as S3Store's
+    etag_is_md5 = True  # S3's ETag of an object written by one PUT
+
+    def list_after(self, prefix: str, start_after: str, meta=None):  # noqa: ANN001, ANN201
         self.calls.append(("list_after", f"{prefix}>{start_after}"))
-        return (k for k in super(CountingStore, self).list(prefix) if k > start_after)
+        for key in super(CountingStore, self).list(prefix):
+            if key > start_after:
+                if meta is not None:
+                    data = super(CountingStore, self).get(key) or b""
+                    when = (self.root / key).stat().st_mtime_ns
+                    tag = hashlib.md5(data).hexdigest() if self.etag_is_md5 else "x-1"
+                    meta[key] = (tag, f"{when:020d}")
+                yield key
 
 
 def remote(store: CountingStore, run_id: str = RUN) -> HarvestState:
@@ -219,3 +229,49 @@ def test_the_plan_takes_an_object_the_fresh_listing_lacks_for_absent(
     state.save_incremental({"id": RUN, "status": "complete"})
     state._objects.clear()  # past the reuse window
     assert state.load_incremental(planning=True) == {"id": RUN, "status": "complete"}
+
+
+def test_the_plan_reads_the_campaign_from_the_walks_copy_when_the_etag_says_it_is_current(
+        tmp_path: Path) -> None:
+    """An idle incremental run after incremental runs: the walk object carries a copy of the
+    campaign with its MD5; the listing's ETag of backfill.json is that MD5, so the plan
+    reads the walk alone. A campaign begun since (another ETag) is read; so is one on a
+    store whose ETags are not MD5s."""
+    store = ListingFromStore(tmp_path)
+    first = remote(store, OLD)
+    list(first.iter_failed())
+    runplan.resolve_mode(first, store, SITE, "backfill", OLD, "t0")
+    first.save_backfill(runplan.completed(first.load_backfill(), "t1", 10))
+    incremental = remote(store, "20260101T010000Z-cccccc")
+    list(incremental.iter_failed())
+    assert runplan.resolve_mode(incremental, store, SITE, "auto", "20260101T010000Z-cccccc",
+                                "t2")[0] == "incremental"
+    walk = runplan.resolve_walk(incremental, "20260101T010000Z-cccccc", "t2")
+    incremental.save_incremental(runplan.completed(walk.walk, "t3", 11))
+    assert "backfill_copy" not in (incremental.load_incremental() or {})
+
+    store.calls.clear()
+    idle = remote(store)
+    list(idle.iter_failed())
+    mode, _ = runplan.resolve_mode(idle, store, SITE, "auto", RUN, "t4")
+    plan = runplan.resolve_walk(idle, RUN, "t4")
+    assert mode == "incremental" and plan.walk["baseline_total"] == 11
+    assert store.ops("get", f"state/{SITE}/") == [f"state/{SITE}/incremental.json"]
+
+    store.etag_is_md5 = False  # another server's ETags: the campaign is read
+    store.calls.clear()
+    other = remote(store, "20260102T010000Z-ffffff")
+    list(other.iter_failed())
+    assert runplan.resolve_mode(other, store, SITE, "auto", RUN, "t4")[0] == "incremental"
+    assert f"state/{SITE}/backfill.json" in store.ops("get", f"state/{SITE}/")
+    store.etag_is_md5 = True
+
+    begun = remote(store, "20260103T000000Z-dddddd")  # a new campaign, after the walk
+    list(begun.iter_failed())
+    runplan.resolve_mode(begun, store, SITE, "backfill", "20260103T000000Z-dddddd", "t5")
+    store.calls.clear()
+    later = remote(store, "20260104T000000Z-eeeeee")
+    list(later.iter_failed())
+    mode, campaign = runplan.resolve_mode(later, store, SITE, "auto", RUN, "t6")
+    assert mode == "backfill" and campaign["id"] == "20260103T000000Z-dddddd"  # resumed
+    assert f"state/{SITE}/backfill.json" in store.ops("get", f"state/{SITE}/")
