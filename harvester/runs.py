@@ -153,12 +153,16 @@ class FeedSpill:
             index.append((line.split(b"\t", 1)[0], offset))
             offset += len(line)
         index.sort(key=lambda entry: entry[0])
-        parts = []
-        for _, at in index:
-            self._file.seek(at)
-            parts.append(self._file.readline().split(b"\t", 1)[1])
-        self._file.seek(0, os.SEEK_END)
-        return b"".join(parts)
+        # the sorted lines go through a second file, not a list of them joined: the feed is
+        # in memory once (a 100,000-record backfill's is ~33 MB), not three times
+        with tempfile.TemporaryFile(prefix="harvester-feed-sorted-") as out:
+            for _, at in index:
+                self._file.seek(at)
+                out.write(self._file.readline().split(b"\t", 1)[1])
+            del index
+            self._file.seek(0, os.SEEK_END)
+            out.seek(0)
+            return out.read()
 
     def close(self) -> None:
         self._file.close()

@@ -14,6 +14,7 @@ the export then writes the *latest* version of each, once.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -61,7 +62,7 @@ def feed_run_ids(store: Store, site: str) -> Iterator[str]:
 
 def feed_lines(store: Store, site: str, run_id: str) -> Iterator[dict[str, Any]]:
     data = store.get(changes_key(site, run_id)) or b""
-    for line in data.splitlines():
+    for line in io.BytesIO(data):  # a line at a time: not a second copy of the feed in lines
         try:
             entry = json.loads(line)
         except ValueError:
