@@ -101,3 +101,34 @@ def test_a_store_with_per_url_markers_is_read_without_fetching_again(
         assert state.get_seen("https://example.org" + some["url"]) == some
     finally:
         store.close()
+
+
+def test_an_idle_run_after_incremental_runs_asks_five_requests_listing_included(
+    tmp_path: Path, sample, s3_server,
+) -> None:
+    """The steady state: a backfill, then incremental runs that store something. Each of
+    them leaves one seen object (the first object it writes holds every marker, the ones
+    it read are deleted) and a walk object carrying the campaign with its MD5, so an idle
+    run reads the listing, the walk and one seen object, and writes its report and feed."""
+    base_url, control = sample
+    bucket = s3_server.new_bucket("steady")
+    with CountingProxy(s3_server.endpoint_url, bucket=bucket, prefix="h/") as proxy:
+        env = {"AWS_ENDPOINT_URL": proxy.url, "HARVESTER_SPOOL_DIR": str(tmp_path / "spool")}
+        assert harvest(f"s3://{bucket}/h", base_url, *NO_INDEX, env=env).code == 0
+        for _ in range(2):
+            new_ids = control.publish(3)
+            proxy.reset()
+            run = harvest(f"s3://{bucket}/h", base_url, *NO_INDEX, env=env)
+            assert run.code == 0, run.stderr[-2000:]
+            news = proxy.counts()
+            assert _total(news, "PUT", "records") == len(new_ids)
+            assert _total(news, "DELETE-MANY") == 2  # the journal, the seen object it read
+        proxy.reset()
+        control.reset_stats()
+        idle = harvest(f"s3://{bucket}/h", base_url, *NO_INDEX, env=env)
+        assert idle.code == 0, idle.stderr[-2000:]
+        rerun = proxy.counts()
+    assert sorted(rerun.items()) == sorted({
+        ("LIST", "(root)"): 1, ("GET", "state/incremental.json"): 1,
+        ("GET", "state/seen-batch"): 1, ("PUT", "runs"): 2}.items())
+    assert sum(control.stats()["by_kind"].values()) <= 2  # robots.txt, the first page
