@@ -321,16 +321,15 @@ def _lines(text: str) -> list[str]:
     if b"\xc2" in data and _RARE_C2.search(data):
         return _str_lines(text)
     if ((b"\xe1" in data and _RARE_E1.search(data)) or (b"\xe2" in data and _RARE_E2.search(data))
-            or b"\xe3\x80\x80" in data or b"\xef\xbb\xbf" in data):
+            or (b"\xe3" in data and b"\xe3\x80\x80" in data)
+            or (b"\xef" in data and b"\xef\xbb\xbf" in data)):  # (a lead byte first: memchr)
         return _str_lines(text)
     data = data.translate(_ASCII_BLANKS, _ASCII_DROP)
-    if b"  " in data:  # runs of spaces: split at each pair (found in C), ends of pieces dropped
-        data = b" ".join([p for p in (piece.strip(b" ") for piece in data.split(b"  ")) if p])
-    if b" \x00" in data:
-        data = data.replace(b" \x00", b"\x00")
-    if b"\x00 " in data:
-        data = data.replace(b"\x00 ", b"\x00")
-    return [line for line in data.strip(b" ").decode("utf-8").split(_BREAK) if line]
+    # runs of spaces: split at each pair (found in C), ends of pieces dropped (no search for a
+    # pair first: a two-byte search costs as much as the split), then the one space a run
+    # left at a line's end or start stripped from each line (cheaper than two replace passes)
+    data = b" ".join([p for p in (piece.strip(b" ") for piece in data.split(b"  ")) if p])
+    return [line for line in (raw.strip(" ") for raw in data.decode("utf-8").split(_BREAK)) if line]
 
 
 def _str_lines(text: str) -> list[str]:
