@@ -283,7 +283,10 @@ def element_lines(
             current, current_kind, children = stack.pop()
     lines = _lines("".join(parts))
     if had_cells:
-        return [line for line in lines if not _EMPTY_ROW.match(line)]
+        # (a line whose first character is neither "|" nor a blank, what \s is to re and
+        # str.isspace() alike, is no empty row: kept without the regex)
+        return [line for line in lines
+                if (line[0] != "|" and not line[0].isspace()) or not _EMPTY_ROW.match(line)]
     return lines
 
 

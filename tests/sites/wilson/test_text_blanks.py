@@ -52,3 +52,17 @@ def test_text_with_usual_and_rare_blanks_and_punctuation_keeps_its_characters():
     assert "\u201cMao\u2019s reply\u201d \u2014 Zhou: \u4e2d\u56fd Жуков и Ким" in lines
     assert sys.maxunicode > 0xFFFF  # (astral characters below are real code points)
     assert "a \U0001F600 b" in _texts("<p>a \U0001F600\n b</p>")
+
+
+def test_a_table_keeps_its_rows_text_and_drops_rows_of_empty_cells():
+    import re
+
+    from harvester.sites.htmltext import element_lines, parse_html
+
+    root = parse_html("<div><table><tr><td>\u3000</td><td> </td></tr><tr><td>a</td><td>|b</td></tr>"
+                      "<tr><td>\u00a0</td><td>c</td></tr><tr><td>|</td><td></td></tr></table></div>")
+    assert element_lines(root.find(".//div")) == ["a | |b", "| c"]
+    # element_lines keeps a line without its regex when the line's first character is neither
+    # "|" nor a blank: the same blanks for re's \s as for str.isspace(), on every code point
+    space = re.compile(r"\s")
+    assert all((space.match(chr(c)) is not None) == chr(c).isspace() for c in range(sys.maxunicode + 1))
