@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,20 @@ texts = st.text() | st.text(min_size=LONG, max_size=LONG + 50) | st.sampled_from
 scalars = st.none() | st.booleans() | st.integers() | texts
 values = st.recursive(scalars | st.floats(), lambda inner: st.lists(inner, max_size=5)
                       | st.dictionaries(texts, inner, max_size=5), max_leaves=30)
+
+
+@pytest.fixture(autouse=True)
+def reuse(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As `harvester extract` runs it (a harvest leaves the hash to json's C encoder)."""
+    monkeypatch.setattr(jsontext, "REUSE", True)
+
+
+def test_without_reuse_the_hash_is_json_dumps_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jsontext, "REUSE", False)
+    value = {"b": ["x" * (LONG + 3), {"z": None, "a": 1}], "a": "é\n"}
+    assert jsontext.dumps(value, canonical=True) == json.dumps(
+        value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert jsontext.dumps(value) == json.dumps(value, ensure_ascii=False)
 
 
 def both(value: object) -> None:

@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8")
     failed = False
+    jsontext.REUSE = True  # each line right after its record's hash: its texts escaped once
     for item in args.inputs:
         try:
             line: dict[str, Any] = extract_one(site, item, args.url)
