@@ -68,7 +68,7 @@ class RunPipeline:
     def __init__(self, ctx: RunContext, stats: Any, crawler: Any | None = None) -> None:
         self.ctx = ctx
         self.stats = stats
-        self.crawler = crawler  # for the signals of a page's documents (process_page)
+        self.crawler: Any = crawler  # for the signals of a page's documents (process_page)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> Any:

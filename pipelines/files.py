@@ -20,9 +20,9 @@ from scrapy.exceptions import NotConfigured
 from harvester import responsetypes
 from harvester.config import setting_bool
 from harvester.context import RunContext
-from harvester.items import DocumentItem, PageItem
+from harvester.items import DocumentItem
 from harvester.keys import fallback_file_name, file_key, safe_file_name
-from pipelines.base import process_page
+from pipelines.base import RunPipeline
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +41,9 @@ def file_name(url: str, headers_disposition: str, record_id: str, index: int) ->
     return fallback
 
 
-class FilesPipeline:
+class FilesPipeline(RunPipeline):
     def __init__(self, ctx: RunContext, crawler: Any, maxsize: int) -> None:
-        self.ctx = ctx
-        self.crawler = crawler
-        self.stats = crawler.stats
+        super().__init__(ctx, crawler.stats, crawler)
         self.maxsize = maxsize
 
     @classmethod
@@ -55,13 +53,6 @@ class FilesPipeline:
         maxsize = crawler.settings.getint("HARVESTER_FILE_MAXSIZE")
         responsetypes.install()  # PDFs and scans are not sniffed for text
         return cls(RunContext.of(crawler), crawler, maxsize)
-
-    async def process_item(self, item: Any) -> Any:
-        if isinstance(item, PageItem):
-            return await process_page(item, self.process_document, self.crawler)
-        if not isinstance(item, DocumentItem):
-            return item
-        return await self.process_document(item)
 
     async def process_document(self, item: DocumentItem) -> DocumentItem:
         if item.status == "unchanged":
