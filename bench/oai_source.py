@@ -15,7 +15,8 @@ The harvester stores records only by default, as Sickle does (`--files`: it also
 each record's PDFs with fixity). Records per second of each, the ratio (target >= 0.8), the
 harvester's CPU per record, and its peak RSS over sizes (`--memory-sizes 10000 100000`;
 target: flat, growth <= 25 MB). Run: `.venv/bin/python bench/oai_source.py [--sizes 2000
-10000] [--rounds 2] [--server sample|lookalike|both] [--memory-sizes ...]`.
+10000] [--rounds 2] [--server sample|lookalike|both] [--memory-sizes ...]
+[--memory-server sample|lookalike]`.
 """
 
 from __future__ import annotations
@@ -130,6 +131,9 @@ def main() -> int:
                         help="the harvester also downloads each record's PDFs (Sickle does not)")
     parser.add_argument("--memory-sizes", type=int, nargs="*", default=[],
                         help="sizes for the peak-RSS row only (e.g. 10000 100000)")
+    parser.add_argument("--memory-server", choices=["sample", "lookalike"], default="sample",
+                        help="the repository of the peak-RSS rows (the look-alike starts a "
+                        "100,000-record repository in about a minute, the sample in ~an hour)")
     args = parser.parse_args()
     kinds = ["sample", "lookalike"] if args.server == "both" else [args.server]
     rows = []
@@ -143,7 +147,7 @@ def main() -> int:
                   f"ratio {row['ratio']} ({verdict(float(row['ratio']) >= 0.8)} >= 0.8), "
                   f"peak RSS {row['harvester_peak_rss_mb']} MB "
                   f"({time.perf_counter() - started:.0f} s)", flush=True)
-    memory = [one_size(size, 1, "sample", False) for size in args.memory_sizes]
+    memory = [one_size(size, 1, args.memory_server, False) for size in args.memory_sizes]
     for row in memory:
         print(f"memory: {row['records']} records, harvester peak RSS "
               f"{row['harvester_peak_rss_mb']} MB (ratio {row['ratio']})", flush=True)

@@ -71,6 +71,12 @@ def id_to_key_part(identifier: str) -> str:
     return _encode(identifier, MAX_KEY_PART_BYTES)
 
 
+def is_plain_id(part: str) -> bool:
+    """Whether `part` is an identifier that is its own key part (nothing escaped): what
+    id_to_key_part(part) == part says, without its cache."""
+    return len(part) <= MAX_KEY_PART_BYTES and _PLAIN_RE.fullmatch(part) is not None
+
+
 @lru_cache(maxsize=4096)
 def _cached_key_part(identifier: str) -> str:
     # a record's key is asked for several times on its way to the store (dedup, the

@@ -21,7 +21,6 @@ entry per record; buckets are written one at a time.
 from __future__ import annotations
 
 import bisect
-import io
 import json
 import logging
 import uuid
@@ -36,7 +35,7 @@ from harvester.export.source import archive_of
 from harvester.keys import (
     changes_key,
     changes_run_id,
-    id_to_key_part,
+    is_plain_id,
     is_site,
     record_id_of_key,
     record_key,
@@ -62,12 +61,15 @@ from harvester.oaiserve.index import (
     manifest_key,
     type_slug,
 )
+from harvester.spillsort import SpillSort
+from pipelines.storage.base import list_any_order, open_read
 
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 8  # tries when another writer's generation won the race
 IDS_PER_BUCKET = 2048  # a source's buckets hold 1/2 to 2x this many ids on average
 READ_CHUNK = 1000  # records read back (threads) and held at once
+STAMPS_KEPT = 1024  # distinct harvested_at values whose datestamps a feed's reading keeps
 
 
 @dataclass(frozen=True)
@@ -163,22 +165,23 @@ def iter_feed(store: Any, site: str, run_id: str, stamps: dict[str, str | None] 
     line at a time (no list of the lines). `stamps`: the datestamps of the times met so far
     (a backfill's records share a few thousand seconds: one string each)."""
     stamps = {} if stamps is None else stamps
-    data = store.get(changes_key(site, run_id))
-    if not data:
+    stream = open_read(store, changes_key(site, run_id))  # a local feed: read as it goes
+    if stream is None:
         return
-    stream = io.BytesIO(data)  # shares the bytes, no copy
-    del data
-    for raw in stream:
-        try:
-            line = json.loads(raw)
-        except ValueError:
-            continue
-        if isinstance(line, dict) and isinstance(line.get("record_id"), str):
-            when = str(line.get("harvested_at") or "")
-            stamp = stamps.get(when, "")
-            if stamp == "":
-                stamp = stamps[when] = seconds(when)
-            yield line["record_id"], stamp, line.get("change") == "withdrawn"
+    with stream:
+        for raw in stream:
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(line, dict) and isinstance(line.get("record_id"), str):
+                when = str(line.get("harvested_at") or "")
+                stamp = stamps.get(when, "")
+                if stamp == "":
+                    if len(stamps) >= STAMPS_KEPT:
+                        stamps.clear()  # times all different: a cache would grow per line
+                    stamp = stamps[when] = seconds(when)
+                yield line["record_id"], stamp, line.get("change") == "withdrawn"
 
 
 def latest_lines(store: Any, site: str, run_ids: Iterable[str]
@@ -337,19 +340,6 @@ def _resized(count: int, records: int) -> int:
     if records > 2 * IDS_PER_BUCKET * count or (count > 1 and 4 * records < IDS_PER_BUCKET * count):
         return bucket_count_for(records)
     return count
-
-
-def _write_buckets(writer: _Writer, entries: Iterable[Entry], count: int) -> dict[str, str]:
-    """bucket -> key of the (non-empty) buckets of these entries of one source."""
-    grouped: list[list[Entry]] = [[] for _ in range(count)]
-    for entry in entries:
-        grouped[id_hash(entry.record_id) % count].append(entry)
-    out = {}
-    for number, group in enumerate(grouped):
-        if group:
-            out[bucket_name(number)] = writer.json(IDS, {e.record_id: e.to_json() for e in group})
-        grouped[number] = []
-    return out
 
 
 def _rebucket(store: Any, writer: _Writer, buckets: dict[str, str], count: int,
@@ -540,13 +530,6 @@ def _runs_by_site(store: Any) -> dict[str, list[str]]:
     return {site: sorted(runs) for site, runs in out.items()}
 
 
-def _plain_id(part: str) -> bool:
-    try:
-        return id_to_key_part(part) == part
-    except Exception:  # noqa: BLE001 - not an id's key part: decoded the long way
-        return False
-
-
 def build_index(store: Any, *, segment_size: int = 1000, threads: int = 16,
                 known: Mapping[str, Known | None] | None = None,
                 _listed: tuple[Manifest | None, list[int]] | None = None) -> UpdateResult:
@@ -567,73 +550,45 @@ def build_index(store: Any, *, segment_size: int = 1000, threads: int = 16,
 
 def _build(store: Any, old: Manifest | None, generations: list[int], segment_size: int,
            threads: int, known: Mapping[str, Known | None]) -> UpdateResult | None:
+    """The whole index, holding at most SpillSort's limit of lines, records or entries at a
+    time (sorted runs spilled to temporary files): the feeds' lines and the listed records
+    sorted by (site, id) and joined, then the entries sorted by datestamp for the segments
+    and by (site, bucket) for the id buckets."""
     writer = _Writer(store, old.referenced() if old else ())
     runs = _runs_by_site(store)
-    # the feeds first, one at a time (a feed's bytes are gone before the next is read and
-    # before the records are listed)
-    lines_of = {site: latest_lines(store, site, site_runs) for site, site_runs in runs.items()}
-    entries: list[Entry] = []
-    metas: set[tuple[str, RecordMeta]] = set()
-    unknown: dict[str, list[str]] = {}
-    top = top_prefix("records")
-    for key in store.list(top):  # one listing of every record: ids and sites at once
-        parts = key.split("/", 2)
-        if len(parts) < 3 or not is_site(parts[1]):
-            continue
-        site = parts[1]
-        lines = lines_of.get(site)
-        if lines is None:
-            lines = lines_of[site] = {}  # records without any feed
-        name = parts[2]
-        part = name[:-5] if name.endswith(".json") else ""
-        rid = part if part in lines and _plain_id(part) else record_id_of_key(site, key)
-        if rid is None:
-            continue
-        line = lines.get(rid)
-        meta = _known_meta(known.get(site), rid, line) if line is not None else None
-        if line is None or meta is None:
-            unknown.setdefault(site, []).append(rid)
-            continue
-        entries.append(Entry(line[0], site, rid, line[1], meta.type, meta.prefixes))
-        metas.add((site, meta))
-    read = 0
-    with ThreadPoolExecutor(max(1, threads)) as pool:
-        for site, ids in unknown.items():
-            lines = lines_of[site]
-            for rid, record in _read_metas(pool, store, site, ids):
-                read += 1
-                if record is None:
-                    continue
-                gone = record.get("status") == "withdrawn"
-                line = lines.get(rid)
-                stamp = line[0] if line is not None else seconds(
-                    record.get("withdrawn_at") if gone else record.get("harvested_at"))
-                if stamp is None:
-                    continue
-                meta = record_meta(record)
-                entries.append(Entry(stamp, site, rid, gone, meta.type, meta.prefixes))
-                metas.add((site, meta))
-    del lines_of, unknown
-    sites = sorted(set(runs) | {e.site for e in entries})
-    buckets: dict[str, dict[str, str]] = {}
-    bucket_counts: dict[str, int] = {}
-    entries.sort(key=lambda e: (e.site, e.record_id))
-    start = 0
-    for site in sites:  # entries of a site are neighbours now
-        end = start
-        while end < len(entries) and entries[end].site == site:
-            end += 1
-        count = bucket_count_for(end - start)
-        bucket_counts[site] = count
-        buckets[site] = _write_buckets(writer, (entries[i] for i in range(start, end)), count)
-        start = end
+    with SpillSort() as lines, SpillSort() as listed, SpillSort(make=Entry) as by_key:
+        _sort_feed_lines(store, runs, lines)
+        for site, rid in _listed_records(store):
+            listed.add((site, rid))
+        metas: set[tuple[str, RecordMeta]] = set()
+        counts: dict[str, int] = {}
+        read = 0
+        with ThreadPoolExecutor(max(1, threads)) as pool:
+            for entry, meta, was_read in _joined_entries(pool, store, iter(listed),
+                                                         _latest_per_id(iter(lines)), known):
+                read += was_read
+                by_key.add(entry)
+                counts[entry.site] = counts.get(entry.site, 0) + 1
+                metas.add((entry.site, meta))
+        sites = sorted(set(runs) | set(counts))
+        bucket_counts = {site: bucket_count_for(counts.get(site, 0)) for site in sites}
+        generation = max(generations, default=0) + 1
+        segments: list[SegmentInfo] = []
+        chunk: list[Entry] = []
+        with SpillSort() as by_bucket:
+            for entry in by_key:  # datestamp order: the segments, and the buckets' sort fed
+                chunk.append(entry)
+                if len(chunk) >= segment_size:
+                    segments.append(writer.segment(chunk))
+                    chunk = []
+                number = id_hash(entry.record_id) % bucket_counts[entry.site]
+                by_bucket.add((entry.site, number, entry.record_id, *entry[3:], entry.datestamp))
+            if chunk:
+                segments.append(writer.segment(chunk))
+            del chunk
+            buckets = _write_sorted_buckets(writer, by_bucket, sites)
+    total = sum(counts.values())
     feeds = {site: writer.json(FEEDS, runs.get(site, [])) for site in sites}
-    entries.sort(key=lambda e: e.key)
-    generation = max(generations, default=0) + 1
-    segments = [writer.segment(entries[i:i + segment_size])
-                for i in range(0, len(entries), segment_size)]
-    total = len(entries)
-    del entries
     new = Manifest(lineage=uuid.uuid4().hex, generation=generation, updated_at=utc_now(),
                    segments=segments, buckets=buckets, feeds=feeds, bucket_counts=bucket_counts)
     _names(sorted(metas, key=lambda m: (m[0], repr(m[1]))), new)
@@ -642,6 +597,114 @@ def _build(store: Any, old: Manifest | None, generations: list[int], segment_siz
         return None
     return UpdateResult(new.generation, total, len(feeds), read, writer.written + 1,
                         rebuilt=True, runs=runs)
+
+
+def _sort_feed_lines(store: Any, runs: Mapping[str, list[str]], out: SpillSort) -> None:
+    """Every dated line of the sites' feeds as (site, id, datestamp, order, withdrawn, run
+    id), `order` counting the lines in the order of the runs (oldest first) and of their
+    feeds: a record's latest line is then its last in (site, id) order (as latest_lines:
+    the latest datestamp; of equal ones, the later run's, the later line)."""
+    order = 0
+    stamps: dict[str, str | None] = {}
+    for site, site_runs in runs.items():
+        for run_id in sorted(site_runs):
+            for rid, stamp, gone in iter_feed(store, site, run_id, stamps):
+                if stamp is not None:
+                    out.add((site, rid, stamp, order, gone, run_id))
+                    order += 1
+
+
+def _latest_per_id(lines: Iterator[tuple[Any, ...]]
+                   ) -> Iterator[tuple[tuple[str, str], tuple[str, bool, str]]]:
+    """((site, id), (datestamp, withdrawn, run id)) of each id's latest line, in (site, id)
+    order, from _sort_feed_lines' lines in sorted order."""
+    current: tuple[str, str] | None = None
+    value: tuple[str, bool, str] | None = None
+    for site, rid, stamp, _order, gone, run_id in lines:
+        if current is not None and (current[0] != site or current[1] != rid):
+            yield current, value  # type: ignore[misc]
+        current, value = (site, rid), (stamp, gone, run_id)
+    if current is not None and value is not None:
+        yield current, value
+
+
+def _listed_records(store: Any) -> Iterator[tuple[str, str]]:
+    """(site, record id) of every record in the store: one listing of records/ (in any
+    order: a local store's folder is not sorted for it)."""
+    for key in list_any_order(store, top_prefix("records")):
+        parts = key.split("/", 2)
+        if len(parts) < 3 or not is_site(parts[1]):
+            continue
+        name = parts[2]
+        part = name[:-5] if name.endswith(".json") else ""
+        rid = part if part and is_plain_id(part) else record_id_of_key(parts[1], key)
+        if rid is not None:
+            yield parts[1], rid
+
+
+def _joined_entries(pool: ThreadPoolExecutor, store: Any, listed: Iterator[tuple[str, str]],
+                    latest: Iterator[tuple[tuple[str, str], tuple[str, bool, str]]],
+                    known: Mapping[str, Known | None]
+                    ) -> Iterator[tuple[Entry, RecordMeta, bool]]:
+    """(entry, what it holds, whether its record was read) of each listed record, from the
+    records (site, id) and the latest lines, both in (site, id) order: a record its run said
+    what it holds (`known`) is not read; the others are read READ_CHUNK at a time, its
+    datestamp being its latest line's, else its own harvested_at (withdrawn_at)."""
+    line_at = next(latest, None)
+    previous: tuple[str, str] | None = None
+    unread: list[tuple[str, str, tuple[str, bool, str] | None]] = []
+    for site_rid in listed:
+        if site_rid == previous:
+            continue
+        previous = site_rid
+        while line_at is not None and line_at[0] < site_rid:
+            line_at = next(latest, None)
+        line = line_at[1] if line_at is not None and line_at[0] == site_rid else None
+        site, rid = site_rid
+        meta = _known_meta(known.get(site), rid, line) if line is not None else None
+        if line is not None and meta is not None:
+            yield Entry(line[0], site, rid, line[1], meta.type, meta.prefixes), meta, False
+            continue
+        unread.append((site, rid, line))
+        if len(unread) >= READ_CHUNK:
+            yield from _read_entries(pool, store, unread)
+            unread = []
+    if unread:
+        yield from _read_entries(pool, store, unread)
+
+
+def _read_entries(pool: ThreadPoolExecutor, store: Any,
+                  unread: list[tuple[str, str, tuple[str, bool, str] | None]]
+                  ) -> Iterator[tuple[Entry, RecordMeta, bool]]:
+    records = pool.map(lambda item: _read_record(store, item[0], item[1]), unread)
+    for (site, rid, line), record in zip(unread, records, strict=True):
+        if record is None:
+            continue
+        gone = record.get("status") == "withdrawn"
+        stamp = line[0] if line is not None else seconds(
+            record.get("withdrawn_at") if gone else record.get("harvested_at"))
+        if stamp is None:
+            continue
+        meta = record_meta(record)
+        yield Entry(stamp, site, rid, gone, meta.type, meta.prefixes), meta, True
+
+
+def _write_sorted_buckets(writer: _Writer, by_bucket: SpillSort, sites: list[str]
+                          ) -> dict[str, dict[str, str]]:
+    """site -> bucket -> key, from (site, bucket number, id, withdrawn, type, prefixes,
+    datestamp) items in order: one bucket in memory at a time."""
+    buckets: dict[str, dict[str, str]] = {site: {} for site in sites}
+    group: dict[str, list[Any]] = {}
+    at: tuple[str, int] | None = None
+    for site, number, rid, deleted, type_, prefixes, stamp in by_bucket:
+        if at is not None and (site, number) != at:
+            buckets[at[0]][bucket_name(at[1])] = writer.json(IDS, group)
+            group = {}
+        at = (site, number)
+        group[rid] = Entry(stamp, site, rid, deleted, type_, prefixes).to_json()
+    if at is not None:
+        buckets[at[0]][bucket_name(at[1])] = writer.json(IDS, group)
+    return buckets
 
 
 __all__ = ["BUCKETS", "IDS_PER_BUCKET", "KnownMetas", "RecordMeta", "UpdateResult",

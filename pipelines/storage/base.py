@@ -14,9 +14,10 @@ Back-ends:
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator, Sequence
-from typing import Protocol, runtime_checkable
+from typing import IO, Protocol, runtime_checkable
 
 from harvester.exceptions import UnsafeKey
 
@@ -146,6 +147,37 @@ def _check_chars(value: str) -> None:
 def _check_segment(value: str, segment: str) -> None:
     if segment in {"", ".", ".."}:
         raise UnsafeKey(f"unsafe storage key (empty, '.' or '..' segment): {value!r}")
+
+
+def list_any_order(store: Store, prefix: str) -> Iterator[str]:
+    """The keys under `prefix`, in whatever order the store gives them fastest: a store
+    with `list_unordered` (a local one: no folder's names held and sorted) uses it, any
+    other its `list`. For callers that sort or count what they get anyway."""
+    unordered = getattr(store, "list_unordered", None)
+    return unordered(prefix) if callable(unordered) else store.list(prefix)
+
+
+def put_file(store: Store, key: str, file: IO[bytes], *, content_type: str | None = None,
+             if_absent: bool = False) -> bool:
+    """`store.put` of a binary file's whole content: copied from the file by a store that
+    can (`put_file`: a local one), else read into memory and put."""
+    own = getattr(store, "put_file", None)
+    if callable(own):
+        return bool(own(key, file, content_type=content_type, if_absent=if_absent))
+    file.seek(0)
+    return store.put(key, file.read(), content_type=content_type, if_absent=if_absent)
+
+
+def open_read(store: Store, key: str) -> IO[bytes] | None:
+    """The object as a binary file to read (the caller closes it), None when it does not
+    exist: read as it is used from a store that can (`open_read`: a local one), else
+    fetched whole."""
+    own = getattr(store, "open_read", None)
+    if callable(own):
+        opened: IO[bytes] | None = own(key)
+        return opened
+    data = store.get(key)
+    return None if data is None else io.BytesIO(data)
 
 
 def delete_all(store: Store, keys: Sequence[str]) -> None:

@@ -40,10 +40,17 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from harvester.exceptions import StoreError, UnsafeKey
-from pipelines.storage.base import Store, check_key, check_prefix, content_type_for, delete_all
+from pipelines.storage.base import (
+    Store,
+    check_key,
+    check_prefix,
+    content_type_for,
+    delete_all,
+    put_file,
+)
 from pipelines.storage.local import LocalStore
 
 log = logging.getLogger(__name__)
@@ -120,6 +127,23 @@ class SpoolingStore:
         # (this one must not overtake them).
         self._append(key, data, content_type, if_absent)
         return True
+
+    def put_file(self, key: str, file: IO[bytes], *, content_type: str | None = None,
+                 if_absent: bool = False) -> bool:
+        """`put` of a file's content: copied by an inner store that can (pipelines/storage/
+        base.put_file), read whole only when it goes to the spool."""
+        check_key(key)
+        content_type = content_type or content_type_for(key)
+        with self._lock:
+            pending = bool(self._by_key.get(key))
+        if not pending and self._inner_available():
+            try:
+                return put_file(self.inner, key, file, content_type=content_type,
+                                if_absent=if_absent)
+            except StoreError as exc:
+                self._mark_down(exc)
+        file.seek(0)
+        return self.put(key, file.read(), content_type=content_type, if_absent=if_absent)
 
     def get(self, key: str) -> bytes | None:
         check_key(key)

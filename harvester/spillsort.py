@@ -1,0 +1,87 @@
+"""SpillSort: sorting more items than a process should hold at once.
+
+Items (tuples of str, int, bool, float and tuples of them) are added one at a time; every
+`limit` of them are sorted and written to an anonymous temporary file (marshal, one item
+after another), and iterating merges the files back (heapq.merge: one item of each file in
+memory). Fewer than `limit` items never leave memory. Sorted by the items' own order (the
+tuple order), so callers put the sort key first; the merge is stable (files in the order
+written), so equal items come back in the order they were added.
+
+Used where the OAI-PMH index is built from a whole store (harvester/oaiserve/build.py): a
+source of 100,000 records holds `limit` of them at a time instead of all.
+"""
+
+from __future__ import annotations
+
+import heapq
+import marshal
+import tempfile
+from collections.abc import Callable, Iterator
+from typing import IO, Any
+
+LIMIT = 10000  # items held before a sorted run goes to a file
+
+
+class SpillSort:
+    def __init__(self, limit: int | None = None, make: Callable[..., Any] | None = None) -> None:
+        self.limit = max(1, LIMIT if limit is None else limit)
+        self.make = make  # rebuilds an item read back (e.g. a NamedTuple's _make)
+        self.count = 0
+        self._items: list[tuple[Any, ...]] = []
+        self._files: list[IO[bytes]] = []
+
+    def add(self, item: tuple[Any, ...]) -> None:
+        self._items.append(item)
+        self.count += 1
+        if len(self._items) >= self.limit:
+            self._spill()
+
+    @property
+    def spilled(self) -> int:
+        """Sorted runs written to files so far."""
+        return len(self._files)
+
+    def _spill(self) -> None:
+        self._items.sort()
+        file = tempfile.TemporaryFile(prefix="harvester-sort-")  # noqa: SIM115 - closed in close()
+        dump = marshal.dump
+        for item in self._items:
+            dump(tuple(item), file)  # marshal takes plain tuples only, not NamedTuples
+        file.flush()
+        self._files.append(file)
+        self._items = []
+
+    def __iter__(self) -> Iterator[Any]:
+        """The items in order, once (the sorter is empty after)."""
+        if not self._files:
+            items, self._items = self._items, []
+            items.sort()
+            yield from items
+            return
+        if self._items:
+            self._spill()  # nothing of it stays in memory while the files are merged
+        try:
+            yield from heapq.merge(*(self._read(file) for file in self._files))
+        finally:
+            self.close()
+
+    def _read(self, file: IO[bytes]) -> Iterator[Any]:
+        file.seek(0)
+        load, make = marshal.load, self.make
+        while True:
+            try:
+                item = load(file)
+            except EOFError:
+                return
+            yield make(*item) if make is not None else item
+
+    def close(self) -> None:
+        files, self._files, self._items = self._files, [], []
+        for file in files:
+            file.close()
+
+    def __enter__(self) -> SpillSort:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
