@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import boto3
@@ -63,6 +64,8 @@ _THROTTLING_CODES = frozenset({
 })
 _TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+STREAM_OVER = 8 << 20  # bytes from which put_file sends the file itself, not its bytes
+COPY_BLOCK = 1 << 20  # bytes copied at a time by open_read
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,55 @@ class S3Store:
             return False
         self._call("put", full, lambda: self.client.put_object(**args))
         return True
+
+    def put_file(self, key: str, file: IO[bytes], *, content_type: str | None = None,
+                 if_absent: bool = False) -> bool:
+        """`put` of a binary file's content from its start: one PUT whose body botocore
+        reads from the file (rewound for each attempt), not bytes held in memory. A
+        create-only write, or a file under STREAM_OVER bytes, goes through `put`."""
+        file.seek(0, os.SEEK_END)
+        size = file.tell()
+        file.seek(0)
+        if if_absent or size < STREAM_OVER:
+            return self.put(key, file.read(), content_type=content_type, if_absent=if_absent)
+        full = self._full_key(key)
+        args: dict[str, Any] = {"Bucket": self.bucket, "Key": full,
+                                "ContentType": content_type or content_type_for(key),
+                                "ContentLength": size}
+
+        def send() -> Any:
+            file.seek(0)
+            return self.client.put_object(Body=file, **args)
+
+        self._call("put", full, send)
+        return True
+
+    def open_read(self, key: str) -> IO[bytes] | None:
+        """The object copied into an anonymous temporary file (a block at a time, the
+        whole GET retried as `get` is), at its start; None when it does not exist."""
+        full = self._full_key(key)
+
+        def fetch() -> IO[bytes] | None:
+            try:
+                response = self.client.get_object(Bucket=self.bucket, Key=full)
+            except ClientError as exc:
+                if _code(exc) in _NOT_FOUND_CODES or _status(exc) == 404:
+                    return None
+                raise
+            body = response["Body"]
+            out = tempfile.TemporaryFile(prefix="harvester-s3-")  # noqa: SIM115 - returned
+            try:
+                for block in body.iter_chunks(COPY_BLOCK):
+                    out.write(block)
+                out.seek(0)
+                return out
+            except BaseException:
+                out.close()
+                raise
+            finally:
+                body.close()
+
+        return self._call("get", full, fetch)
 
     def get(self, key: str) -> bytes | None:
         full = self._full_key(key)

@@ -168,3 +168,37 @@ def test_delete_all_removes_every_key_in_batches_where_it_can(backend) -> None:
     backend.store.put("state/wilson/keep.json", b"{}")
     delete_all(backend.store, [*keys, "state/wilson/changes/r/never-written.json"])
     assert list(backend.store.list("state/wilson/")) == ["state/wilson/keep.json"]
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_file_is_put_and_read_back_without_its_bytes_in_memory(
+        backend, monkeypatch: pytest.MonkeyPatch, streamed: bool) -> None:
+    """`put_file` / `open_read` (pipelines/storage/base.py): a 100,000-record changes feed is
+    written from its temporary file and read back as a file. On S3 the PUT's body is the file
+    itself (`streamed`: from STREAM_OVER bytes; smaller ones go through `put`), and a read
+    copies the object to a temporary file; locally both are the files themselves."""
+    import tempfile
+
+    from pipelines.storage import s3 as s3_module
+    from pipelines.storage.base import open_read, put_file
+
+    if streamed:
+        monkeypatch.setattr(s3_module, "STREAM_OVER", 0)
+        monkeypatch.setattr(s3_module, "COPY_BLOCK", 4096)
+    data = b"".join(b'{"record_id": "%d", "change": "new"}\n' % n for n in range(40000))
+    key = "runs/wilson/20260101T000000Z-abcdef12.changes.jsonl"
+    with tempfile.TemporaryFile() as file:
+        file.write(data)  # left at its end: put_file writes the whole file anyway
+        assert put_file(backend.store, key, file, content_type="application/x-ndjson")
+        assert put_file(backend.store, key, file, if_absent=True) is False  # there already
+    assert backend.store.get(key) == data
+    opened = open_read(backend.store, key)
+    assert opened is not None
+    with opened:
+        assert sum(1 for _ in opened) == 40000
+        opened.seek(0)
+        assert opened.read() == data
+    assert open_read(backend.store, "runs/wilson/never-written.changes.jsonl") is None
+    with tempfile.TemporaryFile() as empty:
+        assert put_file(backend.store, "state/wilson/empty.json", empty)
+    assert backend.store.get("state/wilson/empty.json") == b""
