@@ -16,7 +16,7 @@ import pytest
 from serve_store import put_run, record
 
 from harvester import spillsort
-from harvester.oaiserve.build import build_index, record_meta, update_index
+from harvester.oaiserve.build import KnownMetas, build_index, record_meta, update_index
 from harvester.oaiserve.index import Entry, IndexReader, Query, load_latest_manifest
 from harvester.spillsort import SpillSort
 from pipelines.storage import open_store
@@ -99,27 +99,47 @@ def test_the_first_run_into_a_store_spilling_reads_nothing_back(
     assert [r for _, r, _, _ in _listed(store)] == [f"m{i:03d}" for i in range(120)]
 
 
-def _traced_peak(root: Path, records: int) -> int:
+RUN = "20260101T000000Z-cccccc01"
+
+
+def _store_of(root: Path, records: int) -> tuple[Path, KnownMetas]:
+    """A store of one run's records and what that run knows of them (as a harvest's first
+    run indexes them: nothing read back)."""
+    from pipelines.storage.local import LocalStore
+
+    stored = [record("wilson", f"doc-{i:06d}", _stamp(1, i % 80000)) for i in range(records)]
+    put_run(LocalStore(root, fsync=False), "wilson", RUN, stored)
+    known = KnownMetas(RUN)
+    for rec in stored:
+        known.add(rec["record_id"], record_meta(rec))
+    return root, known
+
+
+def _traced_peak(store_and_known: tuple[Path, KnownMetas]) -> int:
+    root, known = store_and_known
+    shutil.rmtree(root / "index", ignore_errors=True)  # a store without one: built whole
     store = open_store(str(root))
-    put_run(store, "wilson", "20260101T000000Z-cccccc01",
-            [record("wilson", f"doc-{i:06d}", _stamp(1, i % 80000)) for i in range(records)])
     tracemalloc.start()
     try:
-        build_index(store)
+        result = update_index(store, "wilson", known=known)
+        assert result is not None and result.rebuilt and result.records_read == 0
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
 
 
-def test_building_the_index_of_four_times_the_records_takes_no_more_memory(
+def test_building_the_index_of_many_more_records_takes_no_more_memory(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _traced_peak(tmp_path / "warm", 50)  # first-use allocations (imports, caches) out of it
+    # both with id buckets of ~2,000 (2 and 8 of them): what grows is what the build holds
+    small, large = _store_of(tmp_path / "small", 4000), _store_of(tmp_path / "large", 16000)
+    _traced_peak(small)  # first-use allocations (imports, caches) out of it
     monkeypatch.setattr(spillsort, "LIMIT", 1_000_000_000)
-    held = _traced_peak(tmp_path / "held-large", 8000) - _traced_peak(tmp_path / "held-small", 2000)
+    held = _traced_peak(large) - _traced_peak(small)
     monkeypatch.setattr(spillsort, "LIMIT", 500)
-    spilled = _traced_peak(tmp_path / "large", 8000) - _traced_peak(tmp_path / "small", 2000)
-    # everything held, 6,000 more records cost ~900 bytes each; spilled, next to nothing
-    assert held > 3_000_000, held  # the measurement sees a build that grows
+    spilled = _traced_peak(large) - _traced_peak(small)
+    # everything held, 12,000 more records cost several hundred bytes each; spilled, the
+    # peak stays where it was
+    assert held > 4_000_000, held  # the measurement sees a build that grows
     assert spilled < held / 5, (spilled, held)
 
 
