@@ -14,7 +14,9 @@ class TcpProxy:
 
     def __init__(self, upstream_host: str, upstream_port: int) -> None:
         self.upstream = (upstream_host, upstream_port)
-        self.down = False
+        self._down = False
+        self._live: set[socket.socket] = set()  # both ends of every open connection
+        self._lock = threading.Lock()
         self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._server.bind(("127.0.0.1", 0))
@@ -24,6 +26,22 @@ class TcpProxy:
         self._closing = False
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
+
+    @property
+    def down(self) -> bool:
+        return self._down
+
+    @down.setter
+    def down(self, value: bool) -> None:
+        """Switched off, every open connection is cut at once, idle keep-alive ones too (a
+        pooled connection waiting for its next request would otherwise still carry it)."""
+        self._down = value
+        if value:
+            with self._lock:
+                live = list(self._live)
+            for sock in live:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
 
     def _accept(self) -> None:
         while not self._closing:
@@ -43,6 +61,12 @@ class TcpProxy:
         except OSError:
             client.close()
             return
+        with self._lock:
+            self._live.update((client, upstream))
+        if self.down:  # switched off meanwhile
+            for sock in (client, upstream):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
         threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
         self._pipe(client, upstream)
 
@@ -52,12 +76,14 @@ class TcpProxy:
                 if self.down:
                     break
                 data = src.recv(65536)
-                if not data:
+                if not data or self.down:
                     break
                 dst.sendall(data)
         except OSError:
             pass
         finally:
+            with self._lock:
+                self._live.difference_update((src, dst))
             for sock in (src, dst):
                 with contextlib.suppress(OSError):
                     sock.close()
