@@ -36,11 +36,6 @@ class SpillSort:
         if len(self._items) >= self.limit:
             self._spill()
 
-    @property
-    def spilled(self) -> int:
-        """Sorted runs written to files so far."""
-        return len(self._files)
-
     def _spill(self) -> None:
         self._items.sort()
         file = tempfile.TemporaryFile(prefix="harvester-sort-")  # noqa: SIM115 - closed in close()

@@ -152,23 +152,24 @@ class LocalStore:
         return self._path(key).is_file()
 
     def list(self, prefix: str = "") -> Iterator[str]:
-        check_prefix(prefix)
-        base, _, partial = prefix.rpartition("/")
-        directory = self.root.joinpath(*base.split("/")) if base else self.root
-        if not _inside(directory, self.root):
-            raise UnsafeKey(f"storage prefix leaves the store: {prefix!r}")
-        key_base = base + "/" if base else ""
-        yield from self._walk(directory, key_base, partial, top_level=not base)
+        directory, key_base, partial = self._listed_folder(prefix)
+        yield from self._walk(directory, key_base, partial, top_level=not key_base)
 
     def list_unordered(self, prefix: str = "") -> Iterator[str]:
         """The keys `list` gives, in directory order: one folder entry at a time, none
         held (a folder of 100,000 records costs no list of its names)."""
+        directory, key_base, partial = self._listed_folder(prefix)
+        yield from self._scan(str(directory), key_base, partial, not key_base)
+
+    def _listed_folder(self, prefix: str) -> tuple[Path, str, str]:
+        """(the folder a listing of `prefix` reads, the key of that folder with its "/",
+        the start its entries' names must have)."""
         check_prefix(prefix)
         base, _, partial = prefix.rpartition("/")
         directory = self.root.joinpath(*base.split("/")) if base else self.root
         if not _inside(directory, self.root):
             raise UnsafeKey(f"storage prefix leaves the store: {prefix!r}")
-        yield from self._scan(str(directory), base + "/" if base else "", partial, not base)
+        return directory, base + "/" if base else "", partial
 
     def _scan(self, directory: str, key_base: str, partial: str, top_level: bool
               ) -> Iterator[str]:

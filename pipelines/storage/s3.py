@@ -221,12 +221,9 @@ class S3Store:
         full = self._full_key(key)
 
         def fetch() -> IO[bytes] | None:
-            try:
-                response = self.client.get_object(Bucket=self.bucket, Key=full)
-            except ClientError as exc:
-                if _code(exc) in _NOT_FOUND_CODES or _status(exc) == 404:
-                    return None
-                raise
+            response = self._get_object(full)
+            if response is None:
+                return None
             body = response["Body"]
             out = tempfile.TemporaryFile(prefix="harvester-s3-")  # noqa: SIM115 - returned
             try:
@@ -246,12 +243,9 @@ class S3Store:
         full = self._full_key(key)
 
         def fetch() -> bytes | None:
-            try:
-                response = self.client.get_object(Bucket=self.bucket, Key=full)
-            except ClientError as exc:
-                if _code(exc) in _NOT_FOUND_CODES or _status(exc) == 404:
-                    return None
-                raise
+            response = self._get_object(full)
+            if response is None:
+                return None
             body = response["Body"]
             try:
                 return body.read()
@@ -259,6 +253,15 @@ class S3Store:
                 body.close()
 
         return self._call("get", full, fetch)
+
+    def _get_object(self, full: str) -> Any:
+        """One GetObject (its response, the body unread); None when there is no such key."""
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=full)
+        except ClientError as exc:
+            if _code(exc) in _NOT_FOUND_CODES or _status(exc) == 404:
+                return None
+            raise
 
     def exists(self, key: str) -> bool:
         full = self._full_key(key)
