@@ -124,6 +124,22 @@ def record_schema(site: str) -> RecordSchema:
     return _schema_of(site)
 
 
+_SCHEMAS: dict[str, RecordSchema] = {}
+
+
+def source_schema(source: Any) -> RecordSchema:
+    """The schema of `source`'s records, made from the source object itself (what
+    record_schema(source.name) gives in the process that registered it; an extraction
+    worker has no registry), one per distinct set of source fields and order."""
+    fields = dict(getattr(source, "record_fields", None) or {})
+    order = tuple(getattr(source, "field_order", ()) or ())
+    key = json.dumps([fields, order], sort_keys=True, default=str)
+    schema = _SCHEMAS.get(key)
+    if schema is None:
+        schema = _SCHEMAS[key] = RecordSchema(fields, order)
+    return schema
+
+
 def content_sha256(record: dict[str, Any]) -> str:
     """Hash of the content fields: canonical JSON of every field but harvested_at,
     content_sha256 and the lifecycle fields (status, withdrawn_at), files reduced to their
@@ -137,17 +153,19 @@ def content_sha256(record: dict[str, Any]) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
-def finalize(fields: dict[str, Any], *, site: str, harvested_at: str) -> dict[str, Any]:
+def finalize(fields: dict[str, Any], *, site: str, harvested_at: str,
+             schema: RecordSchema | None = None) -> dict[str, Any]:
     """The full record, in its source's field order: extracted fields plus site,
     content_sha256, harvested_at and the lifecycle fields (status "active", withdrawn_at
-    null). Raises InvalidRecord (reason names the field) when it fails the schema."""
+    null). Raises InvalidRecord (reason names the field) when it fails the schema (`schema`:
+    the source's, default record_schema(site))."""
     record: dict[str, Any] = {"site": site}
     record.update(fields)
     record["content_sha256"] = content_sha256(record)
     record["harvested_at"] = harvested_at
     record.setdefault("status", "active")
     record.setdefault("withdrawn_at", None)
-    schema = record_schema(site)
+    schema = schema or record_schema(site)
     ordered = schema.ordered(record)
     schema.validate(ordered)
     return ordered

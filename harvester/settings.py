@@ -79,6 +79,7 @@ HARVESTER_BASE_URL = ""  # crawl a mirror or the sample archive instead of the l
 HARVESTER_LIMIT = 0  # stop after this many documents (0: no limit)
 HARVESTER_LISTING_PAGE_SIZE = 0  # results asked per listing page (0: the site's, 100 for wilson)
 HARVESTER_LISTING_SWEEPS = 2  # backfill: passes again over a listing that showed fewer than it counts
+HARVESTER_LISTING_LOOKAHEAD = True  # chained listings (OAI-PMH tokens): next page asked while one is read
 HARVESTER_DOWNLOAD_FILES = True  # download each document's PDF/scan
 HARVESTER_SPOOL_DIR = ""  # local spool for writes the store refused ("" = ~/.cache/archive-harvester/spool)
 HARVESTER_SPOOL_COOLDOWN = 30.0  # after a store failure, writes go straight to the spool this long

@@ -1,5 +1,7 @@
 """ValidatePipeline: completes each record (site, content hash, harvest time) and checks it
-against the record schema. An invalid record is quarantined with the reason, never stored."""
+against the record schema. An invalid record is quarantined with the reason, never stored.
+A listed record finalized already where its page was parsed (harvester/prefinal.py) only
+gets its harvest time."""
 
 from __future__ import annotations
 
@@ -19,6 +21,11 @@ logger = logging.getLogger(__name__)
 
 class ValidatePipeline(RunPipeline):
     async def process_document(self, item: DocumentItem) -> DocumentItem:
+        if item.extra.pop("finalized", False):  # a listed record the page's parse finalized
+            item.record["harvested_at"] = utc_now()  # (harvester/prefinal.py)
+            item.body = b""
+            self.stats.inc_value("validation/valid")
+            return item
         try:
             item.record = finalize(item.record, site=self.ctx.site, harvested_at=utc_now())
         except (InvalidRecord, HarvesterError) as exc:

@@ -33,6 +33,7 @@ class SharedCrawl(LocalCrawl):
     withdraw_checks = False
     keeps_cursor = False
     page_items = False  # a page's claim counts its records one item each (_item_through)
+    lookahead = False  # a guessed page must not be taken from the shared queue by another worker
 
     def __init__(self, coordinator: CrawlCoordinator) -> None:
         self.coordinator = coordinator

@@ -41,7 +41,9 @@ from harvester.extractpool import ExtractPool
 from harvester.items import DocumentItem, PageItem, documents_of
 from harvester.keys import record_prefix
 from harvester.listingwalk import describe, next_step
+from harvester.lookahead import Lookahead
 from harvester.outcomes import FAILED, QUARANTINED, THROUGH, Outcomes
+from harvester.prefinal import FINAL, read_listing
 from harvester.quarantine import quarantine
 from harvester.registry import get_source
 from harvester.source import (
@@ -95,6 +97,7 @@ class ArchiveSpider(scrapy.Spider):
         self._records_fresh: bool | None = None  # a backfill into a store with no record yet
         self.page_items = False  # whole records of a listing page as one PageItem (from_crawler)
         self.outcomes = Outcomes()  # what became of the documents scheduled
+        self.lookahead: Lookahead | None = None  # chained listing pages asked one ahead
         self.stop_reason = ""  # why a part of the run closed it early (the report's reason)
         self._campaign_saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="campaign")
 
@@ -123,6 +126,9 @@ class ArchiveSpider(scrapy.Spider):
         spider.ctx = RunContext.of(crawler)
         spider.page_items = spider.strategy.page_items and setting_bool(
             settings, "HARVESTER_PAGE_ITEMS")
+        if spider.strategy.lookahead and setting_bool(settings, "HARVESTER_LISTING_LOOKAHEAD") \
+                and callable(getattr(spider.site, "peek_next", None)):
+            spider.lookahead = Lookahead()
         crawler.signals.connect(spider._item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(spider._item_done, signal=signals.item_dropped)
         crawler.signals.connect(spider._item_failed, signal=signals.item_error)
@@ -257,6 +263,52 @@ class ArchiveSpider(scrapy.Spider):
                   "sweep": sweep, "download_maxsize": self.html_maxsize},
         )
 
+    # --- lookahead (harvester/lookahead.py) ---------------------------------------------
+    def _guess_next(self, response: Response) -> scrapy.Request | None:
+        """The next step of a chained listing, asked for before this one is parsed, when
+        the source can tell it from the raw bytes (None: no guess)."""
+        lookahead = self.lookahead
+        if lookahead is None or not lookahead.enabled or self.outcomes.limit \
+                or self.walker.error:
+            return None
+        meta = response.meta
+        guess = self.site.peek_next(_cursor_of(meta), response.body)  # type: ignore[attr-defined]
+        if guess is None:
+            return None
+        request = self._listing_request(guess, None, int(meta.get("sweep") or 0),
+                                        int(meta.get("page") or 0) + 1)
+        request.errback = self.lookahead_failed
+        request.meta["lookahead"] = meta["lookahead_made"] = lookahead.guess(request)
+        self.crawler.stats.inc_value("listing/lookahead_made")
+        return request
+
+    def _next_requests(self, meta: dict[str, Any], requests: list[scrapy.Request]
+                       ) -> list[scrapy.Request]:
+        """The step's next requests, but the one its guess asked for already."""
+        if self.lookahead is None:
+            return requests
+        return self.lookahead.settle(meta.get("lookahead_made"), requests)
+
+    async def _lookahead_stands(self, meta: dict[str, Any]) -> bool:
+        """A guess's response or failure: once its step is read, True with the meta of the
+        request it stands in for; False when it was wasted."""
+        assert self.lookahead is not None
+        real = await self.lookahead.wait(meta.pop("lookahead"))
+        if real is None:
+            self.crawler.stats.inc_value("listing/lookahead_wasted")
+            return False
+        meta.update(real)
+        self.crawler.stats.inc_value("listing/lookahead_used")
+        return True
+
+    async def lookahead_failed(self, failure: Failure) -> AsyncIterator[scrapy.Request]:
+        """A guess that could not be fetched: as its step's request failing, once it is
+        known to be that request."""
+        request = failure.request  # type: ignore[attr-defined]
+        if await self._lookahead_stands(request.meta):
+            for following in self.listing_failed(failure):
+                yield following
+
     def _document_request(self, url: str, page: int | None, *, from_failed: bool = False,
                           unseen: bool = False) -> scrapy.Request:
         """A document page request; `unseen`: the URL has no seen marker (DedupPipeline then
@@ -281,9 +333,12 @@ class ArchiveSpider(scrapy.Spider):
         self._scheduled(page)
         url = str(fields.get("url") or response.url)
         raw = fields.pop("_raw", b"")
-        return DocumentItem(url=url, listing_url=url, record=fields, page=page,
+        item = DocumentItem(url=url, listing_url=url, record=fields, page=page,
                             body=raw if isinstance(raw, bytes) else str(raw).encode("utf-8"),
                             unseen=bool(self._records_fresh))
+        if fields.pop(FINAL, False):  # finalized by the worker that parsed the page
+            item.extra["finalized"] = True
+        return item
 
     async def _store_had_no_records(self) -> bool:
         """Whether a backfill started on a store holding no record of this source (one
@@ -340,8 +395,19 @@ class ArchiveSpider(scrapy.Spider):
 
     # --- listing ------------------------------------------------------------------------
     async def parse_listing(self, response: Response) -> AsyncIterator[Any]:
-        async for output in self.strategy.listing_outputs(response, self._read_listing(response)):
-            yield output
+        meta = response.meta
+        if meta.get("lookahead") is not None and not await self._lookahead_stands(meta):
+            return  # a guess its step did not ask for: dropped unread
+        ahead = self._guess_next(response)
+        if ahead is not None:
+            yield ahead
+        try:
+            async for output in self.strategy.listing_outputs(response,
+                                                              self._read_listing(response)):
+                yield output
+        finally:
+            if self.lookahead is not None:  # a step that asked for nothing more
+                self.lookahead.abandon(meta.get("lookahead_made"))
         if self.walker.exhausted:  # before this worker can go idle: before the crawl is done
             self.strategy.agree(listing_exhausted="1")
         if self.walker.ended:
@@ -355,8 +421,8 @@ class ArchiveSpider(scrapy.Spider):
         stats = self.crawler.stats
         walker = self.walker
         try:
-            listing = await self.extractor.run(self.site.parse_listing, response.body,
-                                               response.url)
+            listing = await self.extractor.run(read_listing, self.site, response.body,
+                                               response.url, self.ctx.site)
         except ExtractionError as exc:
             stats.inc_value("listing/invalid")
             self.listing_unreadable(f"listing page {label} is not a listing ({exc})",
@@ -387,9 +453,11 @@ class ArchiveSpider(scrapy.Spider):
         await self._withdraw_listed(step_withdrawn(listing))
         if step_skips(listing):
             if step.next_page is not None:  # the next step, or the branches of a split walk
-                for following, carry in step.following():
-                    yield self._listing_request(following, carry, sweep,
-                                                int(meta.get("page") or 0) + 1)
+                for request in self._next_requests(meta, [
+                        self._listing_request(following, carry, sweep,
+                                              int(meta.get("page") or 0) + 1)
+                        for following, carry in step.following()]):
+                    yield request
             else:
                 ended = self._listing_ended(response.url, sweep)
                 if ended is not None:
@@ -415,16 +483,18 @@ class ArchiveSpider(scrapy.Spider):
         records = step_records(listing)
         if records and self._records_fresh is None:
             self._records_fresh = await self._store_had_no_records()
-        ahead = None
+        ahead = False
         if records and not urls and not self.outcomes.limit and step.next_page is not None:
             # records that came whole, nothing to fetch: the next step is asked for now, so
             # the repository answers it (and the extraction worker reads it) while this
             # step's records are stored, as a chain of pages would not otherwise overlap
             await self._open_walk()
-            for following, carry in step.following():  # one, or a split walk's branches
-                ahead = self._listing_request(following, carry, sweep,
-                                              int(meta.get("page") or 0) + 1)
-                yield ahead
+            ahead = True
+            for request in self._next_requests(meta, [  # one, or a split walk's branches
+                    self._listing_request(following, carry, sweep,
+                                          int(meta.get("page") or 0) + 1)
+                    for following, carry in step.following()]):
+                yield request
         whole: list[DocumentItem] = []  # with page_items: the page's, as one item
         for fields in records:  # records that came whole with the listing
             if self.outcomes.full():
@@ -462,12 +532,14 @@ class ArchiveSpider(scrapy.Spider):
             if again is not None:
                 yield again
             return
-        if ahead is not None:
+        if ahead:
             return
         if step.next_page is not None:
             index = int(meta.get("page") or 0) + 1
-            for following, carry in step.following():
-                yield self._listing_request(following, carry, sweep, index)
+            for request in self._next_requests(meta, [
+                    self._listing_request(following, carry, sweep, index)
+                    for following, carry in step.following()]):
+                yield request
         else:
             ended = self._listing_ended(response.url, sweep)
             if ended is not None:

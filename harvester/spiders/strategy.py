@@ -20,6 +20,7 @@ class LocalCrawl:
     withdraw_checks = True  # the end-of-backfill check of stored records not met
     keeps_cursor = True  # the campaign's resume cursor follows the walk
     page_items = True  # a listing page's whole records may go to the pipelines as one item
+    lookahead = True  # a chained listing's next page may be asked for before a page is read
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> LocalCrawl:

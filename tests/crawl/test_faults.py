@@ -101,6 +101,10 @@ def test_s3_outage_mid_run_spools_then_next_run_writes_everything(tmp_path: Path
     uri = f"s3://{bucket}/p"
     try:
         with serve_subprocess(size=40) as (base_url, control):
+            # each document page answers after 0.25 s: the run stores a record every ~0.3 s
+            # at most, so the outage below begins well before the last of the 40 whatever the
+            # machine's load (polled from here, a fast run once stored all 40 before it)
+            control.set_faults({"slow": {"rate": 1.0, "delay": 0.25, "paths": "document"}})
             cmd = [*HARVESTER, "harvest", "wilson", "--store", uri, "--base-url", base_url, *FAST,
                    "-s", "DOWNLOAD_DELAY=0.05", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
                    "-s", "HARVESTER_S3_RETRY_ATTEMPTS=2", "-s", "HARVESTER_S3_RETRY_SECONDS=1",
@@ -118,6 +122,7 @@ def test_s3_outage_mid_run_spools_then_next_run_writes_everything(tmp_path: Path
             stored_during = set(_keys(moto_s3.client, bucket, "p/records/"))
             assert 8 <= len(stored_during) < 40
             proxy.down = False  # back; the next run writes the spool first
+            control.clear_faults()
             control.reset_stats()
             again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
             assert again.returncode == 0, again.stderr[-3000:]

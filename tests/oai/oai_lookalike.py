@@ -8,8 +8,9 @@ Switches: granularity day/seconds, deletedRecord persistent/no/transient, page s
 tokens that expire (`expire_tokens`: every issued token refused, as after a restart),
 the next list requests answered 503 with Retry-After (seconds or an HTTP date) or 429,
 a truncated response, characters XML 1.0 forbids in a record, a record with broken
-metadata XML, a 403 for every request, a token that repeats for ever, sets (hierarchical:
-`a:b` is in `a`). Every request is logged (`requests`, `list_requests`).
+metadata XML, a 403 for every request (or from the n-th list request on), a token that
+repeats for ever, tokens of another shape (`token_format`: entities in them), sets
+(hierarchical: `a:b` is in `a`). Every request is logged (`requests`, `list_requests`).
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ class Repository:
         self._token_ids = itertools.count(1)
         self.faults: list[Fault] = []
         self.forbidden = False
+        self.forbid_after: int | None = None  # list requests answered before every one is 403
+        self.token_format = "t{}"  # the resumption tokens issued ("{}": a counter)
         self.loop_token = False
         self.requests: list[dict[str, str]] = []
         self.lock = threading.Lock()
@@ -130,9 +133,10 @@ class Repository:
             return 503, {}, b"held"
         with self.lock:
             self.requests.append(dict(params))
-            if self.forbidden:
-                return 403, {}, b"Forbidden"
             verb = params.get("verb", "")
+            if self.forbidden or (verb == "ListRecords" and self.forbid_after is not None
+                                  and len(self.list_requests) > self.forbid_after):
+                return 403, {}, b"Forbidden"
             if verb == "ListRecords" and self.expire_after is not None \
                     and len(self.list_requests) > self.expire_after:
                 self.expire_after = None
@@ -251,11 +255,11 @@ class Repository:
         page = items[offset:offset + self.page_size]
         inner = "".join(self._record(i) for i in page)
         if token is None and offset + self.page_size < len(items):
-            token = f"t{next(self._token_ids)}"
+            token = self.token_format.format(next(self._token_ids))
             self.tokens[token] = (query, offset + self.page_size)
         if token is not None:
             inner += (f'<resumptionToken completeListSize="{len(items)}" cursor="{offset}">'
-                      f"{token}</resumptionToken>")
+                      f"{escape(token)}</resumptionToken>")
         elif offset:
             inner += f'<resumptionToken completeListSize="{len(items)}" cursor="{offset}"/>'
         return self._envelope(params, f"<ListRecords>{inner}</ListRecords>")

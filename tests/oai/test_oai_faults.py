@@ -125,3 +125,23 @@ def test_a_repository_that_refuses_the_seconds_it_claims_is_harvested_in_days(
         idle = harvest(server.url, str(tmp_path))  # incremental: refused once, then days
         assert idle.code == 0, idle.stderr[-3000:]
         assert [len(r.get("from", "")) for r in repo.requests] == [20, 10]
+
+
+def test_a_record_the_schema_refuses_is_quarantined_with_its_reason(tmp_path: Path) -> None:
+    """Listed records are finalized by the worker that parses their page
+    (harvester/prefinal.py); one the schema refuses still reaches ValidatePipeline's check,
+    is quarantined with the field named, and the rest of its page is stored."""
+    repo = Repository(page_size=10)
+    good = repo.add(6)
+    [long] = repo.add(1)
+    repo.items[long].title = "x" * 70000  # a title may be 65,536 characters at most
+    good += repo.add(3)
+    with LookalikeServer(repo) as server:
+        run = harvest(server.url, str(tmp_path), "-s", "HARVESTER_EXTRACT_WORKERS=1")
+    assert run.code == 0, run.stderr[-3000:]
+    assert sorted(records(tmp_path)) == sorted(good)
+    notes = [json.loads(p.read_text()) for p in (tmp_path / "quarantine" / "look").rglob("*.json")]
+    assert len(notes) == 1 and notes[0]["reason"].startswith("title")
+    report = reports(tmp_path)[-1]
+    assert report["counts"]["quarantined"] == 1
+    assert report["stats"]["validation/valid"] == 9

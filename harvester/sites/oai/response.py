@@ -38,6 +38,12 @@ _DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.S)
 _DECL_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 _RECORD = re.compile(r"<(?:[\w.-]+:)?record[\s>].*?</(?:[\w.-]+:)?record\s*>", re.S)
 _END = re.compile(r"</(?:[\w.-]+:)?OAI-PMH\s*>\s*$")
+# the envelope's resumptionToken, read off a response's last bytes (peek_token): plain text
+# only (an entity or CDATA in it: no guess)
+_TAIL_BYTES = 8192
+_END_BYTES = re.compile(rb"</(?:[\w.-]+:)?OAI-PMH\s*>\s*$")
+_TOKEN_BYTES = re.compile(rb"<(?:[\w.-]+:)?resumptionToken\b[^>]*>([^<&]*)"
+                          rb"</(?:[\w.-]+:)?resumptionToken\s*>")
 
 _STRICT = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 _RECOVER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True,
@@ -142,6 +148,24 @@ def read(body: bytes) -> OaiResponse:
         out.records.clear()
         out.problems.clear()
     return out
+
+
+def peek_token(body: bytes) -> str | None:
+    """The resumption token of a whole response, guessed off its last bytes without parsing
+    it (harvester/lookahead.py): None when it cannot be told that cheaply (no token, the
+    list's end, an entity or CDATA in it, a response cut off, not UTF-8). `read` decides;
+    this only lets the next page be asked for sooner."""
+    tail = body[-_TAIL_BYTES:]
+    if not _END_BYTES.search(tail):
+        return None
+    found = list(_TOKEN_BYTES.finditer(tail))
+    if not found:
+        return None
+    try:
+        token = found[-1].group(1).decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return None
+    return token or None
 
 
 def _with_namespaces(raw: str, whole: str) -> str:

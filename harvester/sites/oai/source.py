@@ -46,7 +46,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from harvester.exceptions import ExtractionError, NotADocument, RecordGone
 from harvester.sites.oai import dates
 from harvester.sites.oai.mapping import RECORD_FIELDS, get_record_url, to_fields
-from harvester.sites.oai.response import OaiResponse, read
+from harvester.sites.oai.response import OaiResponse, peek_token, read
 from harvester.source import Cursor, FanOut, ListingRequest, WalkStart
 
 
@@ -405,6 +405,14 @@ class OaiSource:
                     pages=cursor.get("pages", 0) + 1,
                     records=cursor.get("records", 0) + step.count,
                     recent=[*recent, _hash(token)][-16:], digest=step.digest, retries=0)
+
+    def peek_next(self, cursor: Cursor, body: bytes) -> Cursor | None:
+        """A guess at the page after a ListRecords page, from its raw bytes (its token;
+        harvester/lookahead.py): only the request it names counts, next_cursor decides."""
+        if cursor.get("verb") != "ListRecords":
+            return None
+        token = peek_token(body)
+        return None if token is None else dict(cursor, token=token, retries=0)
 
     def _to_days(self, cursor: dict[str, Any]) -> dict[str, Any]:
         """The repository refused a `from`/`until` in seconds: the window again, and the

@@ -1,0 +1,58 @@
+"""Listed records finalized where their page is parsed (harvester/prefinal.py): the record
+is the one ValidatePipeline's own finalize makes (but for the harvest time it stamps), with
+the source's own schema and field order; a record the schema refuses comes back as it was
+parsed, so ValidatePipeline quarantines it with its reason."""
+
+from __future__ import annotations
+
+import pickle
+
+from harvester import registry
+from harvester.prefinal import FINAL, read_listing
+from harvester.record import finalize, source_schema
+from harvester.sites.oai.source import OaiSource
+
+SOURCE = registry.add(OaiSource(name="prefinal-test", endpoint="http://r.test/oai"))
+SITE = SOURCE.name  # ValidatePipeline's finalize looks its schema up in the registry
+
+
+def _page(*titles: str) -> bytes:
+    records = "".join(
+        f"<record><header><identifier>oai:r.test:{n}</identifier><datestamp>2024-01-0{n}"
+        f"</datestamp></header><metadata><oai_dc:dc xmlns:oai_dc="
+        f'"http://www.openarchives.org/OAI/2.0/oai_dc/" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        f"<dc:title>{title}</dc:title><dc:date>1950-07-0{n}</dc:date><dc:creator>A, B."
+        f"</dc:creator></oai_dc:dc></metadata></record>" for n, title in enumerate(titles, 1))
+    return (f'<?xml version="1.0" encoding="UTF-8"?><OAI-PMH xmlns="http://www.openarchives.org/'
+            f'OAI/2.0/"><responseDate>2024-02-01T00:00:00Z</responseDate><request>x</request>'
+            f"<ListRecords>{records}</ListRecords></OAI-PMH>").encode()
+
+
+URL = "http://r.test/oai?verb=ListRecords&metadataPrefix=oai_dc"
+
+
+def test_finalized_records_are_the_pipelines_own_but_for_the_harvest_time() -> None:
+    body = _page("First", "Second")
+    parsed = SOURCE.parse_listing(body, URL).records
+    step = pickle.loads(pickle.dumps(read_listing(SOURCE, body, URL, SITE)))  # as a worker's
+    assert len(step.records) == 2
+    for got, fields in zip(step.records, parsed, strict=True):
+        assert got.pop(FINAL) is True and got.pop("_raw") == fields.pop("_raw")
+        want = finalize(fields, site=SITE, harvested_at=got["harvested_at"])
+        assert got == want and list(got) == list(want)  # same fields, same order
+        assert got["site"] == SITE and got["status"] == "active"
+
+
+def test_a_refused_record_comes_back_as_parsed() -> None:
+    body = _page("Fine", "x" * 70000)  # longer than a title may be
+    parsed = SOURCE.parse_listing(body, URL).records
+    good, refused = read_listing(SOURCE, body, URL, SITE).records
+    assert good[FINAL] is True
+    assert FINAL not in refused and refused == parsed[1]  # _raw kept, nothing added
+
+
+def test_the_schema_is_the_sources_own_not_the_registry_s() -> None:
+    """A worker has no registry: the source's own fields decide (here: unknown name)."""
+    schema = source_schema(SOURCE)
+    assert "oai_metadata" in schema.fields
+    assert source_schema(SOURCE) is schema  # one per distinct set of fields
