@@ -2,11 +2,14 @@
 
 The records that come whole with a listing page (OAI-PMH's ListRecords: 100 or more a page)
 are finalized (harvester.record.finalize: the content hash, the field order, the schema's
-check) by the worker that parses the page, beside the reactor's thread instead of on it,
-with the source's own schema. `read_listing` runs there; each record it could finalize comes
-back marked (`FINAL` in its fields, taken off by the spider into the item), and
-ValidatePipeline then only stamps its harvest time (the hash leaves harvested_at out, and
-every stamp is of one format). A record the schema refuses comes back as it was parsed, and
+check, the harvest time: the page's parse) and encoded as they are stored by the worker that
+parses the page, beside the reactor's thread instead of on it, with the source's own schema.
+`read_listing` runs there; each record it could finalize comes back marked (`FINAL` and its
+JSON, `ENCODED`, in its fields, taken off by the spider into the item: DocumentItem.encoded),
+and ValidatePipeline passes it on as it is. StorePipeline writes the encoded JSON unless a
+pipeline changed the record on the way (FilesPipeline, which adds the files' keys and
+hashes, and DedupPipeline drop it) or the run has pipelines of its own (then every record is
+encoded again). A record the schema refuses comes back as it was parsed, and
 ValidatePipeline finalizes it as any other: it is quarantined there with its reason.
 """
 
@@ -15,9 +18,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from harvester.record import finalize, source_schema
+from harvester.record import encode_record, finalize, source_schema
 
 FINAL = "_finalized"  # a listed record's fields are the finalized record already
+ENCODED = "_encoded"  # ... and this is its JSON as stored (harvester.record.encode_record)
+
+
+def prepare(source: Any) -> None:
+    """Run once in a fresh worker before its first page: the source's modules are imported
+    (unpickling it) and its record schema made."""
+    source_schema(source)
 
 
 def read_listing(source: Any, body: bytes, url: str, site: str) -> Any:
@@ -35,7 +45,9 @@ def read_listing(source: Any, body: bytes, url: str, site: str) -> Any:
         except Exception:  # noqa: BLE001 - InvalidRecord or a bug: ValidatePipeline's
             record = fields  # finalize meets it again, and quarantines with the reason
         else:
+            encoded = encode_record(record)
             record[FINAL] = True
+            record[ENCODED] = encoded
         if raw is not None:
             record["_raw"] = raw
         records[index] = record

@@ -140,6 +140,13 @@ def source_schema(source: Any) -> RecordSchema:
     return schema
 
 
+def encode_record(record: dict[str, Any]) -> bytes:
+    """The record as stored: one line, by json's C encoder (indent= makes json fall back to
+    its Python encoder: a quarter of a millisecond a record, the largest single cost of
+    storing one)."""
+    return json.dumps(record, ensure_ascii=False).encode("utf-8")
+
+
 def content_sha256(record: dict[str, Any]) -> str:
     """Hash of the content fields: canonical JSON of every field but harvested_at,
     content_sha256 and the lifecycle fields (status, withdrawn_at), files reduced to their

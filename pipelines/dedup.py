@@ -92,5 +92,6 @@ class DedupPipeline(RunPipeline):
         item.status = classify(record, stored, self.files_wanted)
         if item.status == "unchanged" and stored is not None:
             record["files"] = stored.get("files") or record["files"]
+            item.encoded = None  # no longer the record's JSON
         self.stats.inc_value(f"dedup/{item.status}")
         return item

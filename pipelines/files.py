@@ -58,6 +58,8 @@ class FilesPipeline(RunPipeline):
         if item.status == "unchanged":
             return item
         record = item.record
+        if record["files"]:
+            item.encoded = None  # the files' keys and hashes go into the record
         used: set[str] = set()
         previous = {f.get("url"): f for f in (item.previous or {}).get("files") or []}
         for index, entry in enumerate(record["files"]):

@@ -22,7 +22,6 @@ Order of writes (crash-safe, idempotent):
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +30,7 @@ from harvester.context import RunContext
 from harvester.items import DocumentItem
 from harvester.journal import ChangeJournal
 from harvester.keys import record_key, version_key, withdrawn_version_key
+from harvester.record import encode_record
 from harvester.state import url_identity
 from pipelines.base import RunPipeline
 from pipelines.dedup import classify, load_record
@@ -47,12 +47,6 @@ def superseded_key(site: str, record_id: str, previous: dict[str, Any]) -> str:
     if previous.get("status") == "withdrawn" and isinstance(withdrawn_at, str):
         return withdrawn_version_key(site, record_id, sha, withdrawn_at)
     return version_key(site, record_id, sha)
-
-
-def encode_record(record: dict[str, Any]) -> bytes:
-    # one line, by json's C encoder (indent= makes json fall back to its Python encoder:
-    # a quarter of a millisecond a record, the largest single cost of storing one)
-    return json.dumps(record, ensure_ascii=False).encode("utf-8")
 
 
 def journal_linger(setting: Any, ctx: RunContext) -> float:
@@ -99,6 +93,20 @@ def crawl_crowded(crawler: Any) -> Callable[[], float]:
     return crowded
 
 
+OWN_PIPELINES = frozenset({"pipelines.validate.ValidatePipeline", "pipelines.dedup.DedupPipeline",
+                           "pipelines.files.FilesPipeline", "pipelines.store.StorePipeline"})
+
+
+def only_own_pipelines(settings: Any) -> bool:
+    """Whether the run's item pipelines are the harvester's own (none of a user's that could
+    change a record after it was encoded)."""
+    for key, order in settings.getwithbase("ITEM_PIPELINES").items():
+        name = key if isinstance(key, str) else f"{key.__module__}.{key.__qualname__}"
+        if order is not None and name not in OWN_PIPELINES:
+            return False
+    return True
+
+
 class StorePipeline(RunPipeline):
     def __init__(self, ctx: RunContext, stats: Any, *, linger: float = LOCAL_LINGER,
                  quiet: Callable[[], bool] | None = None,
@@ -106,6 +114,9 @@ class StorePipeline(RunPipeline):
         super().__init__(ctx, stats)
         self.journal = ChangeJournal(self._write_part, linger=linger, max_lines=MAX_PART_LINES,
                                      quiet=quiet, crowded=crowded)
+        # the JSON a listed record was encoded as where its page was parsed is written as it
+        # is (DocumentItem.encoded) only when no pipeline but the harvester's own ran on it
+        self.trust_encoded = True
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> Any:
@@ -115,6 +126,7 @@ class StorePipeline(RunPipeline):
                                              ctx),
                        quiet=crawl_quiet(crawler), crowded=crawl_crowded(crawler))
         pipeline.crawler = crawler
+        pipeline.trust_encoded = only_own_pipelines(crawler.settings)
         return pipeline
 
     async def _write_part(self, lines: list[dict[str, Any]]) -> None:
@@ -182,7 +194,8 @@ class StorePipeline(RunPipeline):
         rid = record["record_id"]
         key = record_key(site, rid)
         status = item.status
-        data = encode_record(record)
+        data = item.encoded if item.encoded is not None and self.trust_encoded \
+            else encode_record(record)
         if status == "new" and not ctx.store.put(key, data, content_type=JSON, if_absent=True):
             # another worker stored it first: decide again against what is there now
             stored = load_record(ctx.store, site, rid)

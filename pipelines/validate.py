@@ -1,7 +1,7 @@
 """ValidatePipeline: completes each record (site, content hash, harvest time) and checks it
 against the record schema. An invalid record is quarantined with the reason, never stored.
-A listed record finalized already where its page was parsed (harvester/prefinal.py) only
-gets its harvest time."""
+A listed record finalized already where its page was parsed (harvester/prefinal.py) goes on
+as it is."""
 
 from __future__ import annotations
 
@@ -22,8 +22,7 @@ logger = logging.getLogger(__name__)
 class ValidatePipeline(RunPipeline):
     async def process_document(self, item: DocumentItem) -> DocumentItem:
         if item.extra.pop("finalized", False):  # a listed record the page's parse finalized
-            item.record["harvested_at"] = utc_now()  # (harvester/prefinal.py)
-            item.body = b""
+            item.body = b""  # (harvester/prefinal.py)
             self.stats.inc_value("validation/valid")
             return item
         try:

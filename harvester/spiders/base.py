@@ -43,7 +43,7 @@ from harvester.keys import record_prefix
 from harvester.listingwalk import describe, next_step
 from harvester.lookahead import Lookahead
 from harvester.outcomes import FAILED, QUARANTINED, THROUGH, Outcomes
-from harvester.prefinal import FINAL, read_listing
+from harvester.prefinal import ENCODED, FINAL, prepare, read_listing
 from harvester.quarantine import quarantine
 from harvester.registry import get_source
 from harvester.source import (
@@ -177,6 +177,7 @@ class ArchiveSpider(scrapy.Spider):
     # --- start --------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
         ctx = self.ctx
+        self._warm_up()
         try:
             self.mode, self.campaign = await ctx.io(self._resolve_mode)
         except StoreError as exc:
@@ -215,6 +216,18 @@ class ArchiveSpider(scrapy.Spider):
             first = self.site.start(WalkStart(self.mode, resume, previous, shared))
         walker.from_origin = first == walker.origin
         yield self._listing_request(first)
+
+    def _warm_up(self) -> None:
+        """The extraction worker imports the source's parser and makes its record schema
+        while this process reads the store (its first page would otherwise wait for that)."""
+        if not self.extractor.size:
+            return
+
+        def done(task: asyncio.Future[Any]) -> None:
+            if not task.cancelled() and task.exception() is not None:  # the page's job retries
+                logger.debug("extraction worker warm-up failed: %s", task.exception())
+
+        asyncio.ensure_future(self.extractor.run(prepare, self.site)).add_done_callback(done)
 
     def _resolve_mode(self) -> tuple[str, dict[str, Any] | None]:
         """Blocking (on the store threads): the run's mode and backfill campaign, as the
@@ -336,8 +349,10 @@ class ArchiveSpider(scrapy.Spider):
         item = DocumentItem(url=url, listing_url=url, record=fields, page=page,
                             body=raw if isinstance(raw, bytes) else str(raw).encode("utf-8"),
                             unseen=bool(self._records_fresh))
-        if fields.pop(FINAL, False):  # finalized by the worker that parsed the page
+        encoded = fields.pop(ENCODED, None)
+        if fields.pop(FINAL, False):  # finalized (and encoded) by the worker that parsed it
             item.extra["finalized"] = True
+            item.encoded = encoded
         return item
 
     async def _store_had_no_records(self) -> bool:

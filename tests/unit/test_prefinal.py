@@ -1,15 +1,16 @@
 """Listed records finalized where their page is parsed (harvester/prefinal.py): the record
-is the one ValidatePipeline's own finalize makes (but for the harvest time it stamps), with
-the source's own schema and field order; a record the schema refuses comes back as it was
-parsed, so ValidatePipeline quarantines it with its reason."""
+is the one ValidatePipeline's own finalize makes, with the source's own schema and field
+order, and its JSON the one StorePipeline would write; a record the schema refuses comes
+back as it was parsed, so ValidatePipeline quarantines it with its reason. And the stored
+JSON is encoded again when a pipeline of the run's own could have changed the record."""
 
 from __future__ import annotations
 
 import pickle
 
 from harvester import registry
-from harvester.prefinal import FINAL, read_listing
-from harvester.record import finalize, source_schema
+from harvester.prefinal import ENCODED, FINAL, read_listing
+from harvester.record import encode_record, finalize, source_schema
 from harvester.sites.oai.source import OaiSource
 
 SOURCE = registry.add(OaiSource(name="prefinal-test", endpoint="http://r.test/oai"))
@@ -38,8 +39,10 @@ def test_finalized_records_are_the_pipelines_own_but_for_the_harvest_time() -> N
     assert len(step.records) == 2
     for got, fields in zip(step.records, parsed, strict=True):
         assert got.pop(FINAL) is True and got.pop("_raw") == fields.pop("_raw")
+        encoded = got.pop(ENCODED)
         want = finalize(fields, site=SITE, harvested_at=got["harvested_at"])
         assert got == want and list(got) == list(want)  # same fields, same order
+        assert encoded == encode_record(want)  # the stored JSON, byte for byte
         assert got["site"] == SITE and got["status"] == "active"
 
 
@@ -48,7 +51,8 @@ def test_a_refused_record_comes_back_as_parsed() -> None:
     parsed = SOURCE.parse_listing(body, URL).records
     good, refused = read_listing(SOURCE, body, URL, SITE).records
     assert good[FINAL] is True
-    assert FINAL not in refused and refused == parsed[1]  # _raw kept, nothing added
+    assert FINAL not in refused and ENCODED not in refused
+    assert refused == parsed[1]  # _raw kept, nothing added
 
 
 def test_the_schema_is_the_sources_own_not_the_registry_s() -> None:
@@ -56,3 +60,20 @@ def test_the_schema_is_the_sources_own_not_the_registry_s() -> None:
     schema = source_schema(SOURCE)
     assert "oai_metadata" in schema.fields
     assert source_schema(SOURCE) is schema  # one per distinct set of fields
+
+
+def test_pipelines_of_a_runs_own_make_the_store_encode_every_record_again() -> None:
+    from scrapy.settings import Settings
+
+    from harvester import settings as defaults
+    from pipelines.store import only_own_pipelines
+
+    own = Settings()
+    own.setmodule(defaults)
+    assert only_own_pipelines(own)
+    off = own.copy()
+    off.set("ITEM_PIPELINES", {**own.getdict("ITEM_PIPELINES"), "pipelines.files.FilesPipeline": None})
+    assert only_own_pipelines(off)  # one of ours switched off
+    mine = own.copy()
+    mine.set("ITEM_PIPELINES", {**own.getdict("ITEM_PIPELINES"), "mypkg.Tagger": 250})
+    assert not only_own_pipelines(mine)
