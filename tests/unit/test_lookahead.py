@@ -115,3 +115,58 @@ def test_guessing_stops_after_the_wasted_cap() -> None:
         assert not lookahead.enabled
 
     asyncio.run(go())
+
+
+@pytest.mark.parametrize("body, expected", [
+    (_page(""), ("end", 1)),  # no token: the list's last page
+    (_page('<resumptionToken completeListSize="9" cursor="9"/>'), ("end", 1)),
+    (_page("<resumptionToken> </resumptionToken>"), ("end", 1)),
+    ((b'<?xml version="1.0"?><OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">'
+      b'<responseDate>2024-01-01T00:00:00Z</responseDate><request>x</request>'
+      b'<error code="noRecordsMatch">nothing</error></OAI-PMH>'), ("no_records", 0)),
+    ((b'<?xml version="1.0"?><OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">'
+      b'<responseDate>2024-01-01T00:00:00Z</responseDate><request>x</request>'
+      b'<error code="badResumptionToken">gone</error></OAI-PMH>'), None),
+    (_page("<resumptionToken>a&amp;b</resumptionToken>"), None),  # a token: not the end
+    (_page("<resumptionToken>t1</resumptionToken>"), None),
+    (_page("", end="</ListRecords></OAI"), None),  # cut off
+], ids=["no-token", "self-closed", "blank", "no-records", "other-error", "entity-token",
+        "token", "truncated"])
+def test_the_lists_end_is_told_off_the_bytes(body: bytes, expected: object) -> None:
+    from harvester.sites.oai.response import peek_list_end
+
+    assert peek_list_end(body) == expected
+
+
+def _list_body(n: int, token: str = "") -> bytes:
+    records = "".join(
+        f"<record><header><identifier>oai:r.test:{i}</identifier><datestamp>2024-01-0{i % 9 + 1}"
+        "</datestamp></header><metadata><oai_dc:dc xmlns:oai_dc=\"http://www.openarchives.org/"
+        "OAI/2.0/oai_dc/\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:title>T</dc:title>"
+        "</oai_dc:dc></metadata></record>" for i in range(n))
+    tail = f"<resumptionToken>{token}</resumptionToken>" if token else ""
+    return (HEAD.split("<ListRecords>")[0] + f"<ListRecords>{records}{tail}</ListRecords>"
+            "</OAI-PMH>").encode()
+
+
+@pytest.mark.parametrize("count, token, window_records", [
+    (10, "t9", 20000), (10, "", 20000), (25, "", 20), (0, "", 20000),
+], ids=["token", "window-end", "window-halved", "empty-window"])
+def test_the_guess_is_the_request_the_parsed_page_asks_for(count: int, token: str,
+                                                           window_records: int) -> None:
+    from harvester.sites.oai import dates
+    from harvester.sites.oai.source import OaiSource
+
+    source = OaiSource(name="g", endpoint="http://r.test/oai", window_records=window_records)
+    cursor = source._window_cursor("2024-01-01T00:00:00Z", dates.SECONDS, None,
+                                   "2024-01-10T23:59:59Z", "2024-03-01T00:00:00Z", 864000)
+    if count:
+        body = _list_body(count, token)
+    else:
+        body = (HEAD.split("<ListRecords>")[0] + '<error code="noRecordsMatch"/></OAI-PMH>').encode()
+    url = "http://r.test/oai?" + "verb=ListRecords&metadataPrefix=oai_dc"
+    guess = source.peek_next(cursor, body)
+    real = source.next_cursor(cursor, source.parse_listing(body, url))
+    assert guess is not None and real is not None
+    assert source.listing_request("http://r.test/oai", guess, 0).url == \
+        source.listing_request("http://r.test/oai", real, 0).url

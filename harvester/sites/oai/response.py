@@ -44,6 +44,12 @@ _TAIL_BYTES = 8192
 _END_BYTES = re.compile(rb"</(?:[\w.-]+:)?OAI-PMH\s*>\s*$")
 _TOKEN_BYTES = re.compile(rb"<(?:[\w.-]+:)?resumptionToken\b[^>]*>([^<&]*)"
                           rb"</(?:[\w.-]+:)?resumptionToken\s*>")
+_ANY_TOKEN_BYTES = re.compile(rb"<(?:[\w.-]+:)?resumptionToken\b")
+_EMPTY_TOKEN_BYTES = re.compile(rb"<(?:[\w.-]+:)?resumptionToken\b[^>]*(?:/>|>\s*"
+                                rb"</(?:[\w.-]+:)?resumptionToken\s*>)")
+_ERROR_BYTES = re.compile(rb"<(?:[\w.-]+:)?error\b([^>]*)>")
+_NO_RECORDS_BYTES = re.compile(rb"""\bcode\s*=\s*["']noRecordsMatch["']""")
+_RECORD_START_BYTES = re.compile(rb"<(?:[\w.-]+:)?record[\s>]")
 
 _STRICT = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 _RECOVER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True,
@@ -166,6 +172,22 @@ def peek_token(body: bytes) -> str | None:
     except UnicodeDecodeError:
         return None
     return token or None
+
+
+def peek_list_end(body: bytes) -> tuple[str, int] | None:
+    """A whole response that ends its list, told off its bytes without parsing it (the
+    guess of the next window: harvester/lookahead.py): ("no_records", 0) for noRecordsMatch,
+    ("end", records on the page) for a page without a token or with an empty one; None when
+    it cannot be told that cheaply (a token, another error, a response cut off)."""
+    if not _END_BYTES.search(body[-_TAIL_BYTES:]):
+        return None
+    error = _ERROR_BYTES.search(body, 0, _TAIL_BYTES)
+    if error is not None:
+        return ("no_records", 0) if _NO_RECORDS_BYTES.search(error.group(1)) else None
+    tokens = _ANY_TOKEN_BYTES.findall(body[-_TAIL_BYTES:])
+    if len(tokens) > 1 or (tokens and not _EMPTY_TOKEN_BYTES.search(body[-_TAIL_BYTES:])):
+        return None
+    return "end", len(_RECORD_START_BYTES.findall(body))
 
 
 def _with_namespaces(raw: str, whole: str) -> str:

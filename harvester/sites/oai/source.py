@@ -46,7 +46,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from harvester.exceptions import ExtractionError, NotADocument, RecordGone
 from harvester.sites.oai import dates
 from harvester.sites.oai.mapping import RECORD_FIELDS, get_record_url, to_fields
-from harvester.sites.oai.response import OaiResponse, peek_token, read
+from harvester.sites.oai.response import OaiResponse, peek_list_end, peek_token, read
 from harvester.source import Cursor, FanOut, ListingRequest, WalkStart
 
 
@@ -407,12 +407,25 @@ class OaiSource:
                     recent=[*recent, _hash(token)][-16:], digest=step.digest, retries=0)
 
     def peek_next(self, cursor: Cursor, body: bytes) -> Cursor | None:
-        """A guess at the page after a ListRecords page, from its raw bytes (its token;
-        harvester/lookahead.py): only the request it names counts, next_cursor decides."""
+        """A guess at the step after a ListRecords page, from its raw bytes
+        (harvester/lookahead.py): the token's page, or at the list's end (no token, an empty
+        one, noRecordsMatch) the next window, as next_cursor makes it from a step of that
+        shape. Only the request it names counts: next_cursor on the parsed page decides."""
         if cursor.get("verb") != "ListRecords":
             return None
         token = peek_token(body)
-        return None if token is None else dict(cursor, token=token, retries=0)
+        if token is not None:
+            return dict(cursor, token=token, retries=0)
+        end = peek_list_end(body)
+        if end is None:
+            return None
+        kind, count = end
+        step = OaiStep(kind if kind == "no_records" else "list", count=count)
+        try:
+            following = self.next_cursor(cursor, step)
+        except ExtractionError:
+            return None
+        return following if isinstance(following, dict) else None
 
     def _to_days(self, cursor: dict[str, Any]) -> dict[str, Any]:
         """The repository refused a `from`/`until` in seconds: the window again, and the
