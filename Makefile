@@ -38,6 +38,7 @@ lint: install-test
 
 ## the whole suite: lint, types, tests (tests start their own HTTP, S3 and Redis servers on loopback)
 test: install-test services lint
+	$(BIN)/python -m compileall -q harvester pipelines >/dev/null
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 ## benchmarks (see bench/README.md); prints ratios measured side by side

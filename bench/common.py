@@ -7,7 +7,8 @@ the same for both sides) and its peak RSS is the kernel's ru_maxrss from wait4()
 when the child starts processes of its own (the harvester's extraction worker), the peak
 of their private memory (USS: Private_Clean + Private_Dirty of /proc/PID/smaps_rollup,
 sampled every 50 ms). Pages a forked worker still shares with its parent are counted once,
-in the parent's RSS; what the worker adds is counted on top.
+in the parent's RSS; what the worker adds is counted on top. The harvester's modules are
+byte-compiled first, as an installed package's are (compile_sources).
 """
 
 from __future__ import annotations
@@ -31,6 +32,21 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+
+
+def compile_sources() -> None:
+    """Byte-compile the harvester's own modules, as an installed package has them (pip
+    compiles at install): run from the source tree with PYTHONDONTWRITEBYTECODE set (as on
+    this machine), every harvester process and extraction worker compiled ~150 modules at
+    its start, ~0.5-1 s of a 2,000-record OAI-PMH backfill that its rivals, installed
+    packages, never pay."""
+    import compileall
+
+    for package in ("harvester", "pipelines"):
+        compileall.compile_dir(str(ROOT / package), quiet=1)
+
+
+compile_sources()
 CONCURRENCY = 8  # CONCURRENT_REQUESTS(_PER_DOMAIN) of both sides in the harvest benchmarks
 SPEED = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
          "-s", f"CONCURRENT_REQUESTS={CONCURRENCY}",
