@@ -18,8 +18,9 @@ class DocumentItem:
     unseen: bool = False  # its URL had no seen marker: most likely new (see DedupPipeline)
     unverified: bool = False  # classified without the stored version (the store was down)
     body: bytes = field(default=b"", repr=False)  # the page, kept until validation (quarantine)
-    # the record's stored JSON, encoded where its listing page was parsed (harvester/
-    # prefinal.py); a pipeline of the harvester's that changes the record drops it
+    # the record's stored JSON, encoded where its listing page was parsed and the record
+    # finalized (harvester/prefinal.py); a pipeline of the harvester's that changes the
+    # record drops it
     encoded: bytes | None = field(default=None, repr=False)
     extra: dict[str, Any] = field(default_factory=dict)
 

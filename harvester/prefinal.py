@@ -4,9 +4,9 @@ The records that come whole with a listing page (OAI-PMH's ListRecords: 100 or m
 are finalized (harvester.record.finalize: the content hash, the field order, the schema's
 check, the harvest time: the page's parse) and encoded as they are stored by the worker that
 parses the page, beside the reactor's thread instead of on it, with the source's own schema.
-`read_listing` runs there; each record it could finalize comes back marked (`FINAL` and its
-JSON, `ENCODED`, in its fields, taken off by the spider into the item: DocumentItem.encoded),
-and ValidatePipeline passes it on as it is. StorePipeline writes the encoded JSON unless a
+`read_listing` runs there; each record it could finalize comes back with its JSON in its
+fields (`ENCODED`, taken off by the spider into the item: DocumentItem.encoded), and
+ValidatePipeline passes a record that has it on as it is. StorePipeline writes the encoded JSON unless a
 pipeline changed the record on the way (FilesPipeline, which adds the files' keys and
 hashes, and DedupPipeline drop it) or the run has pipelines of its own (then every record is
 encoded again). A record the schema refuses comes back as it was parsed, and
@@ -20,8 +20,9 @@ from typing import Any
 
 from harvester.record import encode_record, finalize, source_schema
 
-FINAL = "_finalized"  # a listed record's fields are the finalized record already
-ENCODED = "_encoded"  # ... and this is its JSON as stored (harvester.record.encode_record)
+# a listed record's fields are the finalized record already, and this is its JSON as stored
+# (harvester.record.encode_record)
+ENCODED = "_encoded"
 
 
 def prepare(source: Any) -> None:
@@ -45,9 +46,7 @@ def read_listing(source: Any, body: bytes, url: str, site: str) -> Any:
         except Exception:  # noqa: BLE001 - InvalidRecord or a bug: ValidatePipeline's
             record = fields  # finalize meets it again, and quarantines with the reason
         else:
-            encoded = encode_record(record)
-            record[FINAL] = True
-            record[ENCODED] = encoded
+            record[ENCODED] = encode_record(record)
         if raw is not None:
             record["_raw"] = raw
         records[index] = record

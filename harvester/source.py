@@ -130,8 +130,11 @@ class Source(Protocol):
     # default the core schema's, then its own fields), `withdraw_check` (False: the source's
     # listing reports deletions itself, no end-of-backfill check at the documents' URLs),
     # `withdraw_check_for(state)` (whether a complete backfill runs that check, decided from
-    # the campaign's ListingStep.state: an OAI-PMH repository's deletedRecord), and
-    # `check_url(record_id, url)` (where the check asks for a record: OAI-PMH's GetRecord).
+    # the campaign's ListingStep.state: an OAI-PMH repository's deletedRecord),
+    # `check_url(record_id, url)` (where the check asks for a record: OAI-PMH's GetRecord),
+    # and `peek_next(cursor, body)` (a guess at the next cursor off the raw response, so a
+    # chained listing's next page is asked for while this one is parsed: harvester/
+    # lookahead.py; None for no guess).
 
     def start(self, walk: WalkStart) -> Cursor:
         """The cursor of the walk's first listing step."""

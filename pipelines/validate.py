@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 class ValidatePipeline(RunPipeline):
     async def process_document(self, item: DocumentItem) -> DocumentItem:
-        if item.extra.pop("finalized", False):  # a listed record the page's parse finalized
+        if item.encoded is not None:  # a listed record its page's parse finalized
             item.body = b""  # (harvester/prefinal.py)
             self.stats.inc_value("validation/valid")
             return item

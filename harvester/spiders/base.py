@@ -43,7 +43,7 @@ from harvester.keys import record_prefix
 from harvester.listingwalk import describe, next_step
 from harvester.lookahead import Lookahead
 from harvester.outcomes import FAILED, QUARANTINED, THROUGH, Outcomes
-from harvester.prefinal import ENCODED, FINAL, prepare, read_listing
+from harvester.prefinal import ENCODED, prepare, read_listing
 from harvester.quarantine import quarantine
 from harvester.registry import get_source
 from harvester.source import (
@@ -295,9 +295,13 @@ class ArchiveSpider(scrapy.Spider):
         self.crawler.stats.inc_value("listing/lookahead_made")
         return request
 
-    def _next_requests(self, meta: dict[str, Any], requests: list[scrapy.Request]
-                       ) -> list[scrapy.Request]:
-        """The step's next requests, but the one its guess asked for already."""
+    def _following_requests(self, meta: dict[str, Any], step: Any, sweep: int
+                            ) -> list[scrapy.Request]:
+        """The requests of the steps after this one (one, or a split walk's branches), but
+        the one its guess asked for already."""
+        index = int(meta.get("page") or 0) + 1
+        requests = [self._listing_request(following, carry, sweep, index)
+                    for following, carry in step.following()]
         if self.lookahead is None:
             return requests
         return self.lookahead.settle(meta.get("lookahead_made"), requests)
@@ -349,10 +353,7 @@ class ArchiveSpider(scrapy.Spider):
         item = DocumentItem(url=url, listing_url=url, record=fields, page=page,
                             body=raw if isinstance(raw, bytes) else str(raw).encode("utf-8"),
                             unseen=bool(self._records_fresh))
-        encoded = fields.pop(ENCODED, None)
-        if fields.pop(FINAL, False):  # finalized (and encoded) by the worker that parsed it
-            item.extra["finalized"] = True
-            item.encoded = encoded
+        item.encoded = fields.pop(ENCODED, None)  # finalized by the worker that parsed it
         return item
 
     async def _store_had_no_records(self) -> bool:
@@ -468,10 +469,7 @@ class ArchiveSpider(scrapy.Spider):
         await self._withdraw_listed(step_withdrawn(listing))
         if step_skips(listing):
             if step.next_page is not None:  # the next step, or the branches of a split walk
-                for request in self._next_requests(meta, [
-                        self._listing_request(following, carry, sweep,
-                                              int(meta.get("page") or 0) + 1)
-                        for following, carry in step.following()]):
+                for request in self._following_requests(meta, step, sweep):
                     yield request
             else:
                 ended = self._listing_ended(response.url, sweep)
@@ -505,10 +503,7 @@ class ArchiveSpider(scrapy.Spider):
             # step's records are stored, as a chain of pages would not otherwise overlap
             await self._open_walk()
             ahead = True
-            for request in self._next_requests(meta, [  # one, or a split walk's branches
-                    self._listing_request(following, carry, sweep,
-                                          int(meta.get("page") or 0) + 1)
-                    for following, carry in step.following()]):
+            for request in self._following_requests(meta, step, sweep):  # or the branches
                 yield request
         whole: list[DocumentItem] = []  # with page_items: the page's, as one item
         for fields in records:  # records that came whole with the listing
@@ -550,10 +545,7 @@ class ArchiveSpider(scrapy.Spider):
         if ahead:
             return
         if step.next_page is not None:
-            index = int(meta.get("page") or 0) + 1
-            for request in self._next_requests(meta, [
-                    self._listing_request(following, carry, sweep, index)
-                    for following, carry in step.following()]):
+            for request in self._following_requests(meta, step, sweep):
                 yield request
         else:
             ended = self._listing_ended(response.url, sweep)

@@ -161,8 +161,8 @@ def peek_token(body: bytes) -> str | None:
     it (harvester/lookahead.py): None when it cannot be told that cheaply (no token, the
     list's end, an entity or CDATA in it, a response cut off, not UTF-8). `read` decides;
     this only lets the next page be asked for sooner."""
-    tail = body[-_TAIL_BYTES:]
-    if not _END_BYTES.search(tail):
+    tail = _whole_tail(body)
+    if tail is None:
         return None
     found = list(_TOKEN_BYTES.finditer(tail))
     if not found:
@@ -179,15 +179,22 @@ def peek_list_end(body: bytes) -> tuple[str, int] | None:
     guess of the next window: harvester/lookahead.py): ("no_records", 0) for noRecordsMatch,
     ("end", records on the page) for a page without a token or with an empty one; None when
     it cannot be told that cheaply (a token, another error, a response cut off)."""
-    if not _END_BYTES.search(body[-_TAIL_BYTES:]):
+    tail = _whole_tail(body)
+    if tail is None:
         return None
     error = _ERROR_BYTES.search(body, 0, _TAIL_BYTES)
     if error is not None:
         return ("no_records", 0) if _NO_RECORDS_BYTES.search(error.group(1)) else None
-    tokens = _ANY_TOKEN_BYTES.findall(body[-_TAIL_BYTES:])
-    if len(tokens) > 1 or (tokens and not _EMPTY_TOKEN_BYTES.search(body[-_TAIL_BYTES:])):
+    tokens = _ANY_TOKEN_BYTES.findall(tail)
+    if len(tokens) > 1 or (tokens and not _EMPTY_TOKEN_BYTES.search(tail)):
         return None
     return "end", len(_RECORD_START_BYTES.findall(body))
+
+
+def _whole_tail(body: bytes) -> bytes | None:
+    """The response's last bytes, where its envelope's token is; None when it was cut off."""
+    tail = body[-_TAIL_BYTES:]
+    return tail if _END_BYTES.search(tail) else None
 
 
 def _with_namespaces(raw: str, whole: str) -> str:

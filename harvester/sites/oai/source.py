@@ -415,12 +415,13 @@ class OaiSource:
             return None
         token = peek_token(body)
         if token is not None:
-            return dict(cursor, token=token, retries=0)
-        end = peek_list_end(body)
-        if end is None:
-            return None
-        kind, count = end
-        step = OaiStep(kind if kind == "no_records" else "list", count=count)
+            step = OaiStep("list", token=token)  # its records count for nothing in the URL
+        else:
+            end = peek_list_end(body)
+            if end is None:
+                return None
+            kind, count = end
+            step = OaiStep(kind if kind == "no_records" else "list", count=count)
         try:
             following = self.next_cursor(cursor, step)
         except ExtractionError:
