@@ -61,6 +61,10 @@ _PLAIN_RE = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]|\.(?!\.))*")
 # The characters kept_at escapes: a first one not in _KEPT, a "." after a ".", any but
 # _KEPT, "-" and ".".
 _ESCAPED_RE = re.compile(r"^[^A-Za-z0-9_]|(?<=\.)\.|[^A-Za-z0-9_.\-]")
+# A key part's shape: kept characters and well-formed escapes (`_decode`'s fast path; the
+# canonical form is checked apart), and a run of escapes in it.
+_PART_RE = re.compile(r"(?:[A-Za-z0-9_.\-]|![0-9A-F]{2})+")
+_ESCAPE_RUN_RE = re.compile(r"(?:![0-9A-F]{2})+")
 
 
 def id_to_key_part(identifier: str) -> str:
@@ -168,6 +172,27 @@ def _units_slow(identifier: str) -> list[str]:
 def _decode(part: str, limit: int) -> str:
     if not isinstance(part, str) or not part or len(part) > limit:
         raise UnsafeKey(f"not a key part: {part!r}")
+    if _PLAIN_RE.fullmatch(part):
+        return part  # a plain id is its own key part (the loop below says the same)
+    if _PART_RE.fullmatch(part):
+        # each run of escapes decoded at once (a character's bytes are never split
+        # between runs); the canonical test below is the loop's own
+        try:
+            identifier = _ESCAPE_RUN_RE.sub(_unescape_run, part)
+        except UnicodeDecodeError:
+            raise UnsafeKey(f"not a key part (not UTF-8): {part!r}") from None
+        if _encode(identifier, limit) != part:
+            raise UnsafeKey(f"not a key part (not the canonical form): {part!r}")
+        return identifier
+    return _decode_slow(part, limit)
+
+
+def _unescape_run(match: re.Match[str]) -> str:
+    return bytes.fromhex(match.group().replace(ESCAPE, "")).decode("utf-8")
+
+
+def _decode_slow(part: str, limit: int) -> str:
+    """_decode one character at a time: the reasons for every part that is not one."""
     data = bytearray()
     index = 0
     while index < len(part):

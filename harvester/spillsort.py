@@ -1,11 +1,12 @@
 """SpillSort: sorting more items than a process should hold at once.
 
 Items (tuples of str, int, bool, float and tuples of them) are added one at a time; every
-`limit` of them are sorted and written to an anonymous temporary file (marshal, one item
-after another), and iterating merges the files back (heapq.merge: one item of each file in
-memory). Fewer than `limit` items never leave memory. Sorted by the items' own order (the
-tuple order), so callers put the sort key first; the merge is stable (files in the order
-written), so equal items come back in the order they were added.
+`limit` of them are sorted and written to an anonymous temporary file (each item marshalled,
+after its length), and iterating merges the files back (heapq.merge: one item of each file,
+and CHUNK bytes of each file read ahead, in memory). Fewer than `limit` items never leave
+memory. Sorted by the items' own order (the tuple order), so callers put the sort key
+first; the merge is stable (files in the order written), so equal items come back in the
+order they were added.
 
 Used where the OAI-PMH index is built from a whole store (harvester/oaiserve/build.py): a
 source of 100,000 records holds `limit` of them at a time instead of all.
@@ -15,11 +16,17 @@ from __future__ import annotations
 
 import heapq
 import marshal
+import struct
 import tempfile
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 LIMIT = 10000  # items held before a sorted run goes to a file
+# A spilled file is read CHUNK bytes at a time and its items unmarshalled from the bytes:
+# marshal.load on the file read each item a few bytes at a time (an item cost ~3 us, as much
+# as the sort: 0.05-0.08 s of the three sorts of a 10,000-record OAI index build).
+CHUNK = 1 << 16
+_SIZE = struct.Struct("<I")  # an item's marshalled length, before it
 
 
 class SpillSort:
@@ -39,9 +46,10 @@ class SpillSort:
     def _spill(self) -> None:
         self._items.sort()
         file = tempfile.TemporaryFile(prefix="harvester-sort-")  # noqa: SIM115 - closed in close()
-        dump = marshal.dump
+        dumps, pack = marshal.dumps, _SIZE.pack
         for item in self._items:
-            dump(tuple(item), file)  # marshal takes plain tuples only, not NamedTuples
+            data = dumps(tuple(item))  # marshal takes plain tuples only, not NamedTuples
+            file.write(pack(len(data)) + data)
         file.flush()
         self._files.append(file)
         self._items = []
@@ -62,12 +70,23 @@ class SpillSort:
 
     def _read(self, file: IO[bytes]) -> Iterator[Any]:
         file.seek(0)
-        load, make = marshal.load, self.make
+        loads, make, read = marshal.loads, self.make, file.read
+        unpack, head = _SIZE.unpack_from, _SIZE.size
+        buffer, at = b"", 0
         while True:
-            try:
-                item = load(file)
-            except EOFError:
-                return
+            if len(buffer) - at < head:
+                buffer, at = buffer[at:] + read(CHUNK), 0
+                if len(buffer) < head:
+                    return
+            (size,) = unpack(buffer, at)
+            end = at + head + size
+            if end > len(buffer):
+                buffer, at = buffer[at:] + read(max(CHUNK, end - at)), 0
+                end = head + size
+                if end > len(buffer):
+                    raise EOFError("a spilled sort file ends inside an item")
+            item = loads(buffer[at + head:end])
+            at = end
             yield make(*item) if make is not None else item
 
     def close(self) -> None:

@@ -143,6 +143,20 @@ def test_building_the_index_of_many_more_records_takes_no_more_memory(
     assert spilled < held / 5, (spilled, held)
 
 
+def test_spillsort_reads_back_items_across_and_larger_than_its_read_chunks() -> None:
+    # items of every size around spillsort.CHUNK: an item's length, or the item itself,
+    # split between two reads of its file, and items larger than a read
+    rng = random.Random(11)
+    sizes = [0, 1, 5, spillsort.CHUNK - 9, spillsort.CHUNK - 4, spillsort.CHUNK,
+             spillsort.CHUNK + 3, 3 * spillsort.CHUNK]
+    items = [(rng.randrange(20), "x" * rng.choice(sizes) + str(i), i) for i in range(300)]
+    for limit in (1, 7, 64, 1000):
+        sorter = SpillSort(limit=limit)
+        for item in items:
+            sorter.add(item)
+        assert list(sorter) == sorted(items)
+
+
 def test_spillsort_orders_like_sorted_and_keeps_equal_items_in_order() -> None:
     rng = random.Random(5)
     items = [(rng.randrange(50), rng.choice("abc"), i) for i in range(1000)]
