@@ -73,7 +73,7 @@ def import_deprecating_modules() -> None:
         return out
 
     real = inspect.stack
-    inspect.stack = bare_stack  # type: ignore[assignment]
+    inspect.stack = bare_stack
     try:
         for name in DEPRECATING_MODULES:
             importlib.import_module(name)
