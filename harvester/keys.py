@@ -173,10 +173,10 @@ def _decode(part: str, limit: int) -> str:
     if not isinstance(part, str) or not part or len(part) > limit:
         raise UnsafeKey(f"not a key part: {part!r}")
     if _PLAIN_RE.fullmatch(part):
-        return part  # a plain id is its own key part (the loop below says the same)
+        return part  # a plain id is its own key part (_decode_slow says the same)
     if _PART_RE.fullmatch(part):
         # each run of escapes decoded at once (a character's bytes are never split
-        # between runs); the canonical test below is the loop's own
+        # between runs); the canonical test below is _decode_slow's own
         try:
             identifier = _ESCAPE_RUN_RE.sub(_unescape_run, part)
         except UnicodeDecodeError:

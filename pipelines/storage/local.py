@@ -112,8 +112,7 @@ class LocalStore:
     def _put(self, key: str, data: bytes | IO[bytes], if_absent: bool) -> bool:
         # No symbolic-link check here: os.replace and os.link never follow a link at the
         # destination (a link there is replaced, or makes a create-only write fail).
-        path = self._path(key, check_leaf=False)
-        parent = path.rpartition("/")[0]
+        path, parent = self._located(key, check_leaf=False)
         tmp_name: str | None = None
         sync = self._fsync and not key.startswith(NO_FSYNC_PREFIXES)
         group = self._group if sync else None
@@ -238,6 +237,10 @@ class LocalStore:
         return removed
 
     def _path(self, key: str, check_leaf: bool = True) -> str:
+        return self._located(key, check_leaf)[0]
+
+    def _located(self, key: str, check_leaf: bool = True) -> tuple[str, str]:
+        """(the key's path, its folder's path), checked to stay inside the store."""
         check_key(key)  # non-empty segments, none "." or "..": the path is root + "/" + key
         path = self._root_slash + key
         # the key has no "..", so only a symbolic link could lead out: the parent directory is
@@ -250,7 +253,7 @@ class LocalStore:
                 self._checked(parent)
         if check_leaf and os.path.islink(path):
             raise UnsafeKey(f"storage key leaves the store: {key!r}")
-        return path
+        return path, parent
 
     def _make_parent(self, parent: str) -> None:
         if parent in self._checked_dirs:
