@@ -65,6 +65,11 @@ _ESCAPED_RE = re.compile(r"^[^A-Za-z0-9_]|(?<=\.)\.|[^A-Za-z0-9_.\-]")
 # canonical form is checked apart), and a run of escapes in it.
 _PART_RE = re.compile(r"(?:[A-Za-z0-9_.\-]|![0-9A-F]{2})+")
 _ESCAPE_RUN_RE = re.compile(r"(?:![0-9A-F]{2})+")
+# ":" (OAI-PMH identifiers have two or more) and a kept character that stands in for it when
+# the rest of an id is checked by _PLAIN_RE: kept_at treats both alike as the previous
+# character ("." after either is kept), and a ":" is escaped wherever it stands.
+_COLON = f"{ESCAPE}3A"
+_COLON_STAND_IN = "a"
 
 
 def id_to_key_part(identifier: str) -> str:
@@ -105,10 +110,13 @@ def is_record_id(identifier: object) -> TypeGuard[str]:
 def _encode(identifier: str, limit: int) -> str:
     if not isinstance(identifier, str) or not identifier:
         raise UnsafeKey(f"unsafe identifier: {identifier!r}")
-    if len(identifier) > limit:  # every character takes at least one byte
+    # longer than the limit (every character takes at least one byte): refused below
+    if len(identifier) > limit or _PLAIN_RE.fullmatch(identifier):
         part = identifier
+    elif ":" in identifier and _PLAIN_RE.fullmatch(identifier.replace(":", _COLON_STAND_IN)):
+        part = identifier.replace(":", _COLON)  # an OAI-PMH identifier: only its ":" escaped
     else:
-        part = identifier if _PLAIN_RE.fullmatch(identifier) else _escaped(identifier)
+        part = _escaped(identifier)
     if len(part) > limit:
         raise UnsafeKey(f"identifier too long for a key ({len(part)} bytes encoded, at most "
                         f"{limit}): {identifier[:80]!r}...")
@@ -174,6 +182,12 @@ def _decode(part: str, limit: int) -> str:
         raise UnsafeKey(f"not a key part: {part!r}")
     if _PLAIN_RE.fullmatch(part):
         return part  # a plain id is its own key part (_decode_slow says the same)
+    if ":" not in part and part.count(ESCAPE) == part.count(_COLON):
+        # escapes of ":" only (an OAI-PMH identifier): canonical when every other
+        # character is kept where it stands, as _encode's own fast path tells
+        identifier = part.replace(_COLON, ":")
+        if _PLAIN_RE.fullmatch(identifier.replace(":", _COLON_STAND_IN)):
+            return identifier
     if _PART_RE.fullmatch(part):
         # each run of escapes decoded at once (a character's bytes are never split
         # between runs); the canonical test below is _decode_slow's own

@@ -167,6 +167,30 @@ def test_a_part_decodes_only_in_its_one_canonical_form(part: str) -> None:
     assert keys.id_to_key_part(identifier) == part
 
 
+def _outcome(decode: Any, part: str) -> tuple[str, str]:
+    try:
+        return "id", decode(part)
+    except UnsafeKey as exc:
+        return "refused", str(exc)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(st.lists(st.sampled_from(["a", "Z9", "_", ".", "-", "!3A", ":", "!3a", "!2E"]),
+                min_size=1, max_size=10).map("".join))
+def test_parts_with_escaped_colons_decode_as_the_character_loop_decodes_them(part: str) -> None:
+    """The ":"-only fast path (OAI-PMH identifiers) answers as the loop does, reasons too."""
+    assert _outcome(keys.key_part_to_id, part) == _outcome(
+        lambda p: keys._decode_slow(p, keys.MAX_KEY_PART_BYTES), part)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.text(alphabet="a9_.-:", min_size=1, max_size=16))
+def test_ids_with_colons_get_the_key_part_of_the_character_rule(identifier: str) -> None:
+    expected = "".join(keys._units_slow(identifier))
+    assert keys.id_to_key_part(identifier) == expected
+    assert keys.key_part_to_id(expected) == identifier
+
+
 # --- a store holding records of such identifiers ---------------------------------------
 
 IDENTIFIERS = [OAI, "100005", "..", "\u00fc b", "a%2Fb"]
