@@ -113,7 +113,7 @@ def _encode(identifier: str, limit: int) -> str:
     # longer than the limit (every character takes at least one byte): refused below
     if len(identifier) > limit or _PLAIN_RE.fullmatch(identifier):
         part = identifier
-    elif ":" in identifier and _PLAIN_RE.fullmatch(identifier.replace(":", _COLON_STAND_IN)):
+    elif ":" in identifier and _plain_but_colons(identifier):
         part = identifier.replace(":", _COLON)  # an OAI-PMH identifier: only its ":" escaped
     else:
         part = _escaped(identifier)
@@ -121,6 +121,12 @@ def _encode(identifier: str, limit: int) -> str:
         raise UnsafeKey(f"identifier too long for a key ({len(part)} bytes encoded, at most "
                         f"{limit}): {identifier[:80]!r}...")
     return part
+
+
+def _plain_but_colons(identifier: str) -> bool:
+    """Whether every character of `identifier` but its ":" stays as it is in the key part
+    (the ":"-only fast paths of _encode and _decode)."""
+    return _PLAIN_RE.fullmatch(identifier.replace(":", _COLON_STAND_IN)) is not None
 
 
 def _escaped(identifier: str) -> str:
@@ -184,9 +190,9 @@ def _decode(part: str, limit: int) -> str:
         return part  # a plain id is its own key part (_decode_slow says the same)
     if ":" not in part and part.count(ESCAPE) == part.count(_COLON):
         # escapes of ":" only (an OAI-PMH identifier): canonical when every other
-        # character is kept where it stands, as _encode's own fast path tells
+        # character is kept where it stands
         identifier = part.replace(_COLON, ":")
-        if _PLAIN_RE.fullmatch(identifier.replace(":", _COLON_STAND_IN)):
+        if _plain_but_colons(identifier):
             return identifier
     if _PART_RE.fullmatch(part):
         # each run of escapes decoded at once (a character's bytes are never split
