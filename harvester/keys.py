@@ -65,11 +65,13 @@ _ESCAPED_RE = re.compile(r"^[^A-Za-z0-9_]|(?<=\.)\.|[^A-Za-z0-9_.\-]")
 # canonical form is checked apart), and a run of escapes in it.
 _PART_RE = re.compile(r"(?:[A-Za-z0-9_.\-]|![0-9A-F]{2})+")
 _ESCAPE_RUN_RE = re.compile(r"(?:![0-9A-F]{2})+")
-# ":" (OAI-PMH identifiers have two or more) and a kept character that stands in for it when
-# the rest of an id is checked by _PLAIN_RE: kept_at treats both alike as the previous
-# character ("." after either is kept), and a ":" is escaped wherever it stands.
+# ":" (OAI-PMH identifiers have two or more), "/" (a DSpace handle's `123456789/42`, arXiv's
+# `hep-th/9901001`), and a kept character that stands in for them when the rest of an id is
+# checked by _PLAIN_RE: kept_at treats all three alike as the previous character ("." or "-"
+# after any of them is kept), and a ":" or "/" is escaped wherever it stands.
 _COLON = f"{ESCAPE}3A"
-_COLON_STAND_IN = "a"
+_SLASH = f"{ESCAPE}2F"
+_STAND_IN = "a"
 
 
 def id_to_key_part(identifier: str) -> str:
@@ -113,8 +115,9 @@ def _encode(identifier: str, limit: int) -> str:
     # longer than the limit (every character takes at least one byte): refused below
     if len(identifier) > limit or _PLAIN_RE.fullmatch(identifier):
         part = identifier
-    elif ":" in identifier and _plain_but_colons(identifier):
-        part = identifier.replace(":", _COLON)  # an OAI-PMH identifier: only its ":" escaped
+    elif (":" in identifier or "/" in identifier) and _plain_but_fast(identifier):
+        # an OAI-PMH identifier: only its ":" and "/" escaped
+        part = identifier.replace(":", _COLON).replace("/", _SLASH)
     else:
         part = _escaped(identifier)
     if len(part) > limit:
@@ -123,10 +126,11 @@ def _encode(identifier: str, limit: int) -> str:
     return part
 
 
-def _plain_but_colons(identifier: str) -> bool:
-    """Whether every character of `identifier` but its ":" stays as it is in the key part
-    (the ":"-only fast paths of _encode and _decode)."""
-    return _PLAIN_RE.fullmatch(identifier.replace(":", _COLON_STAND_IN)) is not None
+def _plain_but_fast(identifier: str) -> bool:
+    """Whether every character of `identifier` but its ":" and "/" stays as it is in the key
+    part (the fast paths of _encode and _decode for OAI-PMH identifiers)."""
+    return _PLAIN_RE.fullmatch(
+        identifier.replace(":", _STAND_IN).replace("/", _STAND_IN)) is not None
 
 
 def _escaped(identifier: str) -> str:
@@ -188,11 +192,12 @@ def _decode(part: str, limit: int) -> str:
         raise UnsafeKey(f"not a key part: {part!r}")
     if _PLAIN_RE.fullmatch(part):
         return part  # a plain id is its own key part (_decode_slow says the same)
-    if ":" not in part and part.count(ESCAPE) == part.count(_COLON):
-        # escapes of ":" only (an OAI-PMH identifier): canonical when every other
-        # character is kept where it stands
-        identifier = part.replace(_COLON, ":")
-        if _plain_but_colons(identifier):
+    if ":" not in part and "/" not in part and \
+            part.count(ESCAPE) == part.count(_COLON) + part.count(_SLASH):
+        # escapes of ":" and "/" only (an OAI-PMH identifier; each "!" starts one of them):
+        # canonical when every other character is kept where it stands
+        identifier = part.replace(_COLON, ":").replace(_SLASH, "/")
+        if _plain_but_fast(identifier):
             return identifier
     if _PART_RE.fullmatch(part):
         # each run of escapes decoded at once (a character's bytes are never split

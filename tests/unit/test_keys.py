@@ -175,16 +175,18 @@ def _outcome(decode: Any, part: str) -> tuple[str, str]:
 
 
 @settings(max_examples=400, deadline=None, database=None)
-@given(st.lists(st.sampled_from(["a", "Z9", "_", ".", "-", "!3A", ":", "!3a", "!2E"]),
+@given(st.lists(st.sampled_from(["a", "Z9", "_", ".", "-", "!3A", ":", "!3a", "!2E", "!2F",
+                                 "/", "!2f", "!21", "!"]),
                 min_size=1, max_size=10).map("".join))
 def test_parts_with_escaped_colons_decode_as_the_character_loop_decodes_them(part: str) -> None:
-    """The ":"-only fast path (OAI-PMH identifiers) answers as the loop does, reasons too."""
+    """The ":" and "/" fast path (OAI-PMH identifiers) answers as the loop does, reasons
+    too."""
     assert _outcome(keys.key_part_to_id, part) == _outcome(
         lambda p: keys._decode_slow(p, keys.MAX_KEY_PART_BYTES), part)
 
 
 @settings(max_examples=300, deadline=None, database=None)
-@given(st.text(alphabet="a9_.-:", min_size=1, max_size=16))
+@given(st.text(alphabet="a9_.-:/!", min_size=1, max_size=16))
 def test_ids_with_colons_get_the_key_part_of_the_character_rule(identifier: str) -> None:
     expected = "".join(keys._units_slow(identifier))
     assert keys.id_to_key_part(identifier) == expected
