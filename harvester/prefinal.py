@@ -9,8 +9,10 @@ fields (`ENCODED`, taken off by the spider into the item: DocumentItem.encoded),
 ValidatePipeline passes a record that has it on as it is. StorePipeline writes the encoded JSON unless a
 pipeline changed the record on the way (FilesPipeline, which adds the files' keys and
 hashes, and DedupPipeline drop it) or the run has pipelines of its own (then every record is
-encoded again). A record the schema refuses comes back as it was parsed, and
-ValidatePipeline finalizes it as any other: it is quarantined there with its reason.
+encoded again). A record the schema refuses comes back as it was parsed, with its raw
+XML as bytes (`_raw`), and ValidatePipeline finalizes it as any other: it is quarantined
+there with its reason and that XML. A finalized record's raw XML is neither written out
+nor sent back (nothing downstream of the worker reads it).
 """
 
 from __future__ import annotations
@@ -45,9 +47,23 @@ def read_listing(source: Any, body: bytes, url: str, site: str) -> Any:
             record = finalize(fields, site=site, harvested_at=stamp, schema=schema)
         except Exception:  # noqa: BLE001 - InvalidRecord or a bug: ValidatePipeline's
             record = fields  # finalize meets it again, and quarantines with the reason
+            if raw is not None:  # with the record's XML (bytes: the step is pickled)
+                record["_raw"] = raw_bytes(raw)
         else:
+            # its XML is for the quarantine only, which a finalized record never reaches
+            # (ValidatePipeline passes it on as it is): not written out, not sent back
             record[ENCODED] = encode_record(record)
-        if raw is not None:
-            record["_raw"] = raw
         records[index] = record
     return step
+
+
+def raw_bytes(raw: Any) -> bytes:
+    """A listed record's raw form as bytes: a source's `_raw` field is bytes, a str, or an
+    object with the bytes as `xml` (harvester.sites.oai.response.RawRecord: written out
+    when asked)."""
+    if isinstance(raw, bytes):
+        return raw
+    xml = getattr(raw, "xml", None)
+    if isinstance(xml, bytes):
+        return xml
+    return str(raw).encode("utf-8")

@@ -43,7 +43,7 @@ from harvester.keys import record_prefix
 from harvester.listingwalk import describe, next_step
 from harvester.lookahead import Lookahead
 from harvester.outcomes import FAILED, QUARANTINED, THROUGH, Outcomes
-from harvester.prefinal import ENCODED, prepare, read_listing
+from harvester.prefinal import ENCODED, prepare, raw_bytes, read_listing
 from harvester.quarantine import quarantine
 from harvester.registry import get_source
 from harvester.source import (
@@ -351,8 +351,7 @@ class ArchiveSpider(scrapy.Spider):
         url = str(fields.get("url") or response.url)
         raw = fields.pop("_raw", b"")
         item = DocumentItem(url=url, listing_url=url, record=fields, page=page,
-                            body=raw if isinstance(raw, bytes) else str(raw).encode("utf-8"),
-                            unseen=bool(self._records_fresh))
+                            body=raw_bytes(raw), unseen=bool(self._records_fresh))
         item.encoded = fields.pop(ENCODED, None)  # finalized by the worker that parsed it
         return item
 

@@ -142,6 +142,10 @@ def test_a_record_the_schema_refuses_is_quarantined_with_its_reason(tmp_path: Pa
     assert sorted(records(tmp_path)) == sorted(good)
     notes = [json.loads(p.read_text()) for p in (tmp_path / "quarantine" / "look").rglob("*.json")]
     assert len(notes) == 1 and notes[0]["reason"].startswith("title")
+    # with the record's XML as it came (written out by the worker for this record only)
+    raw = [p.read_bytes() for p in (tmp_path / "quarantine" / "look").rglob("*")
+           if p.suffix != ".json" and p.is_file()]
+    assert len(raw) == 1 and b"x" * 70000 in raw[0] and long.encode() in raw[0]
     report = reports(tmp_path)[-1]
     assert report["counts"]["quarantined"] == 1
     assert report["stats"]["validation/valid"] == 9

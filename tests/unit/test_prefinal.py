@@ -38,7 +38,9 @@ def test_finalized_records_are_the_pipelines_own_but_for_the_harvest_time() -> N
     step = pickle.loads(pickle.dumps(read_listing(SOURCE, body, URL, SITE)))  # as a worker's
     assert len(step.records) == 2
     for got, fields in zip(step.records, parsed, strict=True):
-        assert got.pop("_raw") == fields.pop("_raw")
+        # its raw XML is for the quarantine only, which a finalized record never reaches
+        assert "_raw" not in got
+        fields.pop("_raw")
         encoded = got.pop(ENCODED)
         want = finalize(fields, site=SITE, harvested_at=got["harvested_at"])
         assert got == want and list(got) == list(want)  # same fields, same order
@@ -49,10 +51,14 @@ def test_finalized_records_are_the_pipelines_own_but_for_the_harvest_time() -> N
 def test_a_refused_record_comes_back_as_parsed() -> None:
     body = _page("Fine", "x" * 70000)  # longer than a title may be
     parsed = SOURCE.parse_listing(body, URL).records
-    good, refused = read_listing(SOURCE, body, URL, SITE).records
+    step = pickle.loads(pickle.dumps(read_listing(SOURCE, body, URL, SITE)))  # as a worker's
+    good, refused = step.records
     assert isinstance(good[ENCODED], bytes)  # finalized, its JSON with it
     assert ENCODED not in refused
-    assert refused == parsed[1]  # _raw kept, nothing added
+    raw = refused.pop("_raw")  # the record's XML as it came, for its quarantine
+    assert isinstance(raw, bytes) and raw.startswith(b"<record") and b"x" * 70000 in raw
+    assert raw == parsed[1].pop("_raw").xml
+    assert refused == parsed[1]  # nothing else added
 
 
 def test_the_schema_is_the_sources_own_not_the_registry_s() -> None:

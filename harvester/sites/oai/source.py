@@ -339,7 +339,7 @@ class OaiSource:
                 step.problems.append((raw.identifier, f"record not mapped: "
                                       f"{type(exc).__name__}: {exc}"[:500], raw.xml))
                 continue
-            fields["_raw"] = raw.xml
+            fields["_raw"] = raw  # its XML written out only if the record is quarantined
             step.records.append(fields)
         step.count = len(response.records)
         parsed = [dates.parse(s) for s in stamps]
