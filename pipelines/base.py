@@ -66,7 +66,7 @@ async def _all_settled(coros: list[Coroutine[Any, Any, Any]]) -> list[Any]:
                 raise
             results[index] = exc
         else:
-            waiting.append((index, asyncio.ensure_future(_Rest(coro, first).run())))
+            waiting.append((index, asyncio.ensure_future(_Rest(coro, first))))
     if waiting:
         done = await asyncio.gather(*(task for _, task in waiting), return_exceptions=True)
         for (index, _), result in zip(waiting, done, strict=True):
@@ -83,9 +83,6 @@ class _Rest:
     def __init__(self, coro: Coroutine[Any, Any, Any], first: Any) -> None:
         self.coro = coro
         self.first = first
-
-    async def run(self) -> Any:
-        return await self
 
     def __await__(self) -> Generator[Any, Any, Any]:
         coro, value = self.coro, self.first

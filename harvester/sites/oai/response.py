@@ -72,9 +72,13 @@ class RawRecord:
     @property
     def xml(self) -> bytes:
         """The record as it came, for the quarantine."""
-        if not isinstance(self.raw, bytes):
-            self.raw = etree.tostring(self.raw)
+        self.raw = _xml_of(self.raw)
         return self.raw
+
+
+def _xml_of(raw: Any) -> bytes:
+    """A record's bytes, from its bytes or its element."""
+    return raw if isinstance(raw, bytes) else etree.tostring(raw)
 
 
 @dataclass
@@ -271,6 +275,7 @@ def _envelope(root: Any, out: OaiResponse) -> None:
 _HEADER, _METADATA = f"{{{OAI}}}header", f"{{{OAI}}}metadata"
 _IDENTIFIER, _DATESTAMP, _SET_SPEC = (f"{{{OAI}}}identifier", f"{{{OAI}}}datestamp",
                                       f"{{{OAI}}}setSpec")
+_FIRST_ONLY = frozenset({_IDENTIFIER, _DATESTAMP})
 
 
 def _header(element: Any) -> tuple[str, str, list[str], bool]:
@@ -284,26 +289,21 @@ def _header(element: Any) -> tuple[str, str, list[str], bool]:
         header = next((c for c in element if c.tag == _HEADER), None)
         if header is None:
             raise ValueError("a record without a header")
-    found_id: str | None = None
-    found_stamp: str | None = None
-    stamp_seen = id_seen = False
+    first: dict[str, str | None] = {}  # the first identifier's and datestamp's texts
     sets: list[str] = []
     for child in header:
         name = child.tag
-        if name == _IDENTIFIER:
-            if not id_seen:
-                id_seen, found_id = True, child.text
-        elif name == _DATESTAMP:
-            if not stamp_seen:
-                stamp_seen, found_stamp = True, child.text
-        elif name == _SET_SPEC:
-            text = child.text
-            if text and text.strip():
-                sets.append(text.strip())
-    identifier = " ".join((found_id or "").split())
+        if name == _SET_SPEC:
+            text = (child.text or "").strip()
+            if text:
+                sets.append(text)
+        elif name in _FIRST_ONLY:
+            first.setdefault(name, child.text)
+    identifier = " ".join((first.get(_IDENTIFIER) or "").split())
     if not identifier:
         raise ValueError("a record header without an identifier")
-    return identifier, (found_stamp or "").strip(), sets, header.get("status") == "deleted"
+    stamp = (first.get(_DATESTAMP) or "").strip()
+    return identifier, stamp, sets, header.get("status") == "deleted"
 
 
 def _add_record(element: Any, raw: Any, out: OaiResponse) -> None:
@@ -311,7 +311,7 @@ def _add_record(element: Any, raw: Any, out: OaiResponse) -> None:
     try:
         identifier, datestamp, sets, deleted = _header(element)
     except ValueError as exc:
-        xml = raw if isinstance(raw, bytes) else etree.tostring(raw)
+        xml = _xml_of(raw)
         out.problems.append((_identifier_of(xml.decode("utf-8", "replace")), str(exc), xml))
         return
     metadata = next((c for c in element if c.tag == _METADATA), None)
@@ -319,8 +319,7 @@ def _add_record(element: Any, raw: Any, out: OaiResponse) -> None:
     if metadata is not None:
         child = next((c for c in metadata if isinstance(c.tag, str)), None)
     if child is None and not deleted:
-        xml = raw if isinstance(raw, bytes) else etree.tostring(raw)
-        out.problems.append((identifier, "a record without metadata", xml))
+        out.problems.append((identifier, "a record without metadata", _xml_of(raw)))
         return
     out.records.append(RawRecord(identifier, datestamp, sets, deleted, child, raw))
 
