@@ -72,6 +72,11 @@ class ListingRequest:
     method: str = "GET"
     body: bytes = b""
     headers: Mapping[str, str] = field(default_factory=dict)
+    # HTTP statuses besides 2xx whose body is still the step's to read: a protocol whose
+    # servers send its own error answers with them (OAI-PMH's noRecordsMatch as a 404,
+    # badResumptionToken as a 400); a body the source cannot read then stops the walk
+    # with the status in the reason, as any failed fetch does
+    read_statuses: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

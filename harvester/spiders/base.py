@@ -267,13 +267,17 @@ class ArchiveSpider(scrapy.Spider):
         told of the walk (listingwalk.Step.carry); `sweep`: the pass over the listing after
         the first (its pages are fetched again); `index`: the step's place in the walk."""
         spec = self.site.listing_request(self.base_url, cursor, self.listing_page_size)
+        meta = {"page": index, "cursor": cursor, "kind": "listing", "walk_prior": prior or {},
+                "sweep": sweep, "download_maxsize": self.html_maxsize}
+        statuses = getattr(spec, "read_statuses", ())
+        if statuses:
+            meta["handle_httpstatus_list"] = list(statuses)
         return scrapy.Request(
             spec.url, method=spec.method, body=spec.body or None,
             headers=dict(spec.headers) or None, callback=self.parse_listing,
             errback=self.listing_failed, priority=-index,
             dont_filter=sweep > 0 or bool(getattr(spec, "dont_filter", False)),
-            meta={"page": index, "cursor": cursor, "kind": "listing", "walk_prior": prior or {},
-                  "sweep": sweep, "download_maxsize": self.html_maxsize},
+            meta=meta,
         )
 
     # --- lookahead (harvester/lookahead.py) ---------------------------------------------
@@ -439,6 +443,12 @@ class ArchiveSpider(scrapy.Spider):
             listing = await self.extractor.run(read_listing, self.site, response.body,
                                                response.url, self.ctx.site)
         except ExtractionError as exc:
+            if not 200 <= response.status < 300:  # a status the source reads (read_statuses)
+                # whose body it could not read: a failed fetch, said as one
+                stats.inc_value("listing/failed")
+                self.listing_unreadable(f"listing page {label} could not be fetched "
+                                        f"(HTTP {response.status}; {exc})", response.url)
+                return
             stats.inc_value("listing/invalid")
             self.listing_unreadable(f"listing page {label} is not a listing ({exc})",
                                     response.url)
@@ -870,13 +880,16 @@ class ArchiveSpider(scrapy.Spider):
         """404/410 are answers of the check; so is a page that is not a document (a "Page
         not found" page served with 200, a redirect to the search or home page), taken as a
         404 (a later campaign confirms it before the record is withdrawn). A document page
-        is processed as any document page."""
+        is processed as any document page. A source whose protocol answers with a 404 or 410
+        of its own (`check_read_statuses`: OAI-PMH's idDoesNotExist sent as a 404) has the
+        body read first: its word decides, and a body it cannot read is the 404 it was."""
         from harvester.withdrawals import clear_missing
 
         candidate = response.meta["candidate"]
         stats = self.crawler.stats
         try:
-            if response.status in (404, 410):
+            if response.status in (404, 410) \
+                    and response.status not in getattr(self.site, "check_read_statuses", ()):
                 self._withdraw_answered(candidate, response.status)
                 return
             try:

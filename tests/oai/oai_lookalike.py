@@ -10,7 +10,8 @@ the next list requests answered 503 with Retry-After (seconds or an HTTP date) o
 a truncated response, characters XML 1.0 forbids in a record, a record with broken
 metadata XML, a 403 for every request (or from the n-th list request on), a token that
 repeats for ever, tokens of another shape (`token_format`: entities in them), sets
-(hierarchical: `a:b` is in `a`). Every request is logged (`requests`, `list_requests`).
+(hierarchical: `a:b` is in `a`), OAI-PMH errors sent with another HTTP status than 200
+(`error_statuses`). Every request is logged (`requests`, `list_requests`).
 """
 
 from __future__ import annotations
@@ -76,6 +77,10 @@ class Repository:
         self.hold_at: int | None = None  # the list request with this number waits for `release`
         self.release = threading.Event()
         self.claimed_granularity: str | None = None  # what Identify says, if not the truth
+        # OAI-PMH errors answered with another HTTP status than 200 (the protocol's), as
+        # some servers do: {"noRecordsMatch": 404, "badResumptionToken": 400, ...}
+        self.error_statuses: dict[str, int] = {}
+        self._answered_error: str | None = None
 
     # --- the tests' handles -----------------------------------------------------------
     def tick(self, seconds: float = 1) -> None:
@@ -149,7 +154,9 @@ class Repository:
                         return fault.status, headers, b"busy"
                     body = self._dispatch(params)
                     return 200, {}, body[: len(body) // 2]
-            return 200, {}, self._dispatch(params)
+            self._answered_error = None
+            body = self._dispatch(params)
+            return self.error_statuses.get(self._answered_error or "", 200), {}, body
 
     def _envelope(self, params: dict[str, str], inner: str) -> bytes:
         attrs = "".join(f' {k}="{escape(v)}"' for k, v in params.items())
@@ -161,6 +168,7 @@ class Repository:
         return text.encode(self.encoding, errors="xmlcharrefreplace")
 
     def _error(self, params: dict[str, str], code: str, text: str = "") -> bytes:
+        self._answered_error = code
         return self._envelope(params, f'<error code="{code}">{escape(text)}</error>')
 
     def _dispatch(self, params: dict[str, str]) -> bytes:

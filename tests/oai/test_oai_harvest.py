@@ -123,3 +123,27 @@ def test_one_set_holds_exactly_that_set(tmp_path: Path, repo: Repository,
     run = harvest(server.url, str(both), "--set", "coll", "--set", "other")
     assert run.code == 0, run.stderr[-3000:]
     assert len(records(both)) == 26 and set(a + b) <= set(records(both))
+
+
+def test_records_older_than_the_earliest_datestamp_identify_gives_are_harvested(
+        tmp_path: Path) -> None:
+    """A repository that misreports earliestDatestamp (later than its oldest records, as
+    after a migration): a backfill's first window of each set is asked for without `from`,
+    so the older records come too; the windows after it keep their bounds."""
+    repo = Repository(page_size=5)
+    old = repo.add(6, sets=["a"]) + repo.add(6, sets=["b"])
+    repo.tick(10 * 86400)
+    repo.earliest = repo.now  # Identify says: nothing before this
+    new = repo.add(8, sets=["a"]) + repo.add(8, sets=["b"])
+    repo.tick(5 * 86400)
+    with LookalikeServer(repo) as server:
+        run = harvest(server.url, str(tmp_path), "--set", "a", "--set", "b",
+                      "-s", "HARVESTER_OAI_WINDOWS=4")
+        firsts = [r for r in repo.list_requests if "resumptionToken" not in r]
+    assert run.code == 0, run.stderr[-3000:]
+    assert sorted(records(tmp_path)) == sorted(old + new)
+    for spec in ("a", "b"):  # each set's first window is open at its start, the rest bounded
+        windows = [r for r in firsts if r.get("set") == spec]
+        assert "from" not in windows[0] and "until" in windows[0], windows
+        assert all("from" in w for w in windows[1:]) and len(windows) >= 3, windows
+        assert windows[1]["from"] > repo.fmt(repo.earliest)

@@ -81,8 +81,9 @@ def test_windows_cover_the_span_at_the_granularity_and_end_open() -> None:
             b'T00:00:00Z</responseDate><error code="noRecordsMatch"/></OAI-PMH>',
             "http://r.test/oai?verb=ListRecords")
         cursor = source.next_cursor(cursor, empty)
-    # 8 days in 4 windows of 2 days; empty windows double the next one
-    assert windows == [("2024-01-01", "2024-01-02"), ("2024-01-03", "2024-01-06"),
+    # 8 days in 4 windows of 2 days; empty windows double the next one; the first is asked
+    # for without `from` (a record older than earliestDatestamp still comes)
+    assert windows == [(None, "2024-01-02"), ("2024-01-03", "2024-01-06"),
                        ("2024-01-07", None)]
 
 

@@ -345,7 +345,8 @@ def test_a_shared_backfill_is_planned_as_windows_that_cover_the_span(granularity
     for spec in ("a", "b"):
         windows = [c for c in plan.cursors if c["set"] == spec]
         assert 2 <= len(windows) <= 7
-        assert dates.parse(windows[0]["from"]) == dates.parse(earliest)
+        assert windows[0]["from"] is None  # open at its start: older records still come
+        assert dates.parse(windows[0]["origin"]) == dates.parse(earliest)
         assert windows[-1]["until"] is None  # open-ended: what changes during the walk
         for before, after in zip(windows, windows[1:], strict=False):  # no gap, no overlap
             gap = dates.parse(after["from"]) - dates.parse(before["until"])  # type: ignore[operator]
@@ -360,7 +361,8 @@ def test_a_shared_backfill_is_planned_as_windows_that_cover_the_span(granularity
     sequential = source.next_cursor(alone, _identify(granularity, earliest, end))
     assert isinstance(sequential, dict) and sequential["set"] == "a"
     nxt = source.next_cursor(sequential, last_page)
-    assert nxt is not None and nxt["from"] > sequential["from"]
+    assert sequential["from"] is None and sequential["until"] is not None
+    assert nxt is not None and nxt["from"] > sequential["until"]
 
 
 def test_a_window_whose_first_page_counts_too_many_records_is_halved() -> None:
@@ -374,7 +376,7 @@ def test_a_window_whose_first_page_counts_too_many_records_is_halved() -> None:
     halves = source.next_cursor(plan.cursors[0], crowded)
     assert isinstance(halves, FanOut)
     assert [(c["from"], c["until"]) for c in halves.cursors] == [
-        ("2024-01-01T00:00:00Z", "2024-01-01T00:00:03Z"),
+        (None, "2024-01-01T00:00:03Z"),  # the first window's first half: still open
         ("2024-01-01T00:00:04Z", "2024-01-01T00:00:06Z")]
     # the open-ended window: what lies before the walk's end in halves, and what after it
     last = plan.cursors[-1]

@@ -15,7 +15,7 @@ from urllib.parse import urlencode, urlsplit
 
 from harvester.record import finalize
 from harvester.sites.oai.response import read
-from harvester.sites.oai.source import OaiSource
+from harvester.sites.oai.source import OAI_ERROR_STATUSES, OaiSource
 
 OK, FAILED = 0, 1
 
@@ -64,13 +64,20 @@ def _get(source: OaiSource, fetcher: Any, params: dict[str, str]) -> Any:
 
     url = f"{source.endpoint}?{urlencode(params)}"
     answer = fetcher.get(url, params["verb"])
-    if answer.status != 200:
-        raise CheckFailed(FAILED, f"{params['verb']} answered HTTP {answer.status}: {url}")
     try:
-        return read(answer.body)
+        page = read(answer.body)
     except ValueError as exc:
+        if answer.status != 200:
+            raise CheckFailed(FAILED, f"{params['verb']} answered HTTP {answer.status}: "
+                                      f"{url}") from None
         raise CheckFailed(FAILED, f"{params['verb']} is not an OAI-PMH response ({exc}): "
                                   f"{url}") from None
+    if answer.status != 200 and (answer.status not in OAI_ERROR_STATUSES
+                                 or not page.error_code):
+        # an OAI-PMH error sent with another status than 200 (some servers do) is read as
+        # the error it is; anything else but a 200 is a failed request
+        raise CheckFailed(FAILED, f"{params['verb']} answered HTTP {answer.status}: {url}")
+    return page
 
 
 def _run(source: OaiSource, fetcher: Any, result: dict[str, Any]) -> None:

@@ -4,7 +4,9 @@ The walk (each step one request, so a failed page is retried like any other):
 
 1. Identify (a `skip` step): granularity, earliestDatestamp, deletedRecord, responseDate.
 2. Backfill: ListRecords in date windows from earliestDatestamp to Identify's responseDate
-   (the last window open-ended), for each set asked for (or the whole repository); each
+   (the first window asked for without `from`, so records older than a misreported
+   earliestDatestamp still come; the last open-ended), for each set asked for (or the
+   whole repository); each
    window is chained by resumption tokens. Windows start at ~1/`windows` of the span and
    adapt: an empty window doubles the next, one of more than `window_records` halves it
    (never below one granule). `from`/`until` are never finer than the granularity.
@@ -49,6 +51,10 @@ from harvester.sites.oai.mapping import RECORD_FIELDS, get_record_url, to_fields
 from harvester.sites.oai.response import OaiResponse, peek_list_end, peek_token, read
 from harvester.source import Cursor, FanOut, ListingRequest, WalkStart
 
+# statuses whose body is read as an OAI-PMH answer (403 is not: it stops the source, and
+# 429/503 are retried after their Retry-After; a 500 is read once its retries are spent)
+OAI_ERROR_STATUSES = (400, 404, 410, 422, 500)
+
 
 @dataclass(frozen=True)
 class OaiListingRequest(ListingRequest):
@@ -56,6 +62,11 @@ class OaiListingRequest(ListingRequest):
     # is not dropped as a duplicate; any other is (Redis workers share one dupefilter, so
     # two workers never hold the same token chain).
     dont_filter: bool = False
+    # OAI-PMH says its errors come with HTTP 200, but some servers send them with another
+    # status (Europeana's: noRecordsMatch and idDoesNotExist as 404, badArgument and
+    # badResumptionToken as 400, noSetHierarchy as 500): the body decides, so an empty
+    # window is not taken for a failed fetch nor an expired token for the end of the walk
+    read_statuses: tuple[int, ...] = OAI_ERROR_STATUSES
 
 
 @dataclass
@@ -133,6 +144,9 @@ class OaiSource:
     # file writes, and this walk never reads a marker per record)
     spider_settings: ClassVar[Mapping[str, Any]] = {"CONCURRENT_ITEMS": 100,
                                                     "HARVESTER_SEEN_BATCH": "on"}
+    # a GetRecord check answered 404 or 410 is read first (idDoesNotExist sent as a 404 is
+    # the repository's word that the record is gone, not a page that was not found)
+    check_read_statuses: ClassVar[tuple[int, ...]] = OAI_ERROR_STATUSES
 
     @property
     def live_base_url(self) -> str:
@@ -192,18 +206,27 @@ class OaiSource:
                 "digest": "", "restarts": 0, "retries": 0}
 
     def _first_window(self, origin: str | None, granularity: str, spec: str | None,
-                      end: str | None, span: int) -> dict[str, Any]:
+                      end: str | None, span: int, *, open_start: bool = False
+                      ) -> dict[str, Any]:
         """The first window of a set: from `origin` (earliestDatestamp; an incremental
-        walk's `from`), `span` seconds long (0: open-ended)."""
+        walk's `from`), `span` seconds long (0: open-ended). `open_start` (a backfill): the
+        window is asked for without `from`, so records datestamped before the
+        earliestDatestamp Identify gave (a repository that misreports it) still come; its
+        span is still counted from `origin`."""
         start = dates.parse(origin)
         stop = dates.parse(end)
         if start is None or stop is None or span <= 0:
-            return self._window_cursor(origin, granularity, spec, None, end, 0, origin)
-        until = start + timedelta(seconds=span) - dates.granule(granularity)
-        open_ended = until >= stop
-        return self._window_cursor(dates.fmt(start, granularity), granularity, spec,
-                                   None if open_ended else dates.fmt(until, granularity),
-                                   end, span, origin)
+            window = self._window_cursor(origin, granularity, spec, None, end, 0, origin)
+        else:
+            until = start + timedelta(seconds=span) - dates.granule(granularity)
+            open_ended = until >= stop
+            window = self._window_cursor(dates.fmt(start, granularity), granularity, spec,
+                                         None if open_ended else dates.fmt(until, granularity),
+                                         end, span, origin)
+        if open_start:
+            window.update({"from": None, "start": None, "open": True})  # "open": so is
+            # every set's first window after it (the walk's windows carry it on)
+        return window
 
     def _planned_windows(self, origin: str | None, granularity: str, end: str | None,
                          span: int) -> Cursor:
@@ -212,7 +235,7 @@ class OaiSource:
         window is a branch of the walk (its end is the branch's end)."""
         windows = []
         for spec in self.sets or (None,):
-            window = self._first_window(origin, granularity, spec, end, span)
+            window = self._first_window(origin, granularity, spec, end, span, open_start=True)
             while True:
                 windows.append(dict(window, split=True))
                 until = dates.parse(window.get("until"))
@@ -238,7 +261,8 @@ class OaiSource:
             return None
         granularity = cursor.get("g") or dates.DAY
         unit = dates.granule(granularity)
-        start = dates.parse(cursor.get("from"))
+        open_start = cursor.get("from") is None  # a backfill's first window: no `from`
+        start = dates.parse(cursor.get("from") or cursor.get("origin"))
         stop = dates.parse(cursor.get("until") or cursor.get("end"))
         if start is None or stop is None:
             return None
@@ -258,6 +282,10 @@ class OaiSource:
                                          cursor.get("set"),
                                          dates.fmt(high, granularity) if high else None,
                                          cursor.get("end"), span, cursor.get("origin"))
+            if cursor.get("open"):
+                window["open"] = True
+            if open_start and low == start:  # the first half stays open at its start
+                window.update({"from": None, "start": None})
             halves.append(dict(window, split=True))
         return FanOut(tuple(halves))
 
@@ -370,7 +398,8 @@ class OaiSource:
             span = self._plan_span(origin, end, granularity)
             if cursor.get("split"):
                 return self._planned_windows(origin, granularity, end, span)
-            return self._first_window(origin, granularity, self._first_set(), end, span)
+            return self._first_window(origin, granularity, self._first_set(), end, span,
+                                      open_start=True)
         if kind == "truncated":
             if cursor.get("retries", 0) >= self.max_retries:
                 raise ExtractionError(f"the repository's response was cut off "
@@ -470,7 +499,8 @@ class OaiSource:
                 return None
             span = cursor.get("first_span", cursor.get("span", 0)) if cursor.get("end") else 0
             first = self._first_window(cursor.get("origin"), granularity, spec,
-                                       cursor.get("end"), int(span or 0))
+                                       cursor.get("end"), int(span or 0),
+                                       open_start=bool(cursor.get("open")))
             return first
         span = int(cursor.get("span") or 0)
         unit = int(dates.granule(granularity).total_seconds())
@@ -486,6 +516,8 @@ class OaiSource:
                                   None if open_ended else dates.fmt(following, granularity),
                                   cursor.get("end"), span, cursor.get("origin"))
         nxt["first_span"] = cursor.get("first_span", cursor.get("span"))
+        if cursor.get("open"):
+            nxt["open"] = True
         return nxt
 
     # --- reconciliation (records a complete backfill did not meet) ---------------------
