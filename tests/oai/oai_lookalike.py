@@ -11,7 +11,9 @@ a truncated response, characters XML 1.0 forbids in a record, a record with brok
 metadata XML, a 403 for every request (or from the n-th list request on), a token that
 repeats for ever, tokens of another shape (`token_format`: entities in them), sets
 (hierarchical: `a:b` is in `a`), OAI-PMH errors sent with another HTTP status than 200
-(`error_statuses`). Every request is logged (`requests`, `list_requests`).
+(`error_statuses`), an `until` misread (`until_bug`: as exclusive, or a day as its
+midnight), an endpoint with a query of its own (`mount`). Every request is logged
+(`requests`, `list_requests`).
 """
 
 from __future__ import annotations
@@ -81,6 +83,12 @@ class Repository:
         # some servers do: {"noRecordsMatch": 404, "badResumptionToken": 400, ...}
         self.error_statuses: dict[str, int] = {}
         self._answered_error: str | None = None
+        # `until` misread, as some servers do: "midnight" (a day taken as its 00:00:00,
+        # against datestamps kept in seconds), "exclusive" (datestamp < until)
+        self.until_bug: str | None = None
+        # arguments of the endpoint itself (`/oai?repository=main`, one of several
+        # repositories behind one script): required on every request, not the protocol's
+        self.mount: dict[str, str] = {}
 
     # --- the tests' handles -----------------------------------------------------------
     def tick(self, seconds: float = 1) -> None:
@@ -245,7 +253,9 @@ class Repository:
                                       ).replace(tzinfo=UTC)
             if isinstance(start, datetime) and stamp < start:
                 continue
-            if isinstance(stop, datetime) and stamp > stop:
+            if isinstance(stop, datetime) and (
+                    stamp > stop or (self.until_bug == "exclusive" and stamp == stop)
+                    or (self.until_bug == "midnight" and item.datestamp > stop)):
                 continue
             if spec and not any(s == spec or s.startswith(spec + ":") for s in item.sets):
                 continue
@@ -318,6 +328,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _oai(self, query: str) -> None:
         params = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        for name, value in self.repo.mount.items():
+            if params.pop(name, None) != value:
+                self._reply(404, {}, b"no such repository", "text/plain")
+                return
         self._reply(*self.repo.answer(params))
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name

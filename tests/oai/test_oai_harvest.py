@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from oai_lookalike import LookalikeServer, Repository
 from oai_source_support import cli, feed, harvest, records, reports, snapshot
 
@@ -147,3 +148,49 @@ def test_records_older_than_the_earliest_datestamp_identify_gives_are_harvested(
         assert "from" not in windows[0] and "until" in windows[0], windows
         assert all("from" in w for w in windows[1:]) and len(windows) >= 3, windows
         assert windows[1]["from"] > repo.fmt(repo.earliest)
+
+
+@pytest.mark.parametrize(("granularity", "bug", "spread"),
+                         [("day", "midnight", 5 * 3600), ("day", "exclusive", 5 * 3600),
+                          ("seconds", "exclusive", 1)])
+def test_a_repository_that_misreads_until_loses_no_record_at_a_window_boundary(
+        tmp_path: Path, granularity: str, bug: str, spread: int) -> None:
+    """`until` is inclusive in OAI-PMH; a server that reads it as exclusive, or a day as its
+    midnight, leaves out a window's last granule. Each window shares its first granule with
+    the one before, so every record comes, and is stored once."""
+    repo = Repository(granularity=granularity, page_size=7)
+    repo.until_bug = bug
+    ids = repo.add(60, spread=spread)  # several records in every granule of the span
+    with LookalikeServer(repo) as server:
+        run = harvest(server.url, str(tmp_path), "-s", "HARVESTER_OAI_WINDOWS=6")
+        bounded = [r for r in repo.list_requests if "until" in r]
+    assert run.code == 0, run.stderr[-3000:]
+    assert len(bounded) >= 3  # the span was cut into windows
+    got = records(tmp_path)
+    assert sorted(got) == sorted(ids)
+    report = reports(tmp_path)[-1]
+    assert report["counts"]["new"] == len(ids)
+    assert len(feed(tmp_path, report["run_id"])) == len(ids)  # each record once
+
+
+@pytest.mark.parametrize("suffix", ["?repository=main", "?repository=main&"])
+def test_an_endpoint_with_a_query_of_its_own_keeps_it_on_every_request(
+        tmp_path: Path, suffix: str) -> None:
+    """One script serving several repositories (`oai.php?repository=main`): the protocol's
+    arguments go after the endpoint's own, never after a second `?`."""
+    repo = Repository(page_size=5, deleted_record="no")
+    repo.mount = {"repository": "main"}
+    ids = repo.add(12)
+    with LookalikeServer(repo) as server:
+        endpoint = server.url + suffix
+        run = harvest(endpoint, str(tmp_path), "--mode", "backfill")
+        assert run.code == 0, run.stderr[-3000:]
+        assert sorted(records(tmp_path)) == sorted(ids)
+        repo.items.pop(ids[0])  # checked with GetRecord at the next backfill's end
+        repo.tick(60)
+        again = harvest(endpoint, str(tmp_path), "--mode", "backfill")
+        assert again.code == 0, again.stderr[-3000:]
+        assert [r["verb"] for r in repo.requests if r["verb"] == "GetRecord"] == ["GetRecord"]
+        check = cli("check", "oai", "--endpoint", endpoint, "-s", "DOWNLOAD_DELAY=0")
+        assert check.code == 0, check.stdout + check.stderr[-2000:]
+    assert records(tmp_path)[ids[0]]["status"] == "withdrawn"

@@ -82,9 +82,11 @@ def test_windows_cover_the_span_at_the_granularity_and_end_open() -> None:
             "http://r.test/oai?verb=ListRecords")
         cursor = source.next_cursor(cursor, empty)
     # 8 days in 4 windows of 2 days; empty windows double the next one; the first is asked
-    # for without `from` (a record older than earliestDatestamp still comes)
-    assert windows == [(None, "2024-01-02"), ("2024-01-03", "2024-01-06"),
-                       ("2024-01-07", None)]
+    # for without `from` (a record older than earliestDatestamp still comes); each window
+    # shares its first day with the one before (an `until` a server reads as exclusive, or
+    # as the day's midnight, loses no record)
+    assert windows == [(None, "2024-01-02"), ("2024-01-02", "2024-01-05"),
+                       ("2024-01-05", None)]
 
 
 def test_a_repeated_token_and_a_repeated_page_stop_the_walk() -> None:

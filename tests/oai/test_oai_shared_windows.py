@@ -348,9 +348,10 @@ def test_a_shared_backfill_is_planned_as_windows_that_cover_the_span(granularity
         assert windows[0]["from"] is None  # open at its start: older records still come
         assert dates.parse(windows[0]["origin"]) == dates.parse(earliest)
         assert windows[-1]["until"] is None  # open-ended: what changes during the walk
-        for before, after in zip(windows, windows[1:], strict=False):  # no gap, no overlap
-            gap = dates.parse(after["from"]) - dates.parse(before["until"])  # type: ignore[operator]
-            assert gap == dates.granule(granularity)
+        for before, after in zip(windows, windows[1:], strict=False):  # no gap: each
+            # window shares its first granule with the one before (until read as exclusive)
+            assert after["from"] == before["until"]
+            assert dates.parse(after["until"] or end) > dates.parse(after["from"])  # type: ignore[operator]
         stamps = [c[k] for c in windows for k in ("from", "until") if c[k]]
         assert all(("T" in s) == (granularity == dates.SECONDS) for s in stamps)
     # each window is a branch: its end is the branch's end, not the next window
@@ -362,7 +363,7 @@ def test_a_shared_backfill_is_planned_as_windows_that_cover_the_span(granularity
     assert isinstance(sequential, dict) and sequential["set"] == "a"
     nxt = source.next_cursor(sequential, last_page)
     assert sequential["from"] is None and sequential["until"] is not None
-    assert nxt is not None and nxt["from"] > sequential["until"]
+    assert nxt is not None and nxt["from"] == sequential["until"] < nxt["until"]
 
 
 def test_a_window_whose_first_page_counts_too_many_records_is_halved() -> None:
@@ -377,15 +378,22 @@ def test_a_window_whose_first_page_counts_too_many_records_is_halved() -> None:
     assert isinstance(halves, FanOut)
     assert [(c["from"], c["until"]) for c in halves.cursors] == [
         (None, "2024-01-01T00:00:03Z"),  # the first window's first half: still open
-        ("2024-01-01T00:00:04Z", "2024-01-01T00:00:06Z")]
+        ("2024-01-01T00:00:03Z", "2024-01-01T00:00:06Z")]  # sharing their boundary
     # the open-ended window: what lies before the walk's end in halves, and what after it
     last = plan.cursors[-1]
-    assert (last["from"], last["until"]) == ("2024-01-01T00:01:38Z", None)
+    assert (last["from"], last["until"]) == ("2024-01-01T00:01:36Z", None)
     opened = source.next_cursor(last, crowded)
     assert isinstance(opened, FanOut)
     assert [(c["from"], c["until"]) for c in opened.cursors] == [
-        ("2024-01-01T00:01:38Z", "2024-01-01T00:01:39Z"),
-        ("2024-01-01T00:01:40Z", "2024-01-01T00:01:40Z"), ("2024-01-01T00:01:41Z", None)]
+        ("2024-01-01T00:01:36Z", "2024-01-01T00:01:38Z"),
+        ("2024-01-01T00:01:38Z", "2024-01-01T00:01:40Z"), ("2024-01-01T00:01:40Z", None)]
+    # a window of two granules is cut into its two (sharing one would not move on)
+    two = dict(halves.cursors[1], **{"from": "2024-01-01T00:00:05Z"})
+    cut = source.next_cursor(two, crowded)
+    assert isinstance(cut, FanOut)
+    assert [(c["from"], c["until"]) for c in cut.cursors] == [
+        ("2024-01-01T00:00:05Z", "2024-01-01T00:00:05Z"),
+        ("2024-01-01T00:00:06Z", "2024-01-01T00:00:06Z")]
     # one granule cannot be halved, nor a window past its first page, nor a small one
     one = dict(halves.cursors[0], **{"from": "2024-01-01T00:00:03Z"})
     one_more = OaiStep("list", records=[{"url": "http://x/1"}], count=1, token="t2",

@@ -11,9 +11,10 @@ import argparse
 import json
 import sys
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from harvester.record import finalize
+from harvester.sites.oai.mapping import oai_url
 from harvester.sites.oai.response import read
 from harvester.sites.oai.source import OAI_ERROR_STATUSES, OaiSource
 
@@ -62,7 +63,7 @@ def oai_check(args: argparse.Namespace) -> int | None:
 def _get(source: OaiSource, fetcher: Any, params: dict[str, str]) -> Any:
     from harvester.commands.check import CheckFailed
 
-    url = f"{source.endpoint}?{urlencode(params)}"
+    url = oai_url(source.endpoint, params)
     answer = fetcher.get(url, params["verb"])
     try:
         page = read(answer.body)

@@ -23,6 +23,7 @@ texts, people are [] and uploaded is null: OAI-PMH has no such parts.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from copy import deepcopy
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -51,9 +52,17 @@ def _own_xml(element: Any) -> str:
     return str(etree.tostring(copy, encoding="unicode"))
 
 
+def oai_url(endpoint: str, params: Mapping[str, str]) -> str:
+    """The URL of a request with `params` at `endpoint`. An endpoint with a query of its own
+    (`oai.php?repository=x`) keeps it, the protocol's arguments after it; a trailing `?` or
+    `&` is not doubled."""
+    base = endpoint.rstrip("?&")
+    return f"{base}{'&' if '?' in base else '?'}{urlencode(params)}"
+
+
 def get_record_url(endpoint: str, identifier: str, prefix: str) -> str:
-    query = urlencode({"verb": "GetRecord", "identifier": identifier, "metadataPrefix": prefix})
-    return f"{endpoint}?{query}"
+    return oai_url(endpoint, {"verb": "GetRecord", "identifier": identifier,
+                              "metadataPrefix": prefix})
 
 
 def _values(metadata: Any, name: str) -> list[str]:

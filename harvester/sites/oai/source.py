@@ -5,11 +5,11 @@ The walk (each step one request, so a failed page is retried like any other):
 1. Identify (a `skip` step): granularity, earliestDatestamp, deletedRecord, responseDate.
 2. Backfill: ListRecords in date windows from earliestDatestamp to Identify's responseDate
    (the first window asked for without `from`, so records older than a misreported
-   earliestDatestamp still come; the last open-ended), for each set asked for (or the
-   whole repository); each
-   window is chained by resumption tokens. Windows start at ~1/`windows` of the span and
-   adapt: an empty window doubles the next, one of more than `window_records` halves it
-   (never below one granule). `from`/`until` are never finer than the granularity.
+   earliestDatestamp still come; the last open-ended; each sharing its first granule with
+   the one before, for servers that misread `until`), for each set asked for (or the
+   whole repository); each window is chained by resumption tokens. Windows start at
+   ~1/`windows` of the span and adapt: an empty window doubles the next, one of more than
+   `window_records` halves it (never below one granule). `from`/`until` are never finer than the granularity.
 3. Incremental: one open window per set `from` the previous complete walk's responseDate,
    one granule back (WalkStart.previous); Identify is not asked again when the previous
    walk knew the granularity, so a run with nothing new costs one list request.
@@ -43,11 +43,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from harvester.exceptions import ExtractionError, NotADocument, RecordGone
 from harvester.sites.oai import dates
-from harvester.sites.oai.mapping import RECORD_FIELDS, get_record_url, to_fields
+from harvester.sites.oai.mapping import RECORD_FIELDS, get_record_url, oai_url, to_fields
 from harvester.sites.oai.response import OaiResponse, peek_list_end, peek_token, read
 from harvester.source import Cursor, FanOut, ListingRequest, WalkStart
 
@@ -106,6 +106,18 @@ def _later(a: str | None, b: str | None) -> str | None:
     if pb is None:
         return a
     return a if pa >= pb else b
+
+
+def _next_start(until: datetime, granularity: str, span: int) -> datetime:
+    """Where the window after one ending at `until` (inclusive) starts: at `until` itself,
+    so the two share that granule. OAI-PMH's `until` is inclusive, but servers that take it
+    as exclusive, or a day as its midnight (`until=2024-01-02` read as
+    2024-01-02T00:00:00Z, the day's later records left out), would otherwise lose the
+    records of every boundary for good; a record listed twice is stored once. A window of
+    one granule (crowded datestamps) is followed by the next granule: sharing it would not
+    move the walk on."""
+    unit = dates.granule(granularity)
+    return until if span > unit.total_seconds() else until + unit
 
 
 def _not_before(a: str | None, b: str | None) -> bool:
@@ -241,7 +253,7 @@ class OaiSource:
                 until = dates.parse(window.get("until"))
                 if until is None:
                     break
-                start = until + dates.granule(granularity)
+                start = _next_start(until, granularity, span)
                 stop = dates.parse(end)
                 following = start + timedelta(seconds=span) - dates.granule(granularity)
                 last = stop is None or following >= stop
@@ -272,9 +284,12 @@ class OaiSource:
         middle = dates.floor(start + (stop - start) / 2, granularity)
         if middle >= stop:
             middle = stop - unit
-        bounds: list[tuple[datetime, datetime | None]] = [(start, middle), (middle + unit, stop)]
+        # the halves share their boundary granule (see _next_start) when the window is more
+        # than two granules long; a window of two is cut into its two granules
+        step = timedelta(0) if middle > start else unit
+        bounds: list[tuple[datetime, datetime | None]] = [(start, middle), (middle + step, stop)]
         if not cursor.get("until"):
-            bounds.append((stop + unit, None))
+            bounds.append((stop, None))
         span = int((middle - start + unit).total_seconds())
         halves = []
         for low, high in bounds:
@@ -301,7 +316,7 @@ class OaiSource:
         endpoint = self.endpoint if base_url.rstrip("/") == self.endpoint.rstrip("/") \
             else base_url
         if cursor.get("verb") == "Identify":
-            return OaiListingRequest(f"{endpoint}?{urlencode({'verb': 'Identify'})}")
+            return OaiListingRequest(oai_url(endpoint, {"verb": "Identify"}))
         if cursor.get("token"):
             params = {"verb": "ListRecords", "resumptionToken": cursor["token"]}
         else:
@@ -313,7 +328,7 @@ class OaiSource:
             if cursor.get("until"):
                 params["until"] = cursor["until"]
         again = bool(cursor.get("retries") or cursor.get("restarts"))
-        return OaiListingRequest(f"{endpoint}?{urlencode(params)}", dont_filter=again)
+        return OaiListingRequest(oai_url(endpoint, params), dont_filter=again)
 
     def parse_listing(self, body: bytes, url: str) -> OaiStep:
         try:
@@ -508,7 +523,7 @@ class OaiSource:
             span *= 2
         elif cursor["records"] > self.window_records:
             span = max(unit, (span // 2) // unit * unit)
-        start = until + dates.granule(granularity)
+        start = _next_start(until, granularity, span)
         stop = dates.parse(cursor.get("end"))
         following = start + timedelta(seconds=span) - dates.granule(granularity)
         open_ended = stop is None or following >= stop
