@@ -89,6 +89,7 @@ class ArchiveSpider(scrapy.Spider):
         self.base_url_arg = base_url
         self.limit_arg = int(limit or 0)
         self.mode = ""
+        self._walk_started = False  # the first listing request was made
         self.campaign: dict[str, Any] | None = None
         self.walk: dict[str, Any] | None = None  # the incremental walk (incremental mode)
         self._walk_saved = False  # the walk is recorded as running in the store
@@ -215,6 +216,7 @@ class ArchiveSpider(scrapy.Spider):
         if resume is not None:
             first = self.site.start(WalkStart(self.mode, resume, previous, shared))
         walker.from_origin = first == walker.origin
+        self._walk_started = True
         yield self._listing_request(first)
 
     def _warm_up(self) -> None:
@@ -439,6 +441,12 @@ class ArchiveSpider(scrapy.Spider):
         sweep = int(meta.get("sweep") or 0)
         stats = self.crawler.stats
         walker = self.walker
+        if not 200 <= response.status < 300 and not response.body.strip():
+            # a status the source reads (read_statuses) that came without a body to read
+            stats.inc_value("listing/failed")
+            self.listing_unreadable(f"listing page {label} could not be fetched "
+                                    f"(HTTP {response.status}, empty body)", response.url)
+            return
         try:
             listing = await self.extractor.run(read_listing, self.site, response.body,
                                                response.url, self.ctx.site)
@@ -640,8 +648,20 @@ class ArchiveSpider(scrapy.Spider):
         self.strategy.agree(listing_error=self.walker.error)
 
     def listing_problem(self) -> str:
-        """Why the run's listing walk stopped before its end ('' when it did not)."""
-        return self.strategy.listing_problem(self.walker.error)
+        """Why the run's listing walk stopped before its end ('' when it did not). A walk of
+        this process that neither reached its end nor stopped for a reason, in a run that
+        ran out of requests, lost a step on the way (its request dropped by the dupefilter,
+        as one fetched before: a list whose tokens come round again past the source's
+        own loop check): that is a stop too, never a finished walk."""
+        problem = self.strategy.listing_problem(self.walker.error)
+        walker = self.walker
+        if problem or not self._walk_started or self.limit or not self.strategy.count_checks \
+                or walker.exhausted or walker.ended:
+            return problem
+        self.crawler.stats.inc_value("listing/stalled")
+        return ("the listing walk stopped before its end: no step was left to fetch (a step's "
+                "request was dropped as a repeat of one fetched before); the campaign or walk "
+                "stays open")
 
     # --- documents ----------------------------------------------------------------------
     async def parse_document(self, response: Response) -> AsyncIterator[Any]:

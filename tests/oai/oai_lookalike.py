@@ -12,7 +12,8 @@ metadata XML, a 403 for every request (or from the n-th list request on), a toke
 repeats for ever, tokens of another shape (`token_format`: entities in them), sets
 (hierarchical: `a:b` is in `a`), OAI-PMH errors sent with another HTTP status than 200
 (`error_statuses`), an `until` misread (`until_bug`: as exclusive, or a day as its
-midnight), an endpoint with a query of its own (`mount`). Every request is logged
+midnight), an endpoint with a query of its own (`mount`), a list that comes round again
+after some pages (`token_cycle`). Every request is logged
 (`requests`, `list_requests`).
 """
 
@@ -52,6 +53,7 @@ class Fault:
     status: int = 503
     retry_after: str | None = None
     verb: str = "ListRecords"
+    body: bytes = b"busy"
 
 
 class Repository:
@@ -89,6 +91,7 @@ class Repository:
         # arguments of the endpoint itself (`/oai?repository=main`, one of several
         # repositories behind one script): required on every request, not the protocol's
         self.mount: dict[str, str] = {}
+        self.token_cycle: int | None = None  # pages after which the list comes round again
 
     # --- the tests' handles -----------------------------------------------------------
     def tick(self, seconds: float = 1) -> None:
@@ -124,8 +127,10 @@ class Repository:
         self.tokens.clear()
 
     def fail_next(self, count: int, status: int = 503, retry_after: str | None = None,
-                  verb: str = "ListRecords") -> None:
-        self.faults += [Fault("status", status, retry_after, verb) for _ in range(count)]
+                  verb: str = "ListRecords", body: bytes = b"busy") -> None:
+        """The next `count` requests of `verb` answered `status` with `body` (a 200 with an
+        empty body: a response cut off before its first byte)."""
+        self.faults += [Fault("status", status, retry_after, verb, body) for _ in range(count)]
 
     def truncate_next(self) -> None:
         self.faults.append(Fault("truncate"))
@@ -159,7 +164,7 @@ class Repository:
                     self.faults.remove(fault)
                     if fault.kind == "status":
                         headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-                        return fault.status, headers, b"busy"
+                        return fault.status, headers, fault.body
                     body = self._dispatch(params)
                     return 200, {}, body[: len(body) // 2]
             self._answered_error = None
@@ -272,6 +277,10 @@ class Repository:
             return self._error(params, "noRecordsMatch")
         page = items[offset:offset + self.page_size]
         inner = "".join(self._record(i) for i in page)
+        if token is None and self.token_cycle:  # tokens c1, c2, ... c0, c1 again: endless
+            following = (offset + self.page_size) % (self.token_cycle * self.page_size)
+            token = f"c{following // self.page_size}"
+            self.tokens[token] = (query, following)
         if token is None and offset + self.page_size < len(items):
             token = self.token_format.format(next(self._token_ids))
             self.tokens[token] = (query, offset + self.page_size)

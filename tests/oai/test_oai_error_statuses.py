@@ -98,13 +98,13 @@ def test_check_reads_oai_errors_sent_with_404(tmp_path: Path) -> None:
     assert "noRecordsMatch" in run.stdout
 
 
-@pytest.mark.parametrize("status", [404, 400])
-def test_a_status_whose_body_is_not_oai_pmh_stops_the_walk(tmp_path: Path,
-                                                           status: int) -> None:
+@pytest.mark.parametrize(("status", "body"), [(404, b"busy"), (400, b"busy"), (404, b"")])
+def test_a_status_whose_body_is_not_oai_pmh_stops_the_walk(tmp_path: Path, status: int,
+                                                           body: bytes) -> None:
     repo = _repo()
     ids = repo.add(20)
     with LookalikeServer(repo) as server:
-        repo.fail_next(1, status)  # the first list request: "busy", not an OAI-PMH answer
+        repo.fail_next(1, status, body=body)  # the first list request: not an OAI-PMH answer
         run = harvest(server.url, str(tmp_path), "-s", "HARVESTER_OAI_WINDOWS=1")
     assert run.code == 6, run.stderr[-3000:]
     assert f"HTTP {status}" in run.stderr

@@ -37,6 +37,18 @@ def test_a_truncated_response_is_fetched_again(tmp_path: Path, repo: Repository,
     assert len(repo.list_requests) == 3 + 1  # 3 pages, the cut one twice
 
 
+def test_an_empty_response_is_fetched_again(tmp_path: Path, repo: Repository,
+                                           server: LookalikeServer) -> None:
+    ids = repo.add(25)
+    repo.fail_next(1, 200, body=b"")  # a page cut off before its first byte
+    repo.fail_next(1, 200, body=b'<?xml version="1.0" encoding="UTF-8"?>\n', verb="Identify")
+    run = harvest(server.url, str(tmp_path), "-s", "HARVESTER_OAI_WINDOWS=1")
+    assert run.code == 0, run.stderr[-3000:]
+    assert sorted(records(tmp_path)) == sorted(ids)
+    assert [r["verb"] for r in repo.requests][:2] == ["Identify", "Identify"]
+    assert len(repo.list_requests) == 3 + 1  # 3 pages, the empty one twice
+
+
 def test_forbidden_characters_and_a_wrong_encoding_are_survived(tmp_path: Path) -> None:
     repo = Repository(page_size=10)
     repo.encoding = "latin-1"  # declared UTF-8
@@ -97,6 +109,23 @@ def test_a_looping_token_stops_the_walk_with_a_reason(tmp_path: Path, repo: Repo
     assert "token loop" in run.last_line()
     assert len(repo.list_requests) <= 3
     assert len(records(tmp_path)) == 10  # the first page is stored
+
+
+def test_a_list_that_comes_round_again_stops_the_walk_with_a_reason(tmp_path: Path) -> None:
+    """Tokens that come back after more pages than the source's loop check remembers: the
+    repeated request is dropped as one fetched before, and the walk, left with no step to
+    fetch, stops with a reason (exit 6) instead of finishing as if it reached the end."""
+    repo = Repository(page_size=5)
+    repo.add(120)
+    repo.token_cycle = 20  # 20 pages, then page 1 again
+    with LookalikeServer(repo) as server:
+        run = harvest(server.url, str(tmp_path), "-s", "HARVESTER_OAI_WINDOWS=1")
+    assert run.code == 6, run.stderr[-3000:]
+    assert "stopped before its end" in run.stderr
+    assert len(records(tmp_path)) == 100  # what the 20 pages held, each once
+    assert reports(tmp_path)[-1]["status"] != "finished"
+    campaign = json.loads((tmp_path / "state" / "look" / "backfill.json").read_text())
+    assert campaign["status"] != "complete"
 
 
 def test_forbidden_stops_the_source_with_a_clear_message(tmp_path: Path, repo: Repository,

@@ -11,8 +11,9 @@ reader survives all of them:
   and the envelope (responseDate, error, resumptionToken) with lxml's recovering parser:
   a record that still cannot be read is a problem (quarantined with its raw XML), the rest
   of the page is used;
-- a response without its closing </OAI-PMH> is *truncated*: its records are not used
-  (the step is fetched again), since its resumption token may be what was cut off.
+- a response without its closing </OAI-PMH> (an empty body too) is *truncated*: its
+  records are not used (the step is fetched again), since its resumption token may be what
+  was cut off.
 """
 
 from __future__ import annotations
@@ -131,6 +132,8 @@ def read(body: bytes) -> OaiResponse:
     text = _DECL.sub("", text, count=1).lstrip()
     out = OaiResponse(cleaned=removed)
     out.truncated = not _END.search(text)
+    if not text:  # an empty body (or its declaration alone): cut off before the root
+        return out
     root = None
     if not out.truncated:
         try:

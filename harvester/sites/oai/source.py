@@ -315,8 +315,9 @@ class OaiSource:
     def listing_request(self, base_url: str, cursor: Cursor, page_size: int) -> ListingRequest:
         endpoint = self.endpoint if base_url.rstrip("/") == self.endpoint.rstrip("/") \
             else base_url
-        if cursor.get("verb") == "Identify":
-            return OaiListingRequest(oai_url(endpoint, {"verb": "Identify"}))
+        again = bool(cursor.get("retries") or cursor.get("restarts"))
+        if cursor.get("verb") == "Identify":  # asked again (cut off): not a duplicate
+            return OaiListingRequest(oai_url(endpoint, {"verb": "Identify"}), dont_filter=again)
         if cursor.get("token"):
             params = {"verb": "ListRecords", "resumptionToken": cursor["token"]}
         else:
@@ -327,7 +328,6 @@ class OaiSource:
                 params["from"] = cursor["from"]
             if cursor.get("until"):
                 params["until"] = cursor["until"]
-        again = bool(cursor.get("retries") or cursor.get("restarts"))
         return OaiListingRequest(oai_url(endpoint, params), dont_filter=again)
 
     def parse_listing(self, body: bytes, url: str) -> OaiStep:
@@ -417,7 +417,7 @@ class OaiSource:
                                       open_start=True)
         if kind == "truncated":
             if cursor.get("retries", 0) >= self.max_retries:
-                raise ExtractionError(f"the repository's response was cut off "
+                raise ExtractionError(f"the repository's response was cut off (or empty) "
                                       f"{cursor.get('retries', 0) + 1} times")
             return dict(cursor, retries=cursor.get("retries", 0) + 1)
         if kind == "bad_token":
