@@ -92,8 +92,8 @@ def next_step(page: Any, listing: ListingPage, page_size: int,
     if not urls:
         return Step(None, _empty_page_problem(describe(page), first, listing, prior), walk)
     digest = page_digest(urls)
-    if prior.get("digest") == digest:  # the page before it again: past the end
-        return Step(None, carry=walk, repeated=True)
+    if prior.get("digest") == digest and not getattr(listing, "may_repeat", False):
+        return Step(None, carry=walk, repeated=True)  # the page before it again: past the end
     carry = {"total": total, "shown_to": listing.shown_to, "digest": digest, **walk}
     more = listing.shown_to < total if listing.shown_to is not None and total is not None \
         else True

@@ -101,7 +101,10 @@ class ListingStep:
       status="deleted"): their stored records become withdrawn records (content kept).
     skip: the step holds no results by nature (an OAI-PMH Identify, a date window that
       answered noRecordsMatch): the walk goes on to `next` (or ends without one), never
-      taking it for an unreadable or empty listing."""
+      taking it for an unreadable or empty listing.
+    may_repeat: the step may show what the step before it showed without that being the
+      listing's end (a page-number pager clamped to its last page is; an OAI-PMH window
+      whose first page shows the granule it shares with the window before is not)."""
 
     document_urls: list[str] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
@@ -113,6 +116,7 @@ class ListingStep:
     problems: list[tuple[str, str, bytes]] = field(default_factory=list)
     withdrawn: list[str] = field(default_factory=list)
     skip: bool = False
+    may_repeat: bool = False
 
 
 @runtime_checkable

@@ -923,7 +923,8 @@ class ArchiveSpider(scrapy.Spider):
                 logger.info("withdrawal check of %s: the page is not a document (%s): taken "
                             "as not found", response.url, exc)
                 stats.inc_value("withdraw/not_a_document")
-                self._withdraw_answered(candidate, 404)
+                # a 410 the source's body did not explain is still the server's "gone"
+                self._withdraw_answered(candidate, 410 if response.status == 410 else 404)
                 return
             stats.inc_value("withdraw/answered")
             if fields is not None:

@@ -90,6 +90,20 @@ def test_a_deletion_answered_idDoesNotExist_with_404_is_withdrawn(tmp_path: Path
     assert sum(rec["status"] == "active" for rec in got.values()) == 11
 
 
+def test_a_getrecord_answered_410_without_an_oai_body_is_gone(tmp_path: Path) -> None:
+    repo = _repo(deleted_record="no")
+    ids = repo.add(12)
+    with LookalikeServer(repo) as server:
+        assert harvest(server.url, str(tmp_path), "--mode", "backfill").code == 0
+        repo.items.pop(ids[5])
+        repo.fail_next(1, 410, verb="GetRecord", body=b"<html><body>Gone</body></html>")
+        repo.tick(60)
+        again = harvest(server.url, str(tmp_path), "--mode", "backfill")
+    assert again.code == 0, again.stderr[-3000:]
+    got = records(tmp_path)
+    assert [rid for rid, rec in got.items() if rec["status"] == "withdrawn"] == [ids[5]]
+
+
 def test_check_reads_oai_errors_sent_with_404(tmp_path: Path) -> None:
     repo = _repo()
     with LookalikeServer(repo) as server:  # no records: ListRecords answers 404

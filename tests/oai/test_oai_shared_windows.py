@@ -348,10 +348,12 @@ def test_a_shared_backfill_is_planned_as_windows_that_cover_the_span(granularity
         assert windows[0]["from"] is None  # open at its start: older records still come
         assert dates.parse(windows[0]["origin"]) == dates.parse(earliest)
         assert windows[-1]["until"] is None  # open-ended: what changes during the walk
-        for before, after in zip(windows, windows[1:], strict=False):  # no gap: each
-            # window shares its first granule with the one before (until read as exclusive)
-            assert after["from"] == before["until"]
-            assert dates.parse(after["until"] or end) > dates.parse(after["from"])  # type: ignore[operator]
+        for before, after in zip(windows, windows[1:], strict=False):  # no gap; in days
+            # each window shares its first day with the one before (an until misread)
+            gap = dates.parse(after["from"]) - dates.parse(before["until"])  # type: ignore[operator]
+            assert gap == (timedelta(0) if granularity == dates.DAY
+                           else dates.granule(granularity))
+            assert dates.parse(after["until"] or end) >= dates.parse(after["from"])  # type: ignore[operator]
         stamps = [c[k] for c in windows for k in ("from", "until") if c[k]]
         assert all(("T" in s) == (granularity == dates.SECONDS) for s in stamps)
     # each window is a branch: its end is the branch's end, not the next window
@@ -363,7 +365,7 @@ def test_a_shared_backfill_is_planned_as_windows_that_cover_the_span(granularity
     assert isinstance(sequential, dict) and sequential["set"] == "a"
     nxt = source.next_cursor(sequential, last_page)
     assert sequential["from"] is None and sequential["until"] is not None
-    assert nxt is not None and nxt["from"] == sequential["until"] < nxt["until"]
+    assert nxt is not None and nxt["until"] > nxt["from"] >= sequential["until"]
 
 
 def test_a_window_whose_first_page_counts_too_many_records_is_halved() -> None:
@@ -378,22 +380,15 @@ def test_a_window_whose_first_page_counts_too_many_records_is_halved() -> None:
     assert isinstance(halves, FanOut)
     assert [(c["from"], c["until"]) for c in halves.cursors] == [
         (None, "2024-01-01T00:00:03Z"),  # the first window's first half: still open
-        ("2024-01-01T00:00:03Z", "2024-01-01T00:00:06Z")]  # sharing their boundary
+        ("2024-01-01T00:00:04Z", "2024-01-01T00:00:06Z")]
     # the open-ended window: what lies before the walk's end in halves, and what after it
     last = plan.cursors[-1]
-    assert (last["from"], last["until"]) == ("2024-01-01T00:01:36Z", None)
+    assert (last["from"], last["until"]) == ("2024-01-01T00:01:38Z", None)
     opened = source.next_cursor(last, crowded)
     assert isinstance(opened, FanOut)
     assert [(c["from"], c["until"]) for c in opened.cursors] == [
-        ("2024-01-01T00:01:36Z", "2024-01-01T00:01:38Z"),
-        ("2024-01-01T00:01:38Z", "2024-01-01T00:01:40Z"), ("2024-01-01T00:01:40Z", None)]
-    # a window of two granules is cut into its two (sharing one would not move on)
-    two = dict(halves.cursors[1], **{"from": "2024-01-01T00:00:05Z"})
-    cut = source.next_cursor(two, crowded)
-    assert isinstance(cut, FanOut)
-    assert [(c["from"], c["until"]) for c in cut.cursors] == [
-        ("2024-01-01T00:00:05Z", "2024-01-01T00:00:05Z"),
-        ("2024-01-01T00:00:06Z", "2024-01-01T00:00:06Z")]
+        ("2024-01-01T00:01:38Z", "2024-01-01T00:01:39Z"),
+        ("2024-01-01T00:01:40Z", "2024-01-01T00:01:40Z"), ("2024-01-01T00:01:41Z", None)]
     # one granule cannot be halved, nor a window past its first page, nor a small one
     one = dict(halves.cursors[0], **{"from": "2024-01-01T00:00:03Z"})
     one_more = OaiStep("list", records=[{"url": "http://x/1"}], count=1, token="t2",
@@ -438,3 +433,26 @@ def test_the_walk_ends_when_every_branch_stopped(redis_url: str) -> None:
     coordinator.branch_planned("1")  # Identify read again (a killed worker's): no harm
     assert coordinator.info().open_branches == ()
     assert CrawlInfo().open_branches == ("",)
+
+
+def test_day_windows_share_their_boundary_day_and_two_days_are_cut_in_two() -> None:
+    source = OaiSource("look", "http://127.0.0.1:9/oai", windows=4, window_records=10)
+    first = source.start(WalkStart("backfill", shared=True))
+    plan = source.next_cursor(first, _identify(dates.DAY, "2024-01-01", "2024-01-17"))
+    assert isinstance(plan, FanOut)
+    bounds = [(c["from"], c["until"]) for c in plan.cursors]
+    assert bounds[0][0] is None and bounds[-1][1] is None
+    for (_, until), (start, _) in zip(bounds, bounds[1:], strict=False):
+        assert start == until  # the day they share is asked for in both
+    crowded = OaiStep("list", records=[{"url": "http://x/1"}], count=1, token="t1",
+                      complete=50)
+    week = dict(plan.cursors[1], **{"from": "2024-01-05", "until": "2024-01-09"})
+    halves = source.next_cursor(week, crowded)
+    assert isinstance(halves, FanOut)
+    assert [(c["from"], c["until"]) for c in halves.cursors] == [
+        ("2024-01-05", "2024-01-07"), ("2024-01-07", "2024-01-09")]
+    two = dict(week, **{"from": "2024-01-05", "until": "2024-01-06"})
+    cut = source.next_cursor(two, crowded)
+    assert isinstance(cut, FanOut)  # sharing a day would not make a smaller window
+    assert [(c["from"], c["until"]) for c in cut.cursors] == [
+        ("2024-01-05", "2024-01-05"), ("2024-01-06", "2024-01-06")]

@@ -5,11 +5,12 @@ The walk (each step one request, so a failed page is retried like any other):
 1. Identify (a `skip` step): granularity, earliestDatestamp, deletedRecord, responseDate.
 2. Backfill: ListRecords in date windows from earliestDatestamp to Identify's responseDate
    (the first window asked for without `from`, so records older than a misreported
-   earliestDatestamp still come; the last open-ended; each sharing its first granule with
-   the one before, for servers that misread `until`), for each set asked for (or the
-   whole repository); each window is chained by resumption tokens. Windows start at
-   ~1/`windows` of the span and adapt: an empty window doubles the next, one of more than
-   `window_records` halves it (never below one granule). `from`/`until` are never finer than the granularity.
+   earliestDatestamp still come; the last open-ended; at day granularity each sharing its
+   first day with the one before, for servers that misread `until`), for each set asked
+   for (or the whole repository); each window is chained by resumption tokens. Windows
+   start at ~1/`windows` of the span and adapt: an empty window doubles the next, one of
+   more than `window_records` halves it (never below one granule). `from`/`until` are
+   never finer than the granularity.
 3. Incremental: one open window per set `from` the previous complete walk's responseDate,
    one granule back (WalkStart.previous); Identify is not asked again when the previous
    walk knew the granularity, so a run with nothing new costs one list request.
@@ -93,6 +94,10 @@ class OaiStep:
     complete: int | None = None  # the resumptionToken's completeListSize
     digest: str = ""
     cleaned: int = 0
+    # a window's first page may show what the last page of the window before it showed (the
+    # granule they share, a server that ignores from/until): not the end of the walk, as a
+    # page number's repeat is; a token page repeating its own window's is (next_cursor)
+    may_repeat: bool = True
 
 
 def _hash(text: str) -> str:
@@ -109,15 +114,18 @@ def _later(a: str | None, b: str | None) -> str | None:
 
 
 def _next_start(until: datetime, granularity: str, span: int) -> datetime:
-    """Where the window after one ending at `until` (inclusive) starts: at `until` itself,
-    so the two share that granule. OAI-PMH's `until` is inclusive, but servers that take it
-    as exclusive, or a day as its midnight (`until=2024-01-02` read as
-    2024-01-02T00:00:00Z, the day's later records left out), would otherwise lose the
-    records of every boundary for good; a record listed twice is stored once. A window of
-    one granule (crowded datestamps) is followed by the next granule: sharing it would not
-    move the walk on."""
+    """Where the window after one ending at `until` (inclusive) starts. At day granularity
+    at `until` itself, so the two share that day: OAI-PMH's `until` is inclusive, but a
+    server that reads a day as its midnight (`until=2024-01-02` as 2024-01-02T00:00:00Z,
+    against datestamps it keeps in seconds) or as exclusive would otherwise lose every
+    boundary day's records for good; a record listed twice is stored once. At seconds
+    granularity the next second (a boundary second rarely holds a record, and sharing it
+    would list that record, and fetch its files, twice). A window of one granule (crowded
+    datestamps) is followed by the next granule: sharing it would not move the walk on."""
     unit = dates.granule(granularity)
-    return until if span > unit.total_seconds() else until + unit
+    if granularity == dates.DAY and span > unit.total_seconds():
+        return until
+    return until + unit
 
 
 def _not_before(a: str | None, b: str | None) -> bool:
@@ -284,12 +292,12 @@ class OaiSource:
         middle = dates.floor(start + (stop - start) / 2, granularity)
         if middle >= stop:
             middle = stop - unit
-        # the halves share their boundary granule (see _next_start) when the window is more
-        # than two granules long; a window of two is cut into its two granules
-        step = timedelta(0) if middle > start else unit
+        # days: the halves share their boundary day (see _next_start) when the window is
+        # more than two days long; a window of two is cut into its two days
+        step = timedelta(0) if middle > start and granularity == dates.DAY else unit
         bounds: list[tuple[datetime, datetime | None]] = [(start, middle), (middle + step, stop)]
         if not cursor.get("until"):
-            bounds.append((stop, None))
+            bounds.append((stop + step, None))
         span = int((middle - start + unit).total_seconds())
         halves = []
         for low, high in bounds:
