@@ -13,7 +13,8 @@ repeats for ever, tokens of another shape (`token_format`: entities in them), se
 (hierarchical: `a:b` is in `a`), OAI-PMH errors sent with another HTTP status than 200
 (`error_statuses`), an `until` misread (`until_bug`: as exclusive, or a day as its
 midnight), an endpoint with a query of its own (`mount`), a list that comes round again
-after some pages (`token_cycle`), from/until ignored (`ignore_window`). Every request is logged
+after some pages (`token_cycle`), from/until ignored (`ignore_window`), a
+last page whose token is refused (`refuse_last_token`). Every request is logged
 (`requests`, `list_requests`).
 """
 
@@ -93,6 +94,7 @@ class Repository:
         self.mount: dict[str, str] = {}
         self.token_cycle: int | None = None  # pages after which the list comes round again
         self.ignore_window = False  # from/until ignored: every window lists everything
+        self.refuse_last_token = False  # a list's last page carries a token it then refuses
 
     # --- the tests' handles -----------------------------------------------------------
     def tick(self, seconds: float = 1) -> None:
@@ -287,6 +289,8 @@ class Repository:
         if token is None and offset + self.page_size < len(items):
             token = self.token_format.format(next(self._token_ids))
             self.tokens[token] = (query, offset + self.page_size)
+        if token is None and self.refuse_last_token and offset + self.page_size >= len(items):
+            token = f"after-the-end-{next(self._token_ids)}"  # never issued: refused
         if token is not None:
             inner += (f'<resumptionToken completeListSize="{len(items)}" cursor="{offset}">'
                       f"{escape(token)}</resumptionToken>")

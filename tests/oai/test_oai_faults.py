@@ -100,6 +100,24 @@ def test_an_expired_token_costs_at_most_the_rest_of_its_window(tmp_path: Path) -
     assert len(lists) <= baseline + 1 + 4  # the refused request, at most the window's pages
 
 
+def test_a_token_refused_after_the_whole_list_came_ends_its_window(tmp_path: Path) -> None:
+    """The last page carries a token the repository then refuses: its completeListSize was
+    reached, so the window is complete (not restarted over and over, not a stop)."""
+    repo = Repository(page_size=5)
+    ids = repo.add(23)
+    repo.refuse_last_token = True
+    with LookalikeServer(repo) as server:
+        run = harvest(server.url, str(tmp_path), "-s", "HARVESTER_OAI_WINDOWS=2")
+        lists = repo.list_requests
+    assert run.code == 0, run.stderr[-3000:]
+    assert sorted(records(tmp_path)) == sorted(ids)
+    refused = [r["resumptionToken"] for r in lists
+               if r.get("resumptionToken", "").startswith("after-the-end")]
+    assert 1 <= len(refused) <= 2 and len(set(refused)) == len(refused)  # once a window
+    campaign = json.loads((tmp_path / "state" / "look" / "backfill.json").read_text())
+    assert campaign["status"] == "complete"
+
+
 def test_a_looping_token_stops_the_walk_with_a_reason(tmp_path: Path, repo: Repository,
                                                       server: LookalikeServer) -> None:
     repo.add(25)

@@ -456,7 +456,9 @@ class OaiSource:
         return dict(cursor, token=token, last=_later(last, step.last_stamp), ordered=ordered,
                     pages=cursor.get("pages", 0) + 1,
                     records=cursor.get("records", 0) + step.count,
-                    recent=[*recent, _hash(token)][-16:], digest=step.digest, retries=0)
+                    recent=[*recent, _hash(token)][-16:], digest=step.digest, retries=0,
+                    complete=step.complete if step.complete is not None
+                    else cursor.get("complete"))
 
     def peek_next(self, cursor: Cursor, body: bytes) -> Cursor | None:
         """A guess at the step after a ListRecords page, from its raw bytes
@@ -493,12 +495,19 @@ class OaiSource:
         return dict(cursor, **day, g=dates.DAY, span=max(unit, -(-span // unit) * unit)
                     if span else 0, retries=cursor.get("retries", 0) + 1)
 
-    def _restart(self, cursor: dict[str, Any]) -> dict[str, Any]:
+    def _restart(self, cursor: dict[str, Any]) -> dict[str, Any] | None:
         """The repository refused the window's token: the window again, from the last
-        datestamp its records showed (they came in datestamp order), else from its start."""
+        datestamp its records showed (they came in datestamp order), else from its start.
+        A token refused after the window's pages brought exactly its completeListSize of
+        records (a server that gives its last page a token it then refuses) ends the window
+        instead: nothing of it is left to ask for (more than the count: the count is not
+        to be trusted, and the window is asked again)."""
         if not cursor.get("token"):
             raise ExtractionError("the repository answered badResumptionToken to a request "
                                   "without a token")
+        complete = cursor.get("complete")
+        if complete and not cursor.get("restarts") and cursor.get("records", 0) == complete:
+            return self._next_window(cursor)
         restarts = cursor.get("restarts", 0) + 1
         if restarts > self.max_retries:
             raise ExtractionError(f"the repository refused this window's resumption token "
