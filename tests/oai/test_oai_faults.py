@@ -49,6 +49,20 @@ def test_an_empty_response_is_fetched_again(tmp_path: Path, repo: Repository,
     assert len(repo.list_requests) == 3 + 1  # 3 pages, the empty one twice
 
 
+def test_a_page_larger_than_an_html_page_may_be_is_read(tmp_path: Path) -> None:
+    """A ListRecords page of ~12 MB (rich metadata): over the 8 MB an HTML page may be, read
+    whole all the same."""
+    repo = Repository(page_size=6)
+    ids = repo.add(8, description="long " * 400_000)  # ~2 MB a record
+    with LookalikeServer(repo) as server:
+        run = harvest(server.url, str(tmp_path), "-s", "HARVESTER_OAI_WINDOWS=1",
+                      "-s", "HARVESTER_EXTRACT_WORKERS=1")  # the page goes to the worker
+    assert run.code == 0, run.stderr[-3000:]
+    got = records(tmp_path)
+    assert sorted(got) == sorted(ids)
+    assert len(got[ids[0]]["summary"]) > 1_900_000
+
+
 def test_forbidden_characters_and_a_wrong_encoding_are_survived(tmp_path: Path) -> None:
     repo = Repository(page_size=10)
     repo.encoding = "latin-1"  # declared UTF-8
