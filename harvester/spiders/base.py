@@ -89,7 +89,6 @@ class ArchiveSpider(scrapy.Spider):
         self.base_url_arg = base_url
         self.limit_arg = int(limit or 0)
         self.mode = ""
-        self._walk_started = False  # the first listing request was made
         self.campaign: dict[str, Any] | None = None
         self.walk: dict[str, Any] | None = None  # the incremental walk (incremental mode)
         self._walk_saved = False  # the walk is recorded as running in the store
@@ -216,7 +215,6 @@ class ArchiveSpider(scrapy.Spider):
         if resume is not None:
             first = self.site.start(WalkStart(self.mode, resume, previous, shared))
         walker.from_origin = first == walker.origin
-        self._walk_started = True
         yield self._listing_request(first)
 
     def _warm_up(self) -> None:
@@ -443,9 +441,7 @@ class ArchiveSpider(scrapy.Spider):
         walker = self.walker
         if not 200 <= response.status < 300 and not response.body.strip():
             # a status the source reads (read_statuses) that came without a body to read
-            stats.inc_value("listing/failed")
-            self.listing_unreadable(f"listing page {label} could not be fetched "
-                                    f"(HTTP {response.status}, empty body)", response.url)
+            self._status_unread(label, response, ", empty body")
             return
         try:
             listing = await self.extractor.run(read_listing, self.site, response.body,
@@ -453,9 +449,7 @@ class ArchiveSpider(scrapy.Spider):
         except ExtractionError as exc:
             if not 200 <= response.status < 300:  # a status the source reads (read_statuses)
                 # whose body it could not read: a failed fetch, said as one
-                stats.inc_value("listing/failed")
-                self.listing_unreadable(f"listing page {label} could not be fetched "
-                                        f"(HTTP {response.status}; {exc})", response.url)
+                self._status_unread(label, response, f"; {exc}")
                 return
             stats.inc_value("listing/invalid")
             self.listing_unreadable(f"listing page {label} is not a listing ({exc})",
@@ -638,6 +632,11 @@ class ArchiveSpider(scrapy.Spider):
         self.strategy.released(meta)
         return out
 
+    def _status_unread(self, label: str, response: Response, why: str) -> None:
+        self.crawler.stats.inc_value("listing/failed")
+        self.listing_unreadable(f"listing page {label} could not be fetched "
+                                f"(HTTP {response.status}{why})", response.url)
+
     def listing_unreadable(self, reason: str, url: str) -> None:
         """The walk stops here: the documents already queued are still fetched and stored,
         the campaign or walk stays open, and the run ends with exit status 6 and `reason`
@@ -655,7 +654,8 @@ class ArchiveSpider(scrapy.Spider):
         own loop check): that is a stop too, never a finished walk."""
         problem = self.strategy.listing_problem(self.walker.error)
         walker = self.walker
-        if problem or not self._walk_started or self.limit or not self.strategy.count_checks \
+        started = walker.origin is not None  # the first listing request was made
+        if problem or not started or self.limit or not self.strategy.count_checks \
                 or walker.exhausted or walker.ended:
             return problem
         self.crawler.stats.inc_value("listing/stalled")

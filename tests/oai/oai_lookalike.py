@@ -142,6 +142,11 @@ class Repository:
     def list_requests(self) -> list[dict[str, str]]:
         return [r for r in self.requests if r.get("verb") == "ListRecords"]
 
+    @property
+    def window_requests(self) -> list[dict[str, str]]:
+        """The list requests that open a window (no resumption token)."""
+        return [r for r in self.list_requests if "resumptionToken" not in r]
+
     # --- the protocol -----------------------------------------------------------------
     def fmt(self, value: datetime) -> str:
         return value.strftime(SEC_FMT if self.granularity == "seconds" else DAY_FMT)

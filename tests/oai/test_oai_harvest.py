@@ -140,7 +140,7 @@ def test_records_older_than_the_earliest_datestamp_identify_gives_are_harvested(
     with LookalikeServer(repo) as server:
         run = harvest(server.url, str(tmp_path), "--set", "a", "--set", "b",
                       "-s", "HARVESTER_OAI_WINDOWS=4")
-        firsts = [r for r in repo.list_requests if "resumptionToken" not in r]
+        firsts = repo.window_requests
     assert run.code == 0, run.stderr[-3000:]
     assert sorted(records(tmp_path)) == sorted(old + new)
     for spec in ("a", "b"):  # each set's first window is open at its start, the rest bounded
@@ -207,7 +207,7 @@ def test_a_repository_that_ignores_from_and_until_is_harvested_whole(tmp_path: P
     with LookalikeServer(repo) as server:
         run = harvest(server.url, str(tmp_path), "--set", "a", "--set", "b",
                       "-s", "HARVESTER_OAI_WINDOWS=3")
-        windows = [r for r in repo.list_requests if "resumptionToken" not in r]
+        windows = repo.window_requests
     assert run.code == 0, run.stderr[-3000:]
     assert sorted(records(tmp_path)) == sorted(in_a + in_b)
     assert [w.get("set") for w in windows].count("b") >= 2  # set b's windows were asked too
