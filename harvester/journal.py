@@ -11,6 +11,7 @@ journal object per handful of records instead of one per record.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -47,11 +48,15 @@ class ChangeJournal:
         self._timer: asyncio.TimerHandle | None = None
         self._poller: asyncio.TimerHandle | None = None
         self._writes: set[asyncio.Task[None]] = set()
+        # a line's id: this journal's random half, then its number (16 hex digits as the
+        # drawn ids were; one draw per journal, not a urandom call per record)
+        self._id_prefix = secrets.token_hex(4)
+        self._numbers = itertools.count()
 
     async def append(self, line: dict[str, Any]) -> str:
         """Journal one line; returns its id (for `HarvestState.drop_change`)."""
         loop = asyncio.get_running_loop()
-        line_id = secrets.token_hex(8)
+        line_id = f"{self._id_prefix}{next(self._numbers):08x}"
         done: asyncio.Future[None] = loop.create_future()
         self._lines.append(line | {"line_id": line_id})
         self._waiters.append(done)

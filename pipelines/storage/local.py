@@ -328,7 +328,16 @@ class LocalStore:
 
 _CHECKED_DIRS_MAX = 2048
 COPY_BLOCK = 1 << 20  # bytes copied at a time by put_file
-_PREFIX: tuple[int, str] = (0, "")
+_PREFIX: list[str] = []  # this process's temp-file prefix, drawn on first use
+
+
+def _forget_prefix() -> None:
+    _PREFIX.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_prefix)  # a fork draws its own
+
 _TEMP_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
                | getattr(os, "O_CLOEXEC", 0))
 
@@ -339,13 +348,13 @@ _TEMP_NUMBERS = itertools.count()  # a temp file's number in its process
 def _temp_prefix() -> str:
     """put-<host>-<pid>-<random>.: whose temp file it is (see remove_orphan_temp_files);
     the random part, drawn once a process, keeps a process that got a dead one's pid off
-    the files that one left (numbered from 0 as well)."""
-    global _PREFIX
-    pid = os.getpid()
-    if _PREFIX[0] != pid:  # computed once per process (a fork gets its own)
-        _PREFIX = (pid, f"put-{socket.gethostname().replace('-', '_')}-{pid}-"
-                        f"{secrets.token_hex(6)}.")
-    return _PREFIX[1]
+    the files that one left (numbered from 0 as well). Computed once per process: a fork
+    forgets its parent's (os.register_at_fork), so no getpid call per file."""
+    if not _PREFIX:
+        pid = os.getpid()
+        _PREFIX.append(f"put-{socket.gethostname().replace('-', '_')}-{pid}-"
+                       f"{secrets.token_hex(6)}.")
+    return _PREFIX[0]
 
 
 def _temp_owner(name: str) -> tuple[str, int] | None:

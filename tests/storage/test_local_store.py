@@ -165,3 +165,27 @@ def test_create_only_write_does_not_replace_a_file_written_meanwhile(
     monkeypatch.undo()
     assert store.get("state/wilson/lock") == b"rival"
     assert files_under(tmp_path) == ["state/wilson/lock"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
+def test_a_forked_writers_temp_files_are_its_own(tmp_path: Path) -> None:
+    """A process that forks after writing (a worker started from a running crawl) names its
+    temp files after its own pid, not its parent's: a child killed mid-write leaves a file
+    that is known as a dead process's and removed while the parent still runs."""
+    store = LocalStore(tmp_path)
+    store.put("records/wilson/0.json", b"ok")  # the parent's prefix is drawn
+    pid = os.fork()
+    if pid == 0:  # the child: dies in the middle of a write
+        os.replace = lambda *a, **k: os._exit(9)  # type: ignore[assignment]
+        try:
+            store.put("records/wilson/1.json", b"x")
+        finally:
+            os._exit(3)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 9
+    leftovers = [n for n in files_under(tmp_path) if n.startswith(".tmp/")]
+    assert len(leftovers) == 1 and f"-{pid}-" in leftovers[0]
+    assert store.remove_orphan_temp_files() == 1  # the child is gone, the parent is not
+    store.put("records/wilson/2.json", b"z")
+    assert store.get("records/wilson/2.json") == b"z"
+    assert [n for n in files_under(tmp_path) if n.startswith(".tmp/")] == []

@@ -256,3 +256,23 @@ def test_the_store_pipeline_reads_the_crawl_from_scrapys_engine() -> None:
     engine._slot.scheduler.has_pending_requests = lambda: False
     assert quiet()  # nothing more on its way
     assert crawl_crowded(SimpleNamespace(engine=None))() == 0.0
+
+
+def test_two_journals_of_one_run_never_share_a_line_id(tmp_path):
+    """Two writers of one run (a worker and its replacement) journal into the same run: a
+    line withdrawn by its id (drop_change) is that line only, not a line of the other's."""
+    store = CountingStore(tmp_path / "store")
+    state = HarvestState(store, "wilson")
+
+    async def run() -> tuple[list[str], list[str]]:
+        first, second = journal_of(state), journal_of(state)
+        a = await asyncio.gather(*(first.append(line(n)) for n in range(50)))
+        b = await asyncio.gather(*(second.append(line(100 + n)) for n in range(50)))
+        return a, b
+
+    a, b = asyncio.run(run())
+    assert len(set(a) | set(b)) == 100
+    assert all(len(i) == 16 and int(i, 16) >= 0 for i in a + b)  # as long as drawn ids were
+    state.drop_change(RUN, b[0])
+    feed = {x["record_id"] for x in state.iter_changes(RUN)}
+    assert feed == {str(n) for n in range(50)} | {str(100 + n) for n in range(1, 50)}
