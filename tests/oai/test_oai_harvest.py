@@ -161,7 +161,9 @@ def test_a_day_repository_that_misreads_until_loses_no_record_at_a_window_bounda
     repo.until_bug = bug
     ids = repo.add(60, spread=spread)  # several records in every granule of the span
     with LookalikeServer(repo) as server:
-        run = harvest(server.url, str(tmp_path), "-s", "HARVESTER_OAI_WINDOWS=6")
+        # windows of ~10 records: neither sparse (5 or fewer) nor crowded (more than 20)
+        run = harvest(server.url, str(tmp_path), "-s", "HARVESTER_OAI_WINDOWS=6",
+                      "-s", "HARVESTER_OAI_WINDOW_RECORDS=20")
         bounded = [r for r in repo.list_requests if "until" in r]
     assert run.code == 0, run.stderr[-3000:]
     assert len(bounded) >= 3  # the span was cut into windows
@@ -193,6 +195,29 @@ def test_an_endpoint_with_a_query_of_its_own_keeps_it_on_every_request(
         check = cli("check", "oai", "--endpoint", endpoint, "-s", "DOWNLOAD_DELAY=0")
         assert check.code == 0, check.stdout + check.stderr[-2000:]
     assert records(tmp_path)[ids[0]]["status"] == "withdrawn"
+
+
+@pytest.mark.parametrize("granularity", ["day", "seconds"])
+def test_a_sparse_repository_is_read_in_a_few_windows(tmp_path: Path, granularity: str) -> None:
+    """Windows start at 1/16 of the span; one holding a quarter of window_records or fewer
+    doubles the next (as an empty one does), so a small repository costs a few windows'
+    part pages, not sixteen; a crowded repository keeps its windows (and halves them)."""
+    repo = Repository(granularity=granularity, page_size=10)
+    ids = repo.add(320, spread=3 * 3600)  # 40 days, 20 records a sixteenth
+    with LookalikeServer(repo) as server:
+        run = harvest(server.url, str(tmp_path / "sparse"))
+        sparse = list(repo.window_requests)
+        repo.list_requests.clear()
+        dense = harvest(server.url, str(tmp_path / "dense"),
+                        "-s", "HARVESTER_OAI_WINDOW_RECORDS=40")
+        crowded = list(repo.window_requests)
+    assert run.code == 0 and dense.code == 0, run.stderr[-3000:] + dense.stderr[-3000:]
+    assert sorted(records(tmp_path / "sparse")) == sorted(ids)
+    assert sorted(records(tmp_path / "dense")) == sorted(ids)
+    assert len(sparse) <= 6, sparse  # spans 1, 2, 4, 8... sixteenths: five windows
+    assert len(crowded) >= 14, crowded  # ~20 records a window: more than a quarter of 40
+    for report in (reports(tmp_path / "sparse")[-1], reports(tmp_path / "dense")[-1]):
+        assert report["counts"]["new"] == len(ids)
 
 
 def test_a_repository_that_ignores_from_and_until_is_harvested_whole(tmp_path: Path) -> None:

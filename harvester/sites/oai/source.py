@@ -8,9 +8,9 @@ The walk (each step one request, so a failed page is retried like any other):
    earliestDatestamp still come; the last open-ended; at day granularity each sharing its
    first day with the one before, for servers that misread `until`), for each set asked
    for (or the whole repository); each window is chained by resumption tokens. Windows
-   start at ~1/`windows` of the span and adapt: an empty window doubles the next, one of
-   more than `window_records` halves it (never below one granule). `from`/`until` are
-   never finer than the granularity.
+   start at ~1/`windows` of the span and adapt: an empty or sparse window (a quarter of
+   `window_records` or less) doubles the next, one of more than `window_records` halves it
+   (never below one granule). `from`/`until` are never finer than the granularity.
 3. Incremental: one open window per set `from` the previous complete walk's responseDate,
    one granule back (WalkStart.previous); Identify is not asked again when the previous
    walk knew the granularity, so a run with nothing new costs one list request.
@@ -134,6 +134,10 @@ def _not_before(a: str | None, b: str | None) -> bool:
     return pa is None or pb is None or pa >= pb
 
 
+# a window holding at most 1/SPARSE_SHARE of window_records doubles the next (as an empty one)
+SPARSE_SHARE = 4
+
+
 @dataclass(frozen=True)
 class OaiSource:
     name: str
@@ -142,7 +146,8 @@ class OaiSource:
     metadata_prefix: str = "oai_dc"
     archive_name: str = ""
     windows: int = 16  # a backfill's span is cut into about this many date windows at first
-    window_records: int = 20000  # a window holding more halves the next one
+    window_records: int = 20000  # a window holding more halves the next one (a quarter
+    # of it or less doubles the next: SPARSE_SHARE)
     max_pages: int = 100000  # pages of one window before the list is taken for endless
     max_retries: int = 3  # fetches again of a truncated page, restarts of a window
     listing_page_size: int = 0  # the repository decides its page size
@@ -539,9 +544,13 @@ class OaiSource:
             return first
         span = int(cursor.get("span") or 0)
         unit = int(dates.granule(granularity).total_seconds())
-        if not cursor.get("records"):
+        records = int(cursor.get("records") or 0)
+        if records * SPARSE_SHARE <= self.window_records:
+            # empty, or sparse (a quarter of window_records or less): the next twice as
+            # long, so a small repository is read in a few windows, not `windows` partial
+            # last pages (and, at day granularity, as many boundary days listed twice)
             span *= 2
-        elif cursor["records"] > self.window_records:
+        elif records > self.window_records:
             span = max(unit, (span // 2) // unit * unit)
         start = _next_start(until, granularity, span)
         stop = dates.parse(cursor.get("end"))
