@@ -117,6 +117,9 @@ class StorePipeline(RunPipeline):
         # the JSON a listed record was encoded as where its page was parsed is written as it
         # is (DocumentItem.encoded) only when no pipeline but the harvester's own ran on it
         self.trust_encoded = True
+        # files are downloaded in this run (HARVESTER_DOWNLOAD_FILES): with them off, a
+        # stored file without a key is not missing, so a record met again is not "repaired"
+        self.files_wanted = True
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> Any:
@@ -127,6 +130,7 @@ class StorePipeline(RunPipeline):
                        quiet=crawl_quiet(crawler), crowded=crawl_crowded(crawler))
         pipeline.crawler = crawler
         pipeline.trust_encoded = only_own_pipelines(crawler.settings)
+        pipeline.files_wanted = crawler.settings.getbool("HARVESTER_DOWNLOAD_FILES")
         return pipeline
 
     async def _write_part(self, lines: list[dict[str, Any]]) -> None:
@@ -199,7 +203,7 @@ class StorePipeline(RunPipeline):
         if status == "new" and not ctx.store.put(key, data, content_type=JSON, if_absent=True):
             # another worker stored it first: decide again against what is there now
             stored = load_record(ctx.store, site, rid)
-            status = classify(record, stored)
+            status = classify(record, stored, self.files_wanted)
             item.previous = stored
             self.stats.inc_value("dedup/race")
             if line_id is not None and status != "new":

@@ -505,6 +505,16 @@ class ArchiveSpider(scrapy.Spider):
         reached_known = False
         limit_hit = False
         records = step_records(listing)
+        select = getattr(self.site, "select_records", None)
+        if records and select is not None:  # the source's word on what belongs to the walk
+            kept = select(cursor, records)
+            if len(kept) < len(records):
+                if not stats.get_value("listing/records_outside"):
+                    logger.warning("listing page %s holds %d records outside the walk "
+                                   "(another set's): not stored", label,
+                                   len(records) - len(kept))
+                stats.inc_value("listing/records_outside", len(records) - len(kept))
+            records = kept
         if records and self._records_fresh is None:
             self._records_fresh = await self._store_had_no_records()
         ahead = False

@@ -14,8 +14,11 @@ repeats for ever, tokens of another shape (`token_format`: entities in them), se
 (`error_statuses`), an `until` misread (`until_bug`: as exclusive, or a day as its
 midnight), an endpoint with a query of its own (`mount`), a list that comes round again
 after some pages (`token_cycle`), from/until ignored (`ignore_window`), a
-last page whose token is refused (`refuse_last_token`). Every request is logged
-(`requests`, `list_requests`).
+last page whose token is refused (`refuse_last_token`), and three faults of
+django-oai-pmh 0.3.9: an `until` without `from` refused (`until_needs_from`), token
+pages that drop the set (`token_drops_set`: the whole repository from the second page on),
+token pages that list what follows the window (`token_window_drift`: `from` its `until`);
+headers that name no set (`hide_sets`). Every request is logged (`requests`, `list_requests`).
 """
 
 from __future__ import annotations
@@ -95,6 +98,10 @@ class Repository:
         self.token_cycle: int | None = None  # pages after which the list comes round again
         self.ignore_window = False  # from/until ignored: every window lists everything
         self.refuse_last_token = False  # a list's last page carries a token it then refuses
+        self.until_needs_from = False  # ListRecords with `until` but no `from`: badArgument
+        self.token_drops_set = False  # a token's pages forget the list's set
+        self.token_window_drift = False  # a token's pages list from the window's `until` on
+        self.hide_sets = False  # headers without setSpec (sets still select)
 
     # --- the tests' handles -----------------------------------------------------------
     def tick(self, seconds: float = 1) -> None:
@@ -247,6 +254,11 @@ class Repository:
             if entry is None or len(params) != 2:
                 return self._error(params, "badResumptionToken", "expired")
             query, offset = entry
+            if self.token_drops_set:
+                query = {k: v for k, v in query.items() if k != "set"}
+            if self.token_window_drift and "until" in query:
+                query = {**{k: v for k, v in query.items() if k != "until"},
+                         "from": query["until"]}
             return self._page(params, query, offset)
         if params.get("metadataPrefix") != "oai_dc":
             return self._error(params, "cannotDisseminateFormat")
@@ -254,6 +266,9 @@ class Repository:
             checked = self._check_stamp(params.get(name))
             if isinstance(checked, str):
                 return self._error(params, "badArgument", f"{name}: {checked}")
+        if self.until_needs_from and "until" in params and "from" not in params:
+            return self._error(params, "badArgument",
+                               f'The value "{params["until"]}" of the argument "until" is not valid')
         return self._page(params, dict(params), 0)
 
     def _selected(self, query: dict[str, str]) -> list[Item]:
@@ -304,7 +319,8 @@ class Repository:
         return self._envelope(params, f"<ListRecords>{inner}</ListRecords>")
 
     def _record(self, item: Item) -> str:
-        sets = "".join(f"<setSpec>{escape(s)}</setSpec>" for s in item.sets)
+        sets = "" if self.hide_sets else "".join(f"<setSpec>{escape(s)}</setSpec>"
+                                                 for s in item.sets)
         status = ' status="deleted"' if item.deleted else ""
         header = (f"<header{status}><identifier>{escape(item.identifier)}</identifier>"
                   f"<datestamp>{self.fmt(item.datestamp)}</datestamp>{sets}</header>")

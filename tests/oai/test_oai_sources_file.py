@@ -52,13 +52,34 @@ def test_check_a_named_source_and_an_endpoint(tmp_path: Path, repo: Repository,
     assert result["records"]["on_page"] == 10 and result["records"]["token"] is True
     assert result["records"]["first"]["title"] == "Record 1"
     assert [r["verb"] for r in repo.requests] == ["Identify", "ListMetadataFormats", "ListSets",
-                                                   "ListRecords"]
+                                                   "ListRecords", "ListRecords"]
+    assert "until" in repo.requests[-1] and "from" not in repo.requests[-1]  # a first window
+    assert result["steps"][-1]["status"] == "ok", result["steps"]
     plain = cli("check", "oai", "--endpoint", server.url, "-s", "DOWNLOAD_DELAY=0")
     assert plain.code == 0, plain.stderr[-3000:]
     assert "Look-alike" in plain.stdout and "10 records" in plain.stdout
     repo.forbidden = True
     failed = cli("check", "oai", "--endpoint", server.url, "-s", "DOWNLOAD_DELAY=0")
     assert failed.code == 1 and "HTTP 403" in failed.stderr
+
+
+def test_check_warns_of_date_windows_the_repository_does_not_keep(
+        repo: Repository, server: LookalikeServer) -> None:
+    """A first window refused (an `until` without `from`: django-oai-pmh) or answered with
+    records after its `until` (from/until ignored): the check says so as a warning and
+    still passes (a backfill reads such a repository as one list)."""
+    repo.add(12)
+    repo.until_needs_from = True
+    refused = cli("check", "oai", "--endpoint", server.url, "-s", "DOWNLOAD_DELAY=0")
+    assert refused.code == 0, refused.stderr[-3000:]
+    warned = [line for line in refused.stdout.splitlines() if " warn " in line]
+    assert len(warned) == 1 and "badArgument" in warned[0] and "without date windows" in warned[0]
+    repo.until_needs_from = False
+    repo.ignore_window = True
+    ignored = cli("check", "oai", "--endpoint", server.url, "-s", "DOWNLOAD_DELAY=0", "--json")
+    assert ignored.code == 0, ignored.stderr[-3000:]
+    last = json.loads(ignored.stdout)["steps"][-1]
+    assert last["status"] == "warn" and "datestamped after it" in last["summary"], last
 
 
 def test_a_broken_sources_file_is_one_line(tmp_path: Path) -> None:

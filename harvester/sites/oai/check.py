@@ -1,9 +1,11 @@
 """`harvester check NAME` for an OAI-PMH source (from a sources file, or `harvester check oai
 --endpoint URL`): Identify, ListMetadataFormats, ListSets (first page) and one page of
-ListRecords in the metadataPrefix (and first set) asked for, one polite request at a time
-(the check's urllib client: User-Agent, DOWNLOAD_DELAY, same-host redirects, no retries).
-Exit 0 when Identify and the list page can be read (noRecordsMatch counts as read), 1
-when not, with the reason."""
+ListRecords in the metadataPrefix (and first set) asked for, then one date window as a
+backfill's first asks for it (`until` earliestDatestamp, no `from`), one polite request at
+a time (the check's urllib client: User-Agent, DOWNLOAD_DELAY, same-host redirects, no
+retries). Exit 0 when Identify and the list page can be read (noRecordsMatch counts as
+read), 1 when not, with the reason; a window refused, or answered with records after its
+`until`, is a warning ("warn": a backfill then reads the repository without windows)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from harvester.record import finalize
+from harvester.sites.oai import dates
 from harvester.sites.oai.mapping import oai_url
 from harvester.sites.oai.response import read
 from harvester.sites.oai.source import OAI_ERROR_STATUSES, OaiSource
@@ -131,3 +134,38 @@ def _run(source: OaiSource, fetcher: Any, result: dict[str, Any]) -> None:
         f"unreadable; more: {'yes' if page.token else 'no'}"
         + (f"; first: {first['record_id']} {first['title']!r}" if first else ""))})
 
+    _window_probe(source, fetcher, info, steps)
+
+
+def _window_probe(source: OaiSource, fetcher: Any, info: dict[str, Any],
+                  steps: list[dict[str, Any]]) -> None:
+    """A backfill's first date window (`until` the earliestDatestamp, no `from`): refused,
+    or answered with records datestamped after it, is a warning, not a failure (the
+    harvest then reads the repository as one list)."""
+    granularity = dates.granularity_of(info.get("granularity")) or dates.DAY
+    earliest = dates.parse(info.get("earliest"))
+    if earliest is None:
+        return
+    bound = dates.floor(earliest, granularity)
+    until = dates.fmt(bound, granularity)
+    params = {"verb": "ListRecords", "metadataPrefix": source.metadata_prefix, "until": until}
+    if source.sets:
+        params["set"] = source.sets[0]
+    page = _get(source, fetcher, params)
+    status, summary = "ok", f"until {until}: "
+    if page.error_code == "noRecordsMatch":
+        summary += "noRecordsMatch"
+    elif page.error_code:
+        status = "warn"
+        summary += (f"{page.error_code} {page.error_text or ''}".strip()
+                    + "; a backfill reads the repository as one list, without date windows")
+    else:
+        step = source._list_step(page, {})
+        later = [s for s in (dates.parse(r.datestamp) for r in page.records)
+                 if s is not None and dates.floor(s, granularity) > bound]
+        summary += f"{step.count} records"
+        if later:
+            status = "warn"
+            summary += (f", {len(later)} datestamped after it; a backfill reads the "
+                        "repository as one list, without date windows")
+    steps.append({"verb": "ListRecords", "status": status, "summary": summary})

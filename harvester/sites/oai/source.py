@@ -34,12 +34,17 @@ it costs at most the rest of the window, never the walk. A token that repeats, a
 that repeats the one before it, or a window of more than `max_pages` pages stops the walk
 with a clear reason (exit status 6); so does any other OAI-PMH error but noRecordsMatch
 (nothing in that window: a skip step). A truncated response is fetched again (up to
-`max_retries` times).
+`max_retries` times). A repository that does not keep to its windows (their from/until
+refused, or a page listing a record datestamped after its window's `until`) is read
+without them: the set again as one list, and every later set alike ("whole" cursors). A
+set's walk keeps only the records whose headers name that set or one below it
+(`select_records`: token pages that drop the set list the whole repository).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -51,6 +56,8 @@ from harvester.sites.oai import dates
 from harvester.sites.oai.mapping import RECORD_FIELDS, get_record_url, oai_url, to_fields
 from harvester.sites.oai.response import OaiResponse, peek_list_end, peek_token, read
 from harvester.source import Cursor, FanOut, ListingRequest, WalkStart
+
+log = logging.getLogger(__name__)
 
 # statuses whose body is read as an OAI-PMH answer (403 is not: it stops the source, and
 # 429/503 are retried after their Retry-After; a 500 is read once its retries are spent)
@@ -363,8 +370,9 @@ class OaiSource:
         if response.error_code == "badResumptionToken":
             return OaiStep("bad_token", skip=True, state=None)
         if response.error_code == "badArgument" and verb == "ListRecords" \
-                and "T" in stamp and "resumptionToken" not in query:
-            # seconds refused (a repository whose Identify claims a granularity it lacks)
+                and stamp and "resumptionToken" not in query:
+            # the window's from/until refused: seconds (a repository whose Identify claims a
+            # granularity it lacks), or an `until` without `from` (django-oai-pmh 0.3.9)
             return OaiStep("bad_argument", skip=True, state=None)
         if response.error_code:
             raise ExtractionError(f"the repository answered {verb or 'the request'} with "
@@ -439,10 +447,16 @@ class OaiSource:
         if kind == "bad_token":
             return self._restart(cursor)
         if kind == "bad_argument":
-            return self._to_days(cursor)
+            if cursor.get("g") == dates.SECONDS:
+                return self._to_days(cursor)
+            return self._whole_set(cursor, "the repository refused the window's from/until "
+                                   "(badArgument)")
         if kind == "no_records":
             return self._next_window(cursor)
         # a page of the list
+        beyond = self._beyond_window(cursor, step)
+        if beyond is not None:
+            return self._whole_set(cursor, beyond)
         token = step.token
         if step.count and step.digest and step.digest == cursor.get("digest"):
             raise ExtractionError("the repository answered a resumption token with the same "
@@ -468,6 +482,21 @@ class OaiSource:
                     complete=step.complete if step.complete is not None
                     else cursor.get("complete"))
 
+    def select_records(self, cursor: Cursor, records: list[dict[str, Any]]
+                       ) -> list[dict[str, Any]]:
+        """The records of a page that belong to the walk: in a set's walk, those whose
+        header names that set or one below it (`a` holds `a:b`). A page whose headers name
+        no set at all (a repository that never lists setSpec) is kept whole: nothing to
+        tell its records by. A repository whose token pages drop the set (django-oai-pmh
+        0.3.9) lists the whole repository after the first page: the rest is not stored, so
+        a harvest of one set holds that set only."""
+        spec = cursor.get("set")
+        if not spec or not records or not any(r.get("oai_sets") for r in records):
+            return records
+        below = spec + ":"
+        return [r for r in records
+                if any(s == spec or s.startswith(below) for s in r.get("oai_sets") or ())]
+
     def peek_next(self, cursor: Cursor, body: bytes) -> Cursor | None:
         """A guess at the step after a ListRecords page, from its raw bytes
         (harvester/lookahead.py): the token's page, or at the list's end (no token, an empty
@@ -489,6 +518,36 @@ class OaiSource:
         except ExtractionError:
             return None
         return following if isinstance(following, dict) else None
+
+    def _beyond_window(self, cursor: Cursor, step: Any) -> str | None:
+        """Why the page shows that the repository does not keep to the window's bounds (a
+        record datestamped after its `until`: token pages that drop the window, a server
+        that ignores from/until), or None."""
+        until = dates.parse(cursor.get("until"))
+        last = dates.parse(getattr(step, "last_stamp", None))
+        if until is None or last is None:
+            return None
+        if dates.floor(last, cursor.get("g") or dates.DAY) <= until:
+            return None
+        return (f"the repository listed a record datestamped {step.last_stamp} in the window "
+                f"until {cursor.get('until')}")
+
+    def _whole_set(self, cursor: Cursor, why: str) -> dict[str, Any]:
+        """The repository's date windows cannot be relied on (`why`): the set asked for
+        again as one list, without from/until, and every later set alike ("whole"), so no
+        record a window's pages left out is lost (the records already stored come again
+        and are found unchanged). A planned window of a shared backfill stops the walk
+        instead: its branches would each list the whole set."""
+        if cursor.get("split"):
+            raise ExtractionError(f"{why}: a shared (--redis) backfill needs date windows the "
+                                  "repository keeps; harvest it in one process")
+        if cursor.get("whole") and not (cursor.get("from") or cursor.get("until")):
+            raise ExtractionError(why)  # already one list: nothing left to drop
+        log.warning("%s: reading %s as one list, without date windows", why,
+                    f"set {cursor['set']!r}" if cursor.get("set") else "the repository")
+        return dict(cursor, **{"from": None}, until=None, start=None, span=0, token=None,
+                    last=None, ordered=True, pages=0, records=0, recent=[], digest="",
+                    restarts=0, retries=0, complete=None, whole=True)
 
     def _to_days(self, cursor: dict[str, Any]) -> dict[str, Any]:
         """The repository refused a `from`/`until` in seconds: the window again, and the
@@ -541,6 +600,9 @@ class OaiSource:
             first = self._first_window(cursor.get("origin"), granularity, spec,
                                        cursor.get("end"), int(span or 0),
                                        open_start=bool(cursor.get("open")))
+            if cursor.get("whole"):  # the repository's windows failed before: one list
+                first.update({"from": None, "until": None, "start": None, "span": 0,
+                              "whole": True})
             return first
         span = int(cursor.get("span") or 0)
         unit = int(dates.granule(granularity).total_seconds())
