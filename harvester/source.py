@@ -141,9 +141,11 @@ class Source(Protocol):
     # `withdraw_check_for(state)` (whether a complete backfill runs that check, decided from
     # the campaign's ListingStep.state: an OAI-PMH repository's deletedRecord),
     # `check_url(record_id, url)` (where the check asks for a record: OAI-PMH's GetRecord),
-    # and `peek_next(cursor, body)` (a guess at the next cursor off the raw response, so a
+    # `peek_next(cursor, body)` (a guess at the next cursor off the raw response, so a
     # chained listing's next page is asked for while this one is parsed: harvester/
-    # lookahead.py; None for no guess).
+    # lookahead.py; None for no guess), and `select_records(cursor, records)` (the whole
+    # records of a step that belong to the walk at `cursor`; the rest are not stored:
+    # OAI-PMH keeps a set's walk to that set when token pages forget it).
 
     def start(self, walk: WalkStart) -> Cursor:
         """The cursor of the walk's first listing step."""
