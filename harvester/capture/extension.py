@@ -42,6 +42,8 @@ from twisted.internet.threads import deferToThread
 
 from harvester import __version__
 from harvester.capture.exchange import Exchange, exchange_from
+from harvester.capture.leftovers import recover
+from harvester.capture.leftovers import store_tag as tag_of_store
 from harvester.capture.payloads import PayloadIndex
 from harvester.capture.records import (
     PayloadDigest,
@@ -78,7 +80,8 @@ class WarcCapture:
                  max_bytes: int = DEFAULT_MAX_BYTES, revisits: bool = True,
                  tmp_dir: str | Path | None = None, stats: Any = None,
                  gzip_level: int = 6,
-                 listed: Callable[[str], list[str] | None] | None = None) -> None:
+                 listed: Callable[[str], list[str] | None] | None = None,
+                 store_tag: str = "") -> None:
         self.store = store
         self.site = site
         self.run_id = run_id
@@ -87,7 +90,10 @@ class WarcCapture:
         self.stats = stats
         self.index = PayloadIndex(store, site, listed)
         base = Path(tmp_dir) if tmp_dir else Path(tempfile.gettempdir())
-        self.folder = base / "archive-harvester-warc" / f"{run_id}-{os.getpid()}"
+        # <site>-<store tag>/<run>-<pid>: a killed run's files go back to their own site's
+        # store, taken by its next run (harvester/capture/leftovers.py)
+        group = f"{site}-{store_tag}" if store_tag else site
+        self.folder = base / "archive-harvester-warc" / group / f"{run_id}-{os.getpid()}"
         self.file = RollingWarcFile(
             self.folder, self._name, max_bytes, self._rolled,
             info={"software": f"archive-harvester/{__version__} (warcio)",
@@ -99,6 +105,8 @@ class WarcCapture:
         self._uploader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-upload")
         self._uploads: list[Future[None]] = []
         self.stored_keys: list[str] = []
+        # what killed runs of this site and store left on this machine: stored first
+        self._uploads.append(self._uploader.submit(self._recover))
         # backpressure: fetches wait in the writer's queue with their bodies; past HIGH of
         # them the crawl pauses until the writer is back under LOW (memory stays flat)
         self.crawler: Any = None  # set by from_crawler; None in unit tests (no backpressure)
@@ -125,7 +133,7 @@ class WarcCapture:
             revisits=setting_bool(s, "HARVESTER_WARC_REVISITS"),
             tmp_dir=s.get("HARVESTER_WARC_TMP_DIR") or None, stats=crawler.stats,
             gzip_level=setting_int(s, "HARVESTER_WARC_GZIP_LEVEL"),
-            listed=ctx.state.listed,
+            listed=ctx.state.listed, store_tag=tag_of_store(ctx.store_uri),
         )
         ext.crawler = crawler
         pool = ctx.extract_pool(s)
@@ -235,6 +243,20 @@ class WarcCapture:
         self._uploads.append(self._uploader.submit(self._upload, path))
 
     # --- uploader thread ----------------------------------------------------------------
+    def _recover(self) -> None:
+        try:
+            done = recover(self.folder.parent, self.folder, self.store, self.site)
+        except Exception:  # a failed recovery is not this run's failure: said, and kept
+            log.exception("the WARC files killed runs left in %s could not be recovered",
+                          self.folder.parent)
+            return
+        if done.files:
+            self._inc("warc/recovered_files", done.files)
+        if done.already_stored:
+            self._inc("warc/recovered_already_stored", done.already_stored)
+        if done.dropped_bytes:
+            self._inc("warc/recovered_dropped_bytes", done.dropped_bytes)
+
     def _upload(self, path: Path) -> None:
         try:
             data = path.read_bytes()
