@@ -6,7 +6,7 @@ the raw metadata in the source's own fields.
 | record_id | the header's identifier |
 | url | the first http(s) dc:identifier that is not a file, else the GetRecord URL |
 | title | the first dc:title (other formats: the first element named title, else the id) |
-| date, date_text | the first dc:date, normalised as Wilson's dates (YYYY, YYYY-MM, YYYY-MM-DD) |
+| date, date_text | the first dc:date, normalised as Wilson's dates (YYYY, YYYY-MM, YYYY-MM-DD; "ca. 1908", "[1908?]": the date inside the qualifier) |
 | summary | dc:description, one line each |
 | authors | dc:creator |
 | subjects, places | dc:subject, dc:coverage |
@@ -35,6 +35,11 @@ from harvester.sites.oai.response import DC, RawRecord
 
 FILE_EXTENSIONS = (".pdf", ".jpg", ".jpeg", ".png", ".gif", ".tif", ".tiff", ".jp2", ".webp")
 _YEAR = re.compile(r"^(\d{4})(?:\b|$)")
+# what catalogues put around an approximate or inferred date: "[1908?]", "ca. 1908",
+# "c1908", "circa 1908", "[ca. 1920]", "approximately 1930", "about 1930"
+_QUALIFIED = re.compile(
+    r"^\[?\s*(?:(?:ca|c|circa|approx(?:imately)?|about|around)\b\.?\s*|c(?=\d{4}))?"
+    r"(?P<date>\d{4}[^\[\]]*?)\s*\??\s*\]?\s*\??$", re.IGNORECASE)
 
 # JSON Schema properties of the source's own fields ($defs are the core schema's).
 RECORD_FIELDS: dict[str, dict[str, Any]] = {
@@ -85,13 +90,22 @@ def _any_title(metadata: Any) -> str | None:
 
 def normalise_date(text: str | None) -> str | None:
     """A dc:date at its precision: "1950-07-01", "1955-04", "1950"; a year for a longer
-    text starting with one ("1950-1955", "1950?"); None otherwise."""
+    text starting with one ("1950-1955", "1950?"); the date inside a catalogue's qualifier
+    of an approximate or inferred date ("ca. 1908", "[1908?]", "c1908", "circa 1908-05");
+    None otherwise ("1950s", "20th century", "n.d.")."""
     if not text:
         return None
     found = parse_date(text) or parse_iso_date(text)
     if found:
         return found
-    match = _YEAR.match(text.strip())
+    text = text.strip()
+    qualified = _QUALIFIED.match(text)
+    if qualified:  # the date inside the qualifier (date_text keeps the qualifier)
+        text = qualified.group("date")
+        found = parse_date(text) or parse_iso_date(text)
+        if found:
+            return found
+    match = _YEAR.match(text)
     return match.group(1) if match and int(match.group(1)) > 0 else None
 
 
