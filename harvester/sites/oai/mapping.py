@@ -6,8 +6,7 @@ the raw metadata in the source's own fields.
 | record_id | the header's identifier |
 | url | the first http(s) dc:identifier that is not a file, else the GetRecord URL |
 | title | the first dc:title (other formats: the first element named title, else the id) |
-| date, date_text | the first dc:date, normalised as Wilson's dates (YYYY, YYYY-MM, YYYY-MM-DD;  |
-|                 | "ca. 1908", "[1908?]": the date inside the qualifier)                        |
+| date, date_text | the first dc:date as Wilson's dates (YYYY[-MM[-DD]]; "ca. 1908": 1908), as given |
 | summary | dc:description, one line each |
 | authors | dc:creator |
 | subjects, places | dc:subject, dc:coverage |
