@@ -90,6 +90,7 @@ HARVESTER_HEARTBEAT_SECONDS = 30  # how often a running run updates its report
 HARVESTER_PROGRESS = "auto"  # auto (on a terminal) | on | off
 HARVESTER_COVERAGE_MIN_RECORDS = 20  # runs with fewer records are not checked for site changes
 HARVESTER_COVERAGE_DROP = 0.5  # a field whose coverage falls below this share of its past level is flagged
+HARVESTER_COVERAGE_EXIT = True  # flagged fields end the run with exit 4 (OAI-PMH source: off, reported)
 HARVESTER_STORE_THREADS = 16  # threads for store I/O (kept off the reactor thread)
 HARVESTER_EXTRACT_WORKERS = "auto"  # processes parsing pages: auto (1 with 2+ cores, else 0) | N | 0 (inline)
 HARVESTER_EXTRACT_TIMEOUT = 60.0  # seconds one page may take to parse before its worker is stopped

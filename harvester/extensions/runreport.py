@@ -21,7 +21,7 @@ from scrapy import signals
 from scrapy.http import Request
 
 from harvester import __version__, exits, withdrawals
-from harvester.config import setting_float, setting_int
+from harvester.config import setting_bool, setting_float, setting_int
 from harvester.context import RunContext, utc_now
 from harvester.exceptions import StoreError
 from harvester.items import documents_of
@@ -90,6 +90,9 @@ class RunReport:
         self.stale_seconds = setting_float(s, "HARVESTER_STALE_RUN_SECONDS")
         self.min_records = setting_int(s, "HARVESTER_COVERAGE_MIN_RECORDS")
         self.drop = setting_float(s, "HARVESTER_COVERAGE_DROP")
+        # whether flagged fields end the run with exit 4 (an OAI-PMH source's fields are
+        # the repository's metadata, not a scraper's reading of markup: reported only)
+        self.coverage_exit = setting_bool(s, "HARVESTER_COVERAGE_EXIT")
         self.coverage = Coverage(record_schema(ctx.site).coverage_fields)
         self.changes = FeedSpill()  # the feed's lines, on disk until the feed is written
         self._heartbeat: asyncio.Task[None] | None = None
@@ -247,15 +250,22 @@ class RunReport:
         alerts = coverage_alerts(shares, self.coverage.records, previous,
                                  min_records=self.min_records, drop=self.drop)
         for alert in alerts:
-            logger.error("field %r: coverage %.0f%% against %.0f%% in earlier runs: the site's "
-                         "markup may have changed", alert["field"], 100 * alert["coverage"],
-                         100 * alert["previous"])
+            if self.coverage_exit:
+                logger.error("field %r: coverage %.0f%% against %.0f%% in earlier runs: the "
+                             "site's markup may have changed", alert["field"],
+                             100 * alert["coverage"], 100 * alert["previous"])
+            else:
+                logger.warning("field %r: coverage %.0f%% against %.0f%% in earlier runs (the "
+                               "records this run stored hold less of it; reported, not an "
+                               "exit status: HARVESTER_COVERAGE_EXIT)", alert["field"],
+                               100 * alert["coverage"], 100 * alert["previous"])
         pending = store.pending()
         outcome = exits.decide(reason, listing_problem=getattr(spider, "listing_problem",
                                                                lambda: "")(),
                                stop_reason=getattr(spider, "stop_reason", ""),
                                pending=pending, spool_dir=str(store.spool_dir),
-                               alerts=[a["field"] for a in alerts])
+                               alerts=[a["field"] for a in alerts] if self.coverage_exit
+                               else [])
         status, code, why = outcome.status, outcome.code, outcome.reason
         report = dict(self.report)
         report.update(self._snapshot())

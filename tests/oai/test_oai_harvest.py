@@ -240,3 +240,29 @@ def test_a_repository_that_ignores_from_and_until_is_harvested_whole(tmp_path: P
     assert b_lists and {"from", "until"}.isdisjoint(b_lists[-1]), windows  # b: one list
     report = reports(tmp_path)[-1]
     assert report["counts"]["new"] == len(in_a + in_b)
+
+
+def test_new_records_with_less_metadata_are_reported_not_an_exit_status(tmp_path: Path) -> None:
+    """New records catalogued with less (no description, no subject) make those fields'
+    coverage fall: for an OAI-PMH source that is the repository's metadata, not a misread
+    page, so the incremental run reports it (coverage_alerts) and exits 0; asked for
+    (HARVESTER_COVERAGE_EXIT), the fall is exit 4 as for an HTML source."""
+    repo = Repository(page_size=20)
+    repo.add(40)
+    with LookalikeServer(repo) as server:
+        first = harvest(server.url, str(tmp_path))
+        assert first.code == 0, first.stderr[-3000:]
+        repo.tick(60)
+        sparse = repo.add(30, description="", subject="")
+        run = harvest(server.url, str(tmp_path), "--mode", "incremental")
+        assert run.code == 0, run.stderr[-3000:]
+        report = reports(tmp_path)[-1]
+        assert report["counts"]["new"] == 30
+        assert {a["field"] for a in report["coverage_alerts"]} >= {"summary", "subjects"}
+        assert all(records(tmp_path)[i]["summary"] is None for i in sparse)
+        repo.tick(60)
+        repo.add(30, description="", subject="")
+        strict = harvest(server.url, str(tmp_path), "--mode", "incremental",
+                         "-s", "HARVESTER_COVERAGE_EXIT=True")
+    assert strict.code == 4, strict.stderr[-3000:]
+    assert reports(tmp_path)[-1]["counts"]["new"] == 30  # stored all the same

@@ -176,9 +176,12 @@ class OaiSource:
     # file writes, and this walk never reads a marker per record)
     # a page of rich metadata (METS, MARCXML, EDM) at a few hundred records runs to tens of
     # MB: the cap on a response is 64 MB here, not an HTML page's 8 (-s still decides)
+    # HARVESTER_COVERAGE_EXIT off: a field's coverage falling is the repository's metadata
+    # (new records catalogued with less), not a misread page: reported, exit 0
     spider_settings: ClassVar[Mapping[str, Any]] = {"CONCURRENT_ITEMS": 100,
                                                     "HARVESTER_SEEN_BATCH": "on",
-                                                    "HARVESTER_HTML_MAXSIZE": 64 * 1024 * 1024}
+                                                    "HARVESTER_HTML_MAXSIZE": 64 * 1024 * 1024,
+                                                    "HARVESTER_COVERAGE_EXIT": False}
     # a GetRecord check answered 404 or 410 is read first (idDoesNotExist sent as a 404 is
     # the repository's word that the record is gone, not a page that was not found)
     check_read_statuses: ClassVar[tuple[int, ...]] = OAI_ERROR_STATUSES
