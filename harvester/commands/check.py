@@ -134,6 +134,9 @@ class Fetcher:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     log: list[dict[str, Any]] = field(default_factory=list)  # {"what", "url", "status"}
+    # a redirect to another host is followed, and that host is the check's from then on
+    # (an OAI-PMH endpoint that moved, as its harvest follows it); refused otherwise
+    follow_hosts: bool = False
     _last: float | None = None
     _opener: Any = field(default_factory=lambda: urllib.request.build_opener(_NoRedirect))
 
@@ -150,8 +153,12 @@ class Fetcher:
             if not location:
                 return fetched
             target = urljoin(url, location)
-            if (urlsplit(target).hostname or "").lower() != self.host:
-                raise CheckFailed(FAILED, f"redirect to another host refused: {url} -> {target}")
+            host = (urlsplit(target).hostname or "").lower()
+            if host != self.host:
+                if not self.follow_hosts:
+                    raise CheckFailed(FAILED, f"redirect to another host refused: {url} -> "
+                                              f"{target}")
+                self.host = host
             url = target
         raise CheckFailed(FAILED, f"too many redirects: {url}")
 

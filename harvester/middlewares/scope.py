@@ -2,8 +2,12 @@
 
 Requests to other hosts are dropped (Scrapy's offsite middleware does that too); a redirect
 to another host is refused here, before the redirect middleware sees it, and counted. The
-one exception: a file request (meta kind "file") to a host the source names for its files
-(`file_hosts` of an OAI-PMH source: a CDN, a bitstream host; "*": any), and its redirects."""
+exceptions: a file request (meta kind "file") to a host the source names for its files
+(`file_hosts` of an OAI-PMH source: a CDN, a bitstream host; "*": any), and its redirects;
+and, for a source whose `follow_listing_redirects` is true (OAI-PMH: an endpoint that moved
+to another host answers with a redirect there), a listing request's redirect to another
+host, followed (stat `scope/listing_redirects_followed`): that host joins the crawl's scope
+(its robots.txt read and obeyed; the old host's file links redirected there are fetched)."""
 
 from __future__ import annotations
 
@@ -38,10 +42,17 @@ class ScopeMiddleware:
         return request.meta.get("kind") == "file" and hasattr(spider, "file_host_allowed") \
             and bool(spider.file_host_allowed(url))
 
+    def _follows(self, request: Request) -> bool:
+        """A listing request of a source that follows its listing's redirects."""
+        site = getattr(self.crawler.spider, "site", None)
+        return request.meta.get("kind") == "listing" \
+            and bool(getattr(site, "follow_listing_redirects", False))
+
     def process_request(self, request: Request) -> None:
         allowed = self._allowed()
         if allowed and not same_host(request.url, allowed) \
-                and not self._file_elsewhere(request, request.url):
+                and not self._file_elsewhere(request, request.url) \
+                and not (request.meta.get("scope_followed") and self._follows(request)):
             self.crawler.stats.inc_value("scope/offsite_request")
             raise IgnoreRequest(f"outside the crawl scope: {request.url}")
 
@@ -51,7 +62,43 @@ class ScopeMiddleware:
             allowed = self._allowed()
             if allowed and not same_host(location, allowed) \
                     and not self._file_elsewhere(request, location):
+                if self._follows(request):  # the endpoint moved: the redirect is followed
+                    self._follow(request, location)
+                    return response
                 self.crawler.stats.inc_value("scope/offsite_redirect")
                 logger.warning("refused redirect from %s to another host: %s", request.url, location)
                 raise IgnoreRequest(f"redirect to another host refused: {location}")
         return response
+
+    def _follow(self, request: Request, location: str) -> None:
+        # the redirected request is made from this one (RedirectMiddleware copies its meta):
+        # let it out of the crawl host, past Scrapy's offsite filter too
+        request.meta["scope_followed"] = True
+        request.meta["allow_offsite"] = True
+        host = (urlsplit(location).hostname or "").lower()
+        spider = self.crawler.spider
+        hosts = getattr(spider, "redirect_hosts", None)
+        if isinstance(hosts, set) and host not in hosts:
+            hosts.add(host)
+            logger.warning("the listing at %s redirects to another host, followed: %s (file "
+                           "links on that host are fetched with --file-host %s)",
+                           request.url, location, host)
+            # the crawl's scope grows by that host (its robots.txt read and obeyed, the
+            # old host's links redirected there followed), Scrapy's offsite filter told so
+            spider.allowed_domains = [*spider.allowed_domains, host]
+            self._refresh_offsite(spider)
+        self.crawler.stats.inc_value("scope/listing_redirects_followed")
+
+    def _refresh_offsite(self, spider: Any) -> None:
+        """Scrapy's OffsiteMiddleware reads allowed_domains when the spider opens: asked to
+        read them again (its own method; without it, the listing's requests still pass by
+        their allow_offsite meta, and the new host's robots.txt is taken as missing)."""
+        engine = getattr(self.crawler, "engine", None)
+        manager = getattr(getattr(engine, "downloader", None), "middleware", None)
+        for middleware in getattr(manager, "middlewares", ()):
+            update = getattr(middleware, "_update_host_regex", None)
+            if callable(update):
+                try:
+                    update(spider)
+                except Exception:  # noqa: BLE001 - Scrapy's private method changed
+                    logger.debug("could not refresh %s", type(middleware).__name__)

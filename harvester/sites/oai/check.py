@@ -45,7 +45,7 @@ def oai_check(args: argparse.Namespace) -> int | None:
     assert isinstance(source, OaiSource)
     options = CheckOptions.from_settings(settings)
     fetcher = Fetcher(options, (urlsplit(source.endpoint).hostname or "").lower(),
-                      delay=options.download_delay, max_requests=8)
+                      delay=options.download_delay, max_requests=12, follow_hosts=True)
     result: dict[str, Any] = {"site": source.name, "endpoint": source.endpoint, "steps": []}
     try:
         _run(source, fetcher, result)

@@ -185,6 +185,9 @@ class OaiSource:
     # a GetRecord check answered 404 or 410 is read first (idDoesNotExist sent as a 404 is
     # the repository's word that the record is gone, not a page that was not found)
     check_read_statuses: ClassVar[tuple[int, ...]] = OAI_ERROR_STATUSES
+    # an endpoint that moved answers its requests with a redirect to its new host: followed
+    # (harvester/middlewares/scope.py), as OAI-PMH clients do
+    follow_listing_redirects: ClassVar[bool] = True
 
     @property
     def live_base_url(self) -> str:
