@@ -25,6 +25,7 @@ from typing import Any
 
 from harvester.exceptions import HarvesterError
 from harvester.keys import raw_key
+from pipelines.storage.local import pid_alive
 
 log = logging.getLogger(__name__)
 
@@ -67,16 +68,6 @@ class Recovered:
     already_stored: int = 0  # files found stored before the kill
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True
-    return True
-
-
 def _pid_of(folder: Path) -> int | None:
     tail = folder.name.rsplit("-", 1)[-1]
     return int(tail) if tail.isdigit() else None
@@ -92,7 +83,7 @@ def recover(parent: Path, own: Path, store: Any, site: str) -> Recovered:
         return done
     for folder in folders:
         pid = _pid_of(folder)
-        if pid is None or pid == os.getpid() or _alive(pid):
+        if pid is None or pid == os.getpid() or pid_alive(pid):
             continue
         kept = False
         for path in sorted(folder.glob("*.warc.gz")):

@@ -77,16 +77,14 @@ class ScopeMiddleware:
         request.meta["allow_offsite"] = True
         host = (urlsplit(location).hostname or "").lower()
         spider = self.crawler.spider
-        hosts = getattr(spider, "redirect_hosts", None)
-        if isinstance(hosts, set) and host not in hosts:
-            hosts.add(host)
-            logger.warning("the listing at %s redirects to another host, followed: %s (file "
-                           "links on that host are fetched with --file-host %s)",
-                           request.url, location, host)
-            # the crawl's scope grows by that host (its robots.txt read and obeyed, the
-            # old host's links redirected there followed), Scrapy's offsite filter told so
-            spider.allowed_domains = [*spider.allowed_domains, host]
-            self._refresh_offsite(spider)
+        logger.warning("the listing at %s redirects to another host, followed: %s (file "
+                       "links on that host are fetched with --file-host %s)",
+                       request.url, location, host)
+        # the crawl's scope grows by that host (its robots.txt read and obeyed, the old
+        # host's links redirected there followed; its own later redirects are same-host),
+        # Scrapy's offsite filter told so
+        spider.allowed_domains = [*spider.allowed_domains, host]
+        self._refresh_offsite(spider)
         self.crawler.stats.inc_value("scope/listing_redirects_followed")
 
     def _refresh_offsite(self, spider: Any) -> None:

@@ -99,9 +99,6 @@ class ArchiveSpider(scrapy.Spider):
         self.outcomes = Outcomes()  # what became of the documents scheduled
         self.lookahead: Lookahead | None = None  # chained listing pages asked one ahead
         self.stop_reason = ""  # why a part of the run closed it early (the report's reason)
-        # hosts a listing request was redirected to and followed (a source whose endpoint
-        # moved: follow_listing_redirects), added to allowed_domains
-        self.redirect_hosts: set[str] = set()
         self._campaign_saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="campaign")
 
     @classmethod

@@ -217,7 +217,7 @@ class LocalStore:
                 owner = _temp_owner(entry.name)
                 with contextlib.suppress(OSError):
                     dead = owner is not None and owner[0] == host.replace("-", "_") \
-                        and not _alive(owner[1])
+                        and not pid_alive(owner[1])
                     if entry.is_file(follow_symlinks=False) and (
                             dead or entry.stat().st_mtime < cutoff):
                         os.unlink(entry.path)
@@ -365,12 +365,13 @@ def _temp_owner(name: str) -> tuple[str, int] | None:
     return parts[1], int(parts[2])
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this machine has that pid (one of another user's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except (PermissionError, OverflowError):
         return True
     return True
 

@@ -146,8 +146,7 @@ def _window_probe(source: OaiSource, fetcher: Any, info: dict[str, Any],
     earliest = dates.parse(info.get("earliest"))
     if earliest is None:
         return
-    bound = dates.floor(earliest, granularity)
-    until = dates.fmt(bound, granularity)
+    until = dates.fmt(dates.floor(earliest, granularity), granularity)
     params = {"verb": "ListRecords", "metadataPrefix": source.metadata_prefix, "until": until}
     if source.sets:
         params["set"] = source.sets[0]
@@ -161,11 +160,9 @@ def _window_probe(source: OaiSource, fetcher: Any, info: dict[str, Any],
                     + "; a backfill reads the repository as one list, without date windows")
     else:
         step = source._list_step(page, {})
-        later = [s for s in (dates.parse(r.datestamp) for r in page.records)
-                 if s is not None and dates.floor(s, granularity) > bound]
         summary += f"{step.count} records"
-        if later:
+        if source._beyond_window({"until": until, "g": granularity}, step):
             status = "warn"
-            summary += (f", {len(later)} datestamped after it; a backfill reads the "
-                        "repository as one list, without date windows")
+            summary += (f", up to {step.last_stamp}: datestamped after it; a backfill reads "
+                        "the repository as one list, without date windows")
     steps.append({"verb": "ListRecords", "status": status, "summary": summary})

@@ -547,8 +547,6 @@ class OaiSource:
         if cursor.get("split"):
             raise ExtractionError(f"{why}: a shared (--redis) backfill needs date windows the "
                                   "repository keeps; harvest it in one process")
-        if cursor.get("whole") and not (cursor.get("from") or cursor.get("until")):
-            raise ExtractionError(why)  # already one list: nothing left to drop
         log.warning("%s: reading %s as one list, without date windows", why,
                     f"set {cursor['set']!r}" if cursor.get("set") else "the repository")
         return dict(cursor, **{"from": None}, until=None, start=None, span=0, token=None,
