@@ -48,6 +48,9 @@ _RUN_ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6,12}$")
 PLACES = ("records", "versions", "files", "raw", "runs", "quarantine", "state", "index")
 RECORD_SUFFIX = ".json"
 CHANGES_SUFFIX = ".changes.jsonl"
+# A record's kept file bytes, beside its versions: versions/<site>/<id>/files/<sha256>/<name>
+FILE_VERSIONS = "files/"
+_SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 ESCAPE = "!"
 # The longest key part of a record id (bytes): one path segment stays far below the 255
@@ -422,6 +425,23 @@ def file_key(site: str, record_id: str, file_name: str) -> str:
     return f"{files_prefix(site, record_id)}{name}"
 
 
+def file_version_key(site: str, record_id: str, file_sha256: str, file_name: str) -> str:
+    """Where a stored file's earlier bytes are kept when a changed record's file replaces
+    them: `versions/<site>/<record id's key part>/files/<their sha256>/<file name>`."""
+    _check_hex(file_sha256)
+    name = safe_file_name(file_name, fallback_file_name(record_id))
+    return f"{versions_prefix(site, record_id)}{FILE_VERSIONS}{file_sha256}/{name}"
+
+
+def file_version_sha(key: str) -> str:
+    """The sha256 a kept file's key carries (`.../files/<sha256>/<name>` under versions/);
+    "" for any other key, a record version's among them."""
+    parts = key.rsplit("/", 3)
+    if len(parts) == 4 and parts[1] + "/" == FILE_VERSIONS and _SHA256_RE.fullmatch(parts[2]):
+        return parts[2]
+    return ""
+
+
 def run_report_key(site: str, run_id: str) -> str:
     return f"{runs_prefix(site)}{check_run_id(run_id)}.json"
 
@@ -470,5 +490,5 @@ def _id_in(key: str, prefix: str) -> str | None:
 
 
 def _check_hex(value: str) -> None:
-    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
+    if not isinstance(value, str) or not _SHA256_RE.fullmatch(value):
         raise UnsafeKey(f"not a sha256 hex digest: {value!r}")

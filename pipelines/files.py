@@ -1,6 +1,13 @@
 """FilesPipeline: downloads each new or changed record's PDFs/scans and stores them under
 files/<site>/<record_id>/<name>, filling in key, sha256, size and content_type.
 
+Nothing stored is overwritten with other bytes and lost: when a changed (or restored, or
+repaired) record's file lands on a key that holds other bytes (the archive replaced the
+PDF under the same name), those bytes are kept first under
+versions/<site>/<record_id>/files/<their sha256>/<name>, and the superseded version of the
+record (written next by StorePipeline from `item.previous`) points its file there. A file
+whose bytes are already at its key is not written again (`files/unchanged`).
+
 Downloads go through Scrapy's downloader (robots.txt, politeness, retries, size caps) via
 the engine; storage I/O runs on the run's thread pool. A file that cannot be fetched keeps
 key null; the next run sees the record as "repaired" and tries again.
@@ -21,7 +28,7 @@ from harvester import responsetypes
 from harvester.config import setting_bool
 from harvester.context import RunContext
 from harvester.items import DocumentItem
-from harvester.keys import fallback_file_name, file_key, safe_file_name
+from harvester.keys import fallback_file_name, file_key, file_version_key, safe_file_name
 from pipelines.base import RunPipeline
 
 logger = logging.getLogger(__name__)
@@ -61,18 +68,23 @@ class FilesPipeline(RunPipeline):
         if record["files"]:
             item.encoded = None  # the files' keys and hashes go into the record
         used: set[str] = set()
-        previous = {f.get("url"): f for f in (item.previous or {}).get("files") or []}
+        earlier_files = [f for f in (item.previous or {}).get("files") or []
+                         if isinstance(f, dict)]
+        previous = {f.get("url"): f for f in earlier_files}
+        # a stored record's keys may hold bytes to keep; a new one's hold nothing of it (an
+        # unverified record's store could not be read: it is written as before)
+        earlier = earlier_files if item.previous is not None and not item.unverified else None
         for index, entry in enumerate(record["files"]):
             old = previous.get(entry["url"])
             if item.status == "repaired" and old and old.get("key"):
                 entry.update({k: old.get(k) for k in ("key", "sha256", "size", "content_type")})
                 used.add(old["key"])
                 continue
-            await self._fetch(record["record_id"], entry, index, used)
+            await self._fetch(record["record_id"], entry, index, used, earlier)
         return item
 
     async def _fetch(self, record_id: str, entry: dict[str, Any], index: int,
-                     used: set[str]) -> None:
+                     used: set[str], earlier: list[dict[str, Any]] | None = None) -> None:
         spider = self.crawler.spider
         url = spider.file_url(entry["url"]) if hasattr(spider, "file_url") else entry["url"]
         request = scrapy.Request(url, meta={"kind": "file", "download_maxsize": self.maxsize},
@@ -98,8 +110,40 @@ class FilesPipeline(RunPipeline):
         used.add(key)
         content_type = (response.headers.get(b"Content-Type", b"application/octet-stream")
                         .decode("latin-1").split(";")[0].strip() or "application/octet-stream")
-        await self.ctx.io(self.ctx.store.put, key, body, content_type=content_type)
-        entry.update(key=key, sha256=hashlib.sha256(body).hexdigest(), size=len(body),
-                      content_type=content_type)
-        self.stats.inc_value("files/stored")
-        self.stats.inc_value("files/bytes", len(body))
+        sha = hashlib.sha256(body).hexdigest()
+        if earlier is None or not await self.ctx.io(self._keep_earlier, record_id, key, sha,
+                                                    earlier):
+            await self.ctx.io(self.ctx.store.put, key, body, content_type=content_type)
+            self.stats.inc_value("files/stored")
+            self.stats.inc_value("files/bytes", len(body))
+        entry.update(key=key, sha256=sha, size=len(body), content_type=content_type)
+
+    def _keep_earlier(self, record_id: str, key: str, sha: str,
+                      earlier: list[dict[str, Any]]) -> bool:
+        """Blocking, before a stored record's file is written to `key`: True when `key`
+        already holds these bytes (nothing to write); otherwise the bytes it holds, if any,
+        are kept under versions/<site>/<record_id>/files/<their sha256>/<name>, and the
+        earlier record's entries that named them at `key` name that key instead."""
+        store = self.ctx.store
+        claimed = [f for f in earlier if f.get("key") == key]
+        if any(f.get("sha256") == sha for f in claimed) and store.exists(key):
+            self.stats.inc_value("files/unchanged")
+            return True
+        held = store.get(key)
+        if held is None:
+            return False
+        held_sha = hashlib.sha256(held).hexdigest()
+        if held_sha == sha:
+            self.stats.inc_value("files/unchanged")
+            return True
+        kept = file_version_key(self.ctx.site, record_id, held_sha, key.rsplit("/", 1)[-1])
+        content_type = next((f.get("content_type") for f in claimed if f.get("content_type")),
+                            None)
+        store.put(kept, held, content_type=content_type or "application/octet-stream",
+                  if_absent=True)
+        for f in claimed:
+            if f.get("sha256") == held_sha:
+                f["key"] = kept
+        self.stats.inc_value("files/earlier_kept")
+        logger.info("file %s replaced: its earlier bytes kept as %s", key, kept)
+        return False

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from harvester.keys import (
+    file_version_sha,
     files_prefix,
     is_site,
     missing_prefix,
@@ -44,11 +45,18 @@ def site_summary(store: Any, site: str) -> dict[str, Any]:
     from harvester.withdrawals import count_withdrawn
 
     state = HarvestState(store, site)
+    versions = earlier_files = 0
+    for key in store.list(versions_prefix(site)):
+        if file_version_sha(key):
+            earlier_files += 1  # a replaced file's bytes, kept beside the record's versions
+        elif key.endswith(".json"):
+            versions += 1
     return {
         "records": count(store, record_prefix(site), ".json"),
         "withdrawn": count_withdrawn(store, site),
         "missing": count(store, missing_prefix(site), ".json"),
-        "versions": count(store, versions_prefix(site), ".json"),
+        "versions": versions,
+        "earlier_files": earlier_files,
         "files": count(store, files_prefix(site)),
         "raw": count(store, raw_prefix(site)),
         "quarantined": count(store, quarantine_prefix(site), ".json"),
@@ -93,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nsite {site}: {s['records']} records ({s['withdrawn']} withdrawn, "
               f"{s['missing']} missing: a 404 that a later backfill confirms or clears), "
               f"{s['versions']} earlier versions, "
+              + (f"{s['earlier_files']} earlier files kept, " if s["earlier_files"] else "") +
               f"{s['files']} files, {s['raw']} raw captures, {s['quarantined']} quarantined, "
               f"{s['failed_pending']} failed (retried next run)")
         if campaign:

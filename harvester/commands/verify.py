@@ -2,7 +2,8 @@
 
 Every record parses, validates against the schema, sits under its own Record ID and has the
 content hash of its content; every stored file exists with the recorded sha256 and size;
-every superseded version is named by its hash. Exit status 1 when anything is wrong.
+every superseded version (and every replaced file's kept bytes) is named by its hash. Exit
+status 1 when anything is wrong.
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ import json
 from typing import Any
 
 from harvester.exceptions import InvalidRecord
-from harvester.keys import record_key, record_prefix, version_name_sha, versions_prefix
+from harvester.keys import (
+    file_version_sha,
+    record_key,
+    record_prefix,
+    version_name_sha,
+    versions_prefix,
+)
 
 
 def add_parser(sub: Any) -> None:
@@ -63,6 +70,11 @@ def verify_versions(store: Any, site: str) -> tuple[list[str], int]:
     for key in store.list(versions_prefix(site)):
         n += 1
         data = store.get(key)
+        kept_sha = file_version_sha(key)
+        if kept_sha:  # a replaced file's earlier bytes: named by their sha256
+            if data is None or hashlib.sha256(data).hexdigest() != kept_sha:
+                problems.append(f"{key}: kept file does not match the sha256 it is named by")
+            continue
         try:
             record = json.loads(data or b"")
         except ValueError:

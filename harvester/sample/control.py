@@ -65,8 +65,10 @@ class SampleControl:
     def publish(self, k: int = 1) -> list[str]:
         return list(self._call("POST", f"publish?k={int(k)}", {})["record_ids"])
 
-    def edit(self, record_id: int | str) -> int:
-        return int(self._call("POST", f"edit?record_id={quote(str(record_id))}", {})["version"])
+    def edit(self, record_id: int | str, replace_files: bool = False) -> int:
+        files = "&files=1" if replace_files else ""
+        return int(self._call("POST", f"edit?record_id={quote(str(record_id))}{files}",
+                              {})["version"])
 
     def set_listing(self, **style: Any) -> dict[str, Any]:
         """Draw the listing another way: markup, featured, max_per_page, default_per_page,

@@ -7,6 +7,7 @@
     POST /_sample/faults                 body: fault config (see faults); {} clears faults
     POST /_sample/publish?k=N            N new uploads -> {"record_ids": [...]}
     POST /_sample/edit?record_id=R       edit a record -> {"record_id": R, "version": n}
+                                         (&files=1: its PDFs get new bytes too)
     POST /_sample/withdraw?record_id=R&status=404|410   out of the listing, its page answers it
     POST /_sample/restore?record_id=R    a withdrawn document back (listed, page answers)
     POST /_sample/break?status=404&paths=document|all   every such page answers the status
@@ -82,7 +83,8 @@ def _dispatch(
         record_id = query.get("record_id")
         if not record_id:
             raise ValueError("record_id is required")
-        return 200, {"record_id": record_id, "version": server.edit(record_id)}
+        replace_files = query.get("files", "") in ("1", "true", "yes")
+        return 200, {"record_id": record_id, "version": server.edit(record_id, replace_files)}
     if name in ("withdraw", "restore"):
         record_id = query.get("record_id")
         if not record_id:

@@ -42,6 +42,7 @@ class SampleArchive:
         self._by_record: dict[int, int] = {}
         self._by_nid: dict[int, int] = {}
         self._edits: dict[int, int] = {}  # index -> number of edits
+        self._file_revisions: dict[int, int] = {}  # index -> edits that replaced its PDFs
         self._withdrawn: dict[int, int] = {}  # index -> the status its page answers (404/410)
         self.broken: tuple[int, str] | None = None  # (status, "document" | "all"): break_site
         self._docs: OrderedDict[tuple[int, int], Document] = OrderedDict()
@@ -114,6 +115,10 @@ class SampleArchive:
     def version(self, i: int) -> int:
         return self._edits.get(i, 0)
 
+    def file_revision(self, i: int) -> int:
+        """How many edits of document i replaced its PDFs (new bytes under the same URLs)."""
+        return self._file_revisions.get(i, 0)
+
     def document(self, i: int) -> Document:
         """The full document at index i (after its edits)."""
         if not 0 <= i < self.size:
@@ -161,13 +166,16 @@ class SampleArchive:
             self.generation += 1
             return [str(m.record_id) for m in self._metas[start:]]
 
-    def edit(self, record_id: int | str) -> int:
-        """Change a document's summary and first text; returns its new edit count."""
+    def edit(self, record_id: int | str, replace_files: bool = False) -> int:
+        """Change a document's summary and first text (and with `replace_files`, the bytes
+        of its PDFs, under the same URLs and names); returns its new edit count."""
         i = self.index_of_record(record_id)
         if i is None:
             raise KeyError(f"no record {record_id}")
         with self._lock:
             self._edits[i] = self._edits.get(i, 0) + 1
+            if replace_files:
+                self._file_revisions[i] = self._file_revisions.get(i, 0) + 1
             self.generation += 1
             return self._edits[i]
 
@@ -218,6 +226,8 @@ class SampleArchive:
                 "initial_size": self.initial_size,
                 "size": self.size,
                 "edits": {str(self._metas[i].record_id): n for i, n in self._edits.items()},
+                "file_revisions": {str(self._metas[i].record_id): n
+                                   for i, n in self._file_revisions.items()},
                 "withdrawn": {str(self._metas[i].record_id): s
                               for i, s in self._withdrawn.items()},
                 "broken": list(self.broken) if self.broken else None,
@@ -227,9 +237,10 @@ class SampleArchive:
     def from_state(cls, state: dict[str, Any]) -> SampleArchive:
         archive = cls(int(state["initial_size"]), int(state["seed"]))
         archive.publish(int(state["size"]) - archive.size)
+        replaced = {str(k): int(v) for k, v in (state.get("file_revisions") or {}).items()}
         for record_id, n in state.get("edits", {}).items():
-            for _ in range(int(n)):
-                archive.edit(record_id)
+            for number in range(int(n)):
+                archive.edit(record_id, replace_files=number < replaced.get(str(record_id), 0))
         for record_id, status in (state.get("withdrawn") or {}).items():
             archive.withdraw(record_id, int(status))
         if state.get("broken"):

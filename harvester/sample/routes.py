@@ -101,14 +101,15 @@ def route(archive: SampleArchive, method: str, url: str, crawl_delay: float | No
                 named and named != str(archive.meta(i).record_id)):
             return _not_found(path, kind)
         doc = archive.document(i)
-        return _pdf(make_pdf(doc.record_id, doc.title, "Translation PDF"), f"{doc.record_id}.pdf",
-                    kind)
+        return _pdf(make_pdf(doc.record_id, doc.title, _revised("Translation PDF", archive, i)),
+                    f"{doc.record_id}.pdf", kind)
     if kind == "preview":
         i = archive.index_of_record(_SCAN_RE.match(path).group(1))  # type: ignore[union-attr]
         if i is None or not archive.document(i).has_scan:
             return _not_found(path, kind)
         doc = archive.document(i)
-        return _pdf(make_pdf(doc.record_id, doc.title, "Original Scan", 60), None, kind)
+        return _pdf(make_pdf(doc.record_id, doc.title, _revised("Original Scan", archive, i), 60),
+                    None, kind)
     if path in ("/", ""):
         return _html(200, render.home_page(archive.size), kind)
     return _not_found(path, kind)
@@ -161,6 +162,12 @@ def _error(status: int, path: str, kind: str) -> Response:
 
 _ERROR_REASONS = {410: "Gone", 403: "Forbidden", 500: "Internal Server Error",
                   503: "Service Unavailable"}
+
+
+def _revised(variant: str, archive: SampleArchive, i: int) -> str:
+    """A PDF's variant line: "revision N" once an edit replaced the document's PDFs."""
+    revision = archive.file_revision(i)
+    return f"{variant}, revision {revision}" if revision else variant
 
 
 def _pdf(body: bytes, filename: str | None, kind: str) -> Response:

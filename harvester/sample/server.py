@@ -103,8 +103,8 @@ class SampleServer:
     def publish(self, k: int = 1) -> list[str]:
         return self.archive.publish(k)
 
-    def edit(self, record_id: int | str) -> int:
-        return self.archive.edit(record_id)
+    def edit(self, record_id: int | str, replace_files: bool = False) -> int:
+        return self.archive.edit(record_id, replace_files)
 
     def set_listing(self, style: ListingStyle) -> None:
         """Draw and order the listing another way (markup, featured chrome, sizes, order)."""

@@ -90,9 +90,14 @@ def test_state_round_trip() -> None:
     archive = SampleArchive(25, seed=2)
     archive.publish(2)
     archive.edit(archive.record_ids()[4])
+    archive.edit(archive.record_ids()[6], replace_files=True)
+    archive.edit(archive.record_ids()[6])
     copy = SampleArchive.from_state(archive.state())
     assert copy.record_ids() == archive.record_ids()
     assert list(copy.expected_records()) == list(archive.expected_records())
+    assert [copy.file_revision(i) for i in range(copy.size)] == \
+        [archive.file_revision(i) for i in range(archive.size)]
+    assert archive.file_revision(6) == 1 and archive.version(6) == 2
 
 
 def test_size_bounds() -> None:

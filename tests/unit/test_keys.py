@@ -84,6 +84,20 @@ def test_todays_keys_of_a_wilson_record_are_unchanged() -> None:
     assert keys.missing_prefix("wilson") == "state/wilson/missing/"
 
 
+def test_kept_file_keys_carry_their_sha256() -> None:
+    kept = keys.file_version_key("wilson", "100005", SHA, "Scan (1).pdf")
+    assert kept == f"versions/wilson/100005/files/{SHA}/Scan (1).pdf"
+    assert keys.file_version_sha(kept) == SHA
+    odd = keys.file_version_key("oai", "oai:x:a/b", SHA, "../x.pdf")  # unsafe name replaced
+    assert odd.startswith(f"versions/oai/oai!3Ax!3Aa!2Fb/files/{SHA}/") and ".." not in odd
+    assert keys.file_version_sha(odd) == SHA
+    for other in (keys.version_key("wilson", "files", SHA), f"versions/wilson/1/{SHA}.json",
+                  f"versions/wilson/1/files/{SHA[:-1]}/a.pdf", "files/wilson/1/a.pdf"):
+        assert keys.file_version_sha(other) == ""
+    with pytest.raises(UnsafeKey):
+        keys.file_version_key("wilson", "100005", "not-a-digest", "a.pdf")
+
+
 @pytest.mark.parametrize("part", [
     "", "a/b", "..", ".x", "-x", "a..b", "a!3a", "!61", "!2", "!ZZ", "a%3A", "a b", "!C3",
     "!FF", "!ED!A0!80", "\u00fc", "x" * 201,
