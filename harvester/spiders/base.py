@@ -99,6 +99,9 @@ class ArchiveSpider(scrapy.Spider):
         self.outcomes = Outcomes()  # what became of the documents scheduled
         self.lookahead: Lookahead | None = None  # chained listing pages asked one ahead
         self.stop_reason = ""  # why a part of the run closed it early (the report's reason)
+        # where listing requests go once the listing moved for good (a 301/308 of a source
+        # that follows its listing's redirects): "" while it is the base URL
+        self.listing_base_url = ""
         self._campaign_saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="campaign")
 
     @classmethod
@@ -266,7 +269,8 @@ class ArchiveSpider(scrapy.Spider):
         """The listing step at `cursor` (the source's). `prior`: what the step before it
         told of the walk (listingwalk.Step.carry); `sweep`: the pass over the listing after
         the first (its pages are fetched again); `index`: the step's place in the walk."""
-        spec = self.site.listing_request(self.base_url, cursor, self.listing_page_size)
+        spec = self.site.listing_request(self.listing_base_url or self.base_url, cursor,
+                                         self.listing_page_size)
         meta = {"page": index, "cursor": cursor, "kind": "listing", "walk_prior": prior or {},
                 "sweep": sweep, "download_maxsize": self.html_maxsize}
         statuses = getattr(spec, "read_statuses", ())
@@ -279,6 +283,31 @@ class ArchiveSpider(scrapy.Spider):
             dont_filter=sweep > 0 or bool(getattr(spec, "dont_filter", False)),
             meta=meta,
         )
+
+    def _note_moved_listing(self, response: Response) -> None:
+        """A listing page read after a permanent redirect (301, 308) of a source that follows
+        its listing's redirects (an OAI-PMH endpoint that moved): the listing's next
+        requests go to where it moved, one request a page instead of two. Only when the
+        redirect kept the query as it was (the same request at a new address) and came
+        from the address the listing is asked at now; temporary redirects change nothing."""
+        if not getattr(self.site, "follow_listing_redirects", False):
+            return
+        reasons = response.meta.get("redirect_reasons") or ()
+        urls = response.meta.get("redirect_urls") or ()
+        if not urls or not reasons or any(r not in (301, 308) for r in reasons):
+            return
+        asked, landed = urlsplit(urls[0]), urlsplit(response.url)
+        if asked.query != landed.query:
+            return
+        current = (self.listing_base_url or self.base_url).rstrip("/")
+        moved = urlunsplit((landed.scheme, landed.netloc, landed.path, "", ""))
+        if urlunsplit((asked.scheme, asked.netloc, asked.path, "", "")).rstrip("/") != current \
+                or moved.rstrip("/") == current:
+            return
+        self.listing_base_url = moved
+        self.crawler.stats.inc_value("scope/listing_moved")
+        logger.warning("the listing at %s moved for good (HTTP %s): its next requests go to %s",
+                       current, reasons[-1], moved)
 
     # --- lookahead (harvester/lookahead.py) ---------------------------------------------
     def _guess_next(self, response: Response) -> scrapy.Request | None:
@@ -462,6 +491,8 @@ class ArchiveSpider(scrapy.Spider):
             self.listing_unreadable(f"listing page {label} broke the extractor "
                                     f"({type(exc).__name__}: {exc})", response.url)
             return
+        if "redirect_urls" in meta:
+            self._note_moved_listing(response)
         following = step_next(listing)
         if following is None:
             try:

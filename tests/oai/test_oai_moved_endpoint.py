@@ -19,13 +19,17 @@ from oai_source_support import cli, harvest, records, reports
 
 
 @contextmanager
-def moved_to(target: str, status: int = 301) -> Iterator[str]:
-    """An endpoint on 127.0.0.1 whose every request is redirected to `target`'s host."""
+def moved_to(target: str, status: int = 301,
+             asked: list[str] | None = None) -> Iterator[str]:
+    """An endpoint on 127.0.0.1 whose every request is redirected to `target`'s host (the
+    paths asked appended to `asked`)."""
     class Redirect(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
             pass
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            if asked is not None:
+                asked.append(self.path)
             self.send_response(status)
             self.send_header("Location", target + self.path)
             self.send_header("Content-Length", "0")
@@ -64,6 +68,33 @@ def test_an_endpoint_that_moved_to_another_host_is_followed(tmp_path: Path) -> N
     stats = reports(tmp_path)[-1]["stats"]
     assert stats.get("scope/listing_redirects_followed", 0) >= 1, json.dumps(stats)[:2000]
     assert "redirects to another host, followed" in run.stderr
+
+
+def test_a_permanent_move_sends_the_next_requests_to_the_new_address(tmp_path: Path) -> None:
+    """After a 301 or 308 the listing is asked at its new address (one request a page, not
+    two); a temporary redirect (302, 307) leaves the old address in use."""
+    asked_at: dict[int, list[str]] = {}
+    for status in (301, 308, 302, 307):
+        repo = Repository(page_size=4)
+        ids = repo.add(30)
+        asked_at[status] = []
+        store = tmp_path / str(status)
+        with LookalikeServer(repo) as server:
+            port = server.url.split(":")[2].split("/")[0]
+            with moved_to(f"http://localhost:{port}", status, asked_at[status]) as old:
+                run = harvest(old, str(store), "-s", "HARVESTER_OAI_WINDOW_RECORDS=1000000")
+        assert run.code == 0, run.stderr[-3000:]
+        assert sorted(records(store)) == sorted(ids)  # every record, either way
+        report = reports(store)[-1]
+        pages = -(-30 // 4)
+        listed = [p for p in asked_at[status] if "verb=ListRecords" in p]
+        if status in (301, 308):
+            assert report["stats"].get("scope/listing_moved") == 1, report["stats"]
+            assert "moved for good" in run.stderr
+            assert len(listed) < pages / 2, asked_at[status]  # the rest went to the new host
+        else:
+            assert "scope/listing_moved" not in report["stats"]
+            assert len(listed) >= pages, asked_at[status]  # every page through the redirect
 
 
 def test_without_the_new_hosts_name_its_file_links_stay_links(tmp_path: Path) -> None:
