@@ -228,6 +228,8 @@ class RunReport:
                 "user_agent": self.crawler.settings.get("USER_AGENT"),
             },
             "listing_total": getattr(self.crawler.spider, "listing_total", None),
+            # where the listing moved for good (a 301/308), for the sources file; else null
+            "listing_moved_to": getattr(self.crawler.spider, "listing_base_url", "") or None,
             "stats": own_stats(st),
         }
 

@@ -90,10 +90,12 @@ def test_a_permanent_move_sends_the_next_requests_to_the_new_address(tmp_path: P
         listed = [p for p in asked_at[status] if "verb=ListRecords" in p]
         if status in (301, 308):
             assert report["stats"].get("scope/listing_moved") == 1, report["stats"]
+            assert report["listing_moved_to"] == f"http://localhost:{port}/oai"
             assert "moved for good" in run.stderr
             assert len(listed) < pages / 2, asked_at[status]  # the rest went to the new host
         else:
             assert "scope/listing_moved" not in report["stats"]
+            assert report["listing_moved_to"] is None
             assert len(listed) >= pages, asked_at[status]  # every page through the redirect
 
 
