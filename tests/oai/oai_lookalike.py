@@ -58,6 +58,7 @@ class Fault:
     retry_after: str | None = None
     verb: str = "ListRecords"
     body: bytes = b"busy"
+    keep: int | None = None  # truncate: the bytes kept (None: half the response)
 
 
 class Repository:
@@ -143,8 +144,9 @@ class Repository:
         empty body: a response cut off before its first byte)."""
         self.faults += [Fault("status", status, retry_after, verb, body) for _ in range(count)]
 
-    def truncate_next(self) -> None:
-        self.faults.append(Fault("truncate"))
+    def truncate_next(self, keep: int | None = None) -> None:
+        """The next list response cut off: after `keep` bytes, or at its half."""
+        self.faults.append(Fault("truncate", keep=keep))
 
     @property
     def list_requests(self) -> list[dict[str, str]]:
@@ -182,7 +184,8 @@ class Repository:
                         headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
                         return fault.status, headers, fault.body
                     body = self._dispatch(params)
-                    return 200, {}, body[: len(body) // 2]
+                    keep = len(body) // 2 if fault.keep is None else fault.keep
+                    return 200, {}, body[:keep]
             self._answered_error = None
             body = self._dispatch(params)
             return self.error_statuses.get(self._answered_error or "", 200), {}, body

@@ -37,6 +37,21 @@ def test_a_truncated_response_is_fetched_again(tmp_path: Path, repo: Repository,
     assert len(repo.list_requests) == 3 + 1  # 3 pages, the cut one twice
 
 
+def test_a_response_cut_off_before_its_root_is_read_is_fetched_again(
+        tmp_path: Path, repo: Repository, server: LookalikeServer) -> None:
+    """Cut inside the XML declaration, inside the root's name, inside its namespace
+    declarations: none of it is an answer to read, so the page is fetched again (before,
+    each stopped the run with "not an OAI-PMH response", exit 6)."""
+    ids = repo.add(25)
+    for keep in (20, 45, 70):  # 3 cuts: a 4th of the same page would stop the walk
+        repo.truncate_next(keep)
+    run = harvest(server.url, str(tmp_path), "-s", "HARVESTER_OAI_WINDOWS=1",
+                  "-s", "HARVESTER_LISTING_LOOKAHEAD=False")
+    assert run.code == 0, run.stderr[-3000:]
+    assert sorted(records(tmp_path)) == sorted(ids)
+    assert len(repo.list_requests) == 3 + 3  # 3 pages, the cut one 3 times more
+
+
 def test_an_empty_response_is_fetched_again(tmp_path: Path, repo: Repository,
                                            server: LookalikeServer) -> None:
     ids = repo.add(25)

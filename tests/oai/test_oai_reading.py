@@ -47,6 +47,34 @@ def test_a_truncated_response_yields_nothing_to_store() -> None:
     assert SOURCE.parse_listing(body[:-40], "http://r.test/oai?verb=ListRecords").skip
 
 
+PREFIXED = ('<?xml version="1.0" encoding="UTF-8"?>\n<?xml-stylesheet type="text/xsl" '
+            'href="oai2.xsl"?>\n<!-- generated -->\n<!DOCTYPE OAI-PMH>\n<oai:OAI-PMH '
+            'xmlns:oai="http://www.openarchives.org/OAI/2.0/" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><oai:responseDate>'
+            '2024-03-01T12:00:00Z</oai:responseDate><oai:ListRecords><oai:record><oai:header>'
+            '<oai:identifier>oai:r.test:1</oai:identifier></oai:header></oai:record>'
+            '<oai:resumptionToken>t1</oai:resumptionToken></oai:ListRecords></oai:OAI-PMH>')
+
+
+@pytest.mark.parametrize("whole", [page("One", "Two", token="t1"), PREFIXED],
+                         ids=["default-namespace", "prefixed-with-prolog"])
+def test_a_response_cut_anywhere_is_truncated_not_refused(whole: str) -> None:
+    body = whole.encode()
+    for n in range(len(body)):  # the declaration, the prolog, the root's start tag, after
+        response = read(body[:n])
+        assert response.truncated and response.records == [], n
+        assert SOURCE.parse_listing(body[:n], "http://r.test/oai?verb=ListRecords").skip, n
+    assert read(body).token == "t1"
+
+
+@pytest.mark.parametrize("body", [b"<html><body>Error</body></html>", b"<!DOCTYPE html><html>",
+                                  b"Service Unavailable", b"<?xml version='1.0'?><error>x</error>",
+                                  b'{"error": "busy"}', b"<oai:rec"])
+def test_what_is_no_oai_pmh_response_cut_or_not_is_refused(body: bytes) -> None:
+    with pytest.raises(ValueError, match="not an OAI-PMH response"):
+        read(body)
+
+
 def test_latin1_bytes_declared_utf8_and_cp1252_declared_nothing() -> None:
     assert read(page("Zürich").encode("latin-1")).records[0].metadata is not None
     step = SOURCE.parse_listing(page("Zürich").encode("latin-1"),

@@ -152,9 +152,11 @@ def read(body: bytes) -> OaiResponse:
     envelope = _RECORD.sub("", text)
     try:
         root = etree.fromstring(envelope, _RECOVER)
-    except etree.XMLSyntaxError:
+    except (etree.XMLSyntaxError, ValueError):  # ValueError: a declaration cut off
         root = None
-    if root is None or etree.QName(root).localname != "OAI-PMH":
+    if root is None or _local_name(root) != "OAI-PMH":
+        if out.truncated and _cut_at_its_start(text):
+            return out  # cut off before its root could be read: fetched again
         raise ValueError("not an OAI-PMH response")
     _envelope(root, out)
     for raw in raws:
@@ -170,6 +172,45 @@ def read(body: bytes) -> OaiResponse:
         out.records.clear()
         out.problems.clear()
     return out
+
+
+_ROOT_START = re.compile(r"<(?:[\w.-]+:)?OAI-PMH(?=[\s/>]|$)")
+_PARTIAL_NAME = re.compile(r"<(?:([\w.-]+):)?([\w.-]*)")
+
+
+def _cut_at_its_start(text: str) -> bool:
+    """Whether a response without its end was cut off at or before its root's start tag:
+    the text is what may come before the root (declaration, comments, processing
+    instructions, a doctype), possibly itself cut, then nothing, a part of the root's
+    name, or the root's start tag, whole or cut (its namespace declarations with it, so
+    not even a recovering parser reads the root). Anything else (an HTML page, another
+    XML document) is no OAI-PMH response."""
+    rest = text
+    while True:
+        rest = rest.lstrip()
+        for opening, closing in (("<?", "?>"), ("<!--", "-->"), ("<!DOCTYPE", ">")):
+            if rest.startswith(opening) or (opening.startswith(rest) and rest):
+                end = rest.find(closing, len(opening))
+                if end < 0:
+                    return True  # cut inside what comes before the root
+                rest = rest[end + len(closing):]
+                break
+        else:
+            break
+    if not rest or _ROOT_START.match(rest):
+        return True
+    partial = _PARTIAL_NAME.fullmatch(rest)  # a name cut off: its prefix, or the root's
+    return partial is not None and (partial.group(1) is None
+                                    or "OAI-PMH".startswith(partial.group(2)))
+
+
+def _local_name(element: Any) -> str:
+    """An element's local name; "" for a name that is none (an undeclared prefix that a
+    recovering parser kept in it)."""
+    try:
+        return str(etree.QName(element).localname)
+    except ValueError:
+        return ""
 
 
 def peek_token(body: bytes) -> str | None:
