@@ -32,7 +32,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
-from typing import Any, TextIO
+from typing import Any, ClassVar, TextIO
 from urllib.parse import urljoin, urlsplit
 
 from harvester.config import setting_float, setting_int
@@ -87,6 +87,7 @@ class CheckOptions:
     crawl_delay_max: float = 60.0  # HARVESTER_CRAWL_DELAY_MAX
     timeout: float = 60.0  # DOWNLOAD_TIMEOUT
     max_bytes: int = 8 * 1024 * 1024  # HARVESTER_HTML_MAXSIZE
+    retry_after_max: float = 120.0  # HARVESTER_BACKOFF_MAX: the longest Retry-After waited
 
     @classmethod
     def from_settings(cls, settings: Any) -> CheckOptions:
@@ -99,6 +100,7 @@ class CheckOptions:
             crawl_delay_max=setting_float(settings, "HARVESTER_CRAWL_DELAY_MAX"),
             timeout=settings.getfloat("DOWNLOAD_TIMEOUT", 60.0),
             max_bytes=setting_int(settings, "HARVESTER_HTML_MAXSIZE"),
+            retry_after_max=setting_float(settings, "HARVESTER_BACKOFF_MAX"),
         )
 
 
@@ -123,8 +125,10 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 @dataclass
 class Fetcher:
     """One request at a time to one host: waits `delay` after the previous response, asks
-    `permit(url)` before each request (robots.txt), follows same-host redirects, and stops
-    at `max_requests`. `sleep` and `clock` are seams for tests."""
+    `permit(url)` before each request (robots.txt), follows same-host redirects, asks again
+    (RETRIES times at most) after a 429 or 503 whose Retry-After it waits for (at most
+    `options.retry_after_max`), as the harvest does, and stops at `max_requests` (retries
+    apart). `sleep` and `clock` are seams for tests."""
 
     options: CheckOptions
     host: str
@@ -138,17 +142,27 @@ class Fetcher:
     # (an OAI-PMH endpoint that moved, as its harvest follows it); refused otherwise
     follow_hosts: bool = False
     _last: float | None = None
+    _retries: int = 0  # requests made again after a Retry-After (not counted in max_requests)
     _opener: Any = field(default_factory=lambda: urllib.request.build_opener(_NoRedirect))
+
+    RETRIES: ClassVar[int] = 2  # a request asked again after a 429/503 with Retry-After
 
     def get(self, url: str, what: str) -> Fetched:
         for _ in range(self.max_requests):
             refusal = self.permit(url)
             if refusal:
                 raise CheckFailed(FAILED, f"{refusal}: {url}")
-            if len(self.log) >= self.max_requests:
+            if len(self.log) - self._retries >= self.max_requests:
                 raise CheckFailed(FAILED, f"stopped at {url}: a check makes at most "
                                           f"{self.max_requests} requests (redirects count)")
             fetched = self._request(url, what)
+            for _ in range(self.RETRIES):
+                wait = self._retry_after(fetched)
+                if wait is None:
+                    break
+                self.sleep(wait)
+                self._retries += 1
+                fetched = self._request(url, what)
             location = fetched.headers.get("Location") if 300 <= fetched.status < 400 else None
             if not location:
                 return fetched
@@ -161,6 +175,18 @@ class Fetcher:
                 self.host = host
             url = target
         raise CheckFailed(FAILED, f"too many redirects: {url}")
+
+    def _retry_after(self, fetched: Fetched) -> float | None:
+        """Seconds to wait before asking again: a 429 or 503 with a Retry-After (seconds or
+        an HTTP date) no longer than `options.retry_after_max`; None: not asked again."""
+        if fetched.status not in (429, 503):
+            return None
+        from harvester.middlewares.retry_after import retry_after_seconds
+
+        wait = retry_after_seconds(fetched.headers.get("Retry-After"))
+        if wait is None or wait > self.options.retry_after_max:
+            return None
+        return wait
 
     def _request(self, url: str, what: str) -> Fetched:
         if self._last is not None:

@@ -103,7 +103,8 @@ class Repository:
         self.token_drops_set = False  # a token's pages forget the list's set
         self.token_window_drift = False  # a token's pages list from the window's `until` on
         self.hide_sets = False  # headers without setSpec (sets still select)
-        self.robots_asked = 0  # requests for /robots.txt (answered 404)
+        self.robots_asked = 0  # requests for /robots.txt (answered 404 unless robots_txt)
+        self.robots_txt: bytes | None = None  # the robots.txt served (None: a 404)
 
     # --- the tests' handles -----------------------------------------------------------
     def tick(self, seconds: float = 1) -> None:
@@ -381,7 +382,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._oai(parts.query)
         elif parts.path == "/robots.txt":
             self.repo.robots_asked += 1
-            self._reply(404, {}, b"not found", "text/plain")
+            if self.repo.robots_txt is None:
+                self._reply(404, {}, b"not found", "text/plain")
+            else:
+                self._reply(200, {}, self.repo.robots_txt, "text/plain")
         elif parts.path.startswith("/files/"):
             self.repo.files_served += 1
             self._reply(200, {}, b"%PDF-1.4 look-alike " + parts.path.encode(), "application/pdf")

@@ -82,6 +82,50 @@ def test_check_warns_of_date_windows_the_repository_does_not_keep(
     assert last["status"] == "warn" and "datestamped after it" in last["summary"], last
 
 
+def test_check_obeys_robots_txt_as_the_harvest_does(tmp_path: Path, repo: Repository,
+                                                    server: LookalikeServer) -> None:
+    """robots.txt disallowing the endpoint: the check fails with that reason before asking
+    the repository anything, as the harvest stops (before, the check said "ok")."""
+    repo.add(5)
+    repo.robots_txt = b"User-agent: *\nDisallow: /oai\n"
+    run = cli("check", "oai", "--endpoint", server.url, "-s", "DOWNLOAD_DELAY=0", "--json")
+    assert run.code == 1
+    assert "robots.txt disallows the endpoint" in run.stderr
+    assert json.loads(run.stdout)["robots"]["endpoint_allowed"] is False
+    assert repo.requests == [] and repo.robots_asked == 1
+    harvest = cli("harvest", "oai", "--endpoint", server.url, "--name", "r", "--store",
+                  str(tmp_path / "s"), *FAST)
+    assert harvest.code == 6 and "robots.txt" in harvest.stderr
+    repo.robots_txt = b"User-agent: *\nDisallow: /private\n"
+    allowed = cli("check", "oai", "--endpoint", server.url, "-s", "DOWNLOAD_DELAY=0")
+    assert allowed.code == 0, allowed.stderr[-3000:]
+    assert "endpoint allowed" in allowed.stdout.splitlines()[0]
+
+
+def test_check_asks_again_after_a_retry_after(repo: Repository,
+                                              server: LookalikeServer) -> None:
+    """A 503 or 429 with Retry-After (seconds or an HTTP date) is waited out and asked
+    again, as the harvest does (before, the check failed on it); one without Retry-After,
+    or with a longer one than HARVESTER_BACKOFF_MAX, still fails the check."""
+    from email.utils import formatdate
+    from time import time
+
+    repo.add(5)
+    repo.fail_next(1, 503, retry_after="1", verb="Identify")
+    repo.fail_next(2, 429, retry_after=formatdate(time() + 1, usegmt=True))
+    run = cli("check", "oai", "--endpoint", server.url, "-s", "DOWNLOAD_DELAY=0")
+    assert run.code == 0, run.stderr[-3000:]
+    verbs = [r["verb"] for r in repo.requests]
+    assert verbs[:2] == ["Identify", "Identify"] and verbs.count("ListRecords") == 2 + 2
+    repo.fail_next(1, 503, retry_after="30", verb="Identify")
+    long = cli("check", "oai", "--endpoint", server.url, "-s", "DOWNLOAD_DELAY=0",
+               "-s", "HARVESTER_BACKOFF_MAX=5")
+    assert long.code == 1 and "Identify answered HTTP 503" in long.stderr
+    repo.fail_next(1, 503, verb="Identify")
+    plain = cli("check", "oai", "--endpoint", server.url, "-s", "DOWNLOAD_DELAY=0")
+    assert plain.code == 1 and "Identify answered HTTP 503" in plain.stderr
+
+
 def test_a_broken_sources_file_is_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('[sources.x]\nkind = "ftp"\nendpoint = "http://127.0.0.1:9/"\n')

@@ -2,10 +2,12 @@
 --endpoint URL`): Identify, ListMetadataFormats, ListSets (first page) and one page of
 ListRecords in the metadataPrefix (and first set) asked for, then one date window as a
 backfill's first asks for it (`until` earliestDatestamp, no `from`), one polite request at
-a time (the check's urllib client: User-Agent, DOWNLOAD_DELAY, same-host redirects, no
-retries). Exit 0 when Identify and the list page can be read (noRecordsMatch counts as
-read), 1 when not, with the reason; a window refused, or answered with records after its
-`until`, is a warning ("warn": a backfill then reads the repository without windows)."""
+a time (the check's urllib client: User-Agent, robots.txt read first and obeyed as the
+harvest obeys it, its Crawl-delay or DOWNLOAD_DELAY, redirects followed, a 429/503 asked
+again after its Retry-After). Exit 0 when Identify and the list page can be read
+(noRecordsMatch counts as read), 1 when not, with the reason (robots.txt disallowing the
+endpoint among them); a window refused, or answered with records after its `until`, is a
+warning ("warn": a backfill then reads the repository without windows)."""
 
 from __future__ import annotations
 
@@ -45,9 +47,10 @@ def oai_check(args: argparse.Namespace) -> int | None:
     assert isinstance(source, OaiSource)
     options = CheckOptions.from_settings(settings)
     fetcher = Fetcher(options, (urlsplit(source.endpoint).hostname or "").lower(),
-                      delay=options.download_delay, max_requests=12, follow_hosts=True)
+                      delay=options.download_delay, max_requests=16, follow_hosts=True)
     result: dict[str, Any] = {"site": source.name, "endpoint": source.endpoint, "steps": []}
     try:
+        _robots(source, fetcher, options, result)
         _run(source, fetcher, result)
         result.update(status=OK, reason=None)
     except CheckFailed as exc:
@@ -61,6 +64,51 @@ def oai_check(args: argparse.Namespace) -> int | None:
     if result["status"] != OK:
         print(f"harvester check: {result['reason']}", file=sys.stderr)
     return int(result["status"])
+
+
+def _robots(source: OaiSource, fetcher: Any, options: Any, result: dict[str, Any]) -> None:
+    """robots.txt of the endpoint's host, as the harvest reads it (ROBOTSTXT_OBEY): the
+    check's requests obey it, and wait its Crawl-delay when that is longer than
+    DOWNLOAD_DELAY (capped by HARVESTER_CRAWL_DELAY_MAX). One that cannot be fetched
+    allows everything, as for the harvest (Scrapy's robots.txt middleware)."""
+    from harvester.commands.check import CheckFailed, Robots
+
+    parts = urlsplit(source.endpoint)
+    url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+    robots: dict[str, Any] = {"url": url, "obeyed": options.obey_robots}
+    result["robots"] = robots
+    if not options.obey_robots:
+        result["steps"].append({"verb": "robots.txt", "status": "ok",
+                                "summary": "not read (ROBOTSTXT_OBEY is off)"})
+        return
+    try:
+        answer = fetcher.get(url, "robots.txt")
+    except CheckFailed as exc:
+        robots.update(found=False, error=exc.reason)
+        result["steps"].append({"verb": "robots.txt", "status": "ok",
+                                "summary": f"could not be fetched, everything allowed "
+                                           f"({exc.reason})"})
+        return
+    rules = Robots(options, answer.body if answer.status == 200 else None)
+    robots.update(status=answer.status, found=answer.status == 200)
+    crawl_delay = rules.crawl_delay()
+    robots["crawl_delay"] = crawl_delay
+    fetcher.delay = max(min(crawl_delay or 0.0, options.crawl_delay_max), fetcher.delay)
+    listing = oai_url(source.endpoint, {"verb": "ListRecords",
+                                        "metadataPrefix": source.metadata_prefix})
+    allowed = rules.allowed(oai_url(source.endpoint, {"verb": "Identify"})) \
+        and rules.allowed(listing)
+    robots["endpoint_allowed"] = allowed
+    if not allowed:
+        result["steps"].append({"verb": "robots.txt", "status": "FAIL",
+                                "summary": "disallows the endpoint"})
+        raise CheckFailed(FAILED, f"robots.txt disallows the endpoint for "
+                                  f"{rules.user_agent!r} (the harvest obeys it; "
+                                  f"ROBOTSTXT_OBEY): {url}")
+    fetcher.permit = rules.refusal
+    result["steps"].append({"verb": "robots.txt", "status": "ok", "summary": (
+        ("found" if robots["found"] else f"none (HTTP {answer.status})")
+        + "; endpoint allowed" + (f"; Crawl-delay {crawl_delay:g} s" if crawl_delay else ""))})
 
 
 def _get(source: OaiSource, fetcher: Any, params: dict[str, str]) -> Any:
