@@ -86,8 +86,17 @@ class RunContext:
     _durable: tuple[Any, Any] | None = field(default=None, repr=False)  # barrier, its future
     # Worker processes for CPU work off the reactor thread: page parsing, WARC records.
     extractor: ExtractPool | None = field(default=None, repr=False)
+    # what the run quarantined (a URL or a listed record's identifier): one listed twice
+    # (overlapping pages) is one quarantined document in the run's counts
+    quarantined: set[str] = field(default_factory=set, repr=False)
 
     _ATTR = "_harvester_run_context"
+
+    def count_quarantined(self, stats: Any, what: str) -> None:
+        """`documents/quarantined` once for each document (URL or identifier) of the run."""
+        if what not in self.quarantined:
+            self.quarantined.add(what)
+            stats.inc_value("documents/quarantined")
 
     def publish_plan(self, mode: str, campaign_id: str | None, walk_id: str | None) -> None:
         self.plan = RunPlanned(mode, campaign_id, walk_id)

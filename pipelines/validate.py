@@ -31,7 +31,7 @@ class ValidatePipeline(RunPipeline):
             reason = str(exc)
             field = reason.split(":", 1)[0].strip() or "record"
             self.stats.inc_value(f"validation/invalid/{field}")
-            self.stats.inc_value("documents/quarantined")
+            self.ctx.count_quarantined(self.stats, item.url)
             logger.warning("quarantined %s: %s", item.url, reason)
             await self.ctx.io(quarantine, self.ctx.store, self.ctx.site, item.url, reason,
                               type(exc).__name__, item.body, self.ctx.run_id, utc_now())

@@ -435,7 +435,7 @@ class ArchiveSpider(scrapy.Spider):
         """One record of a listing step could not be read: kept with the reason, the rest
         of the step is used."""
         ctx = self.ctx
-        self.crawler.stats.inc_value("documents/quarantined")
+        ctx.count_quarantined(self.crawler.stats, identifier)
         self.crawler.stats.inc_value("quarantine/listing_record")
         logger.warning("quarantined %s in %s: %s", identifier, response.url, reason)
         await ctx.io(quarantine, ctx.store, self.name, identifier, reason, "UnreadableRecord",
@@ -746,7 +746,7 @@ class ArchiveSpider(scrapy.Spider):
     # --- outcomes: stored (the pipelines), quarantined, failed --------------------------
     async def _quarantine(self, response: Response, reason: str, error: str) -> None:
         ctx = self.ctx
-        self.crawler.stats.inc_value("documents/quarantined")
+        ctx.count_quarantined(self.crawler.stats, response.url)
         self.crawler.stats.inc_value(f"quarantine/{error}")
         logger.warning("quarantined %s: %s", response.url, reason)
         await ctx.io(quarantine, ctx.store, self.name, response.url, reason, error, response.body,

@@ -103,6 +103,7 @@ class Repository:
         self.token_drops_set = False  # a token's pages forget the list's set
         self.token_window_drift = False  # a token's pages list from the window's `until` on
         self.hide_sets = False  # headers without setSpec (sets still select)
+        self.page_overlap = 0  # each page after the first lists the previous page's last N again
         self.robots_asked = 0  # requests for /robots.txt (answered 404 unless robots_txt)
         self.robots_txt: bytes | None = None  # the robots.txt served (None: a 404)
 
@@ -305,7 +306,7 @@ class Repository:
         items = self._selected(query)
         if not items:
             return self._error(params, "noRecordsMatch")
-        page = items[offset:offset + self.page_size]
+        page = items[max(0, offset - self.page_overlap) if offset else 0:offset + self.page_size]
         inner = "".join(self._record(i) for i in page)
         if token is None and self.token_cycle:  # tokens c1, c2, ... c0, c1 again: endless
             following = (offset + self.page_size) % (self.token_cycle * self.page_size)

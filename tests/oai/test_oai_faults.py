@@ -108,6 +108,25 @@ def test_a_broken_record_is_quarantined_and_the_rest_of_its_page_stored(
     assert reports(tmp_path)[-1]["counts"]["quarantined"] == 1
 
 
+def test_a_broken_record_listed_twice_is_one_quarantined_document(
+        tmp_path: Path, repo: Repository, server: LookalikeServer) -> None:
+    """Pages that overlap (each lists the previous page's last records again): a broken
+    record on two pages is one quarantined document in the run's counts (it was two)."""
+    good = repo.add(repo.page_size - 1)
+    [bad] = repo.add(1, extra_xml="<dc:subject>unclosed <b>tag</dc:subject>")
+    good += repo.add(12)
+    repo.page_overlap = 2
+    run = harvest(server.url, str(tmp_path), "-s", "HARVESTER_OAI_WINDOWS=1")
+    assert run.code == 0, run.stderr[-3000:]
+    assert sorted(records(tmp_path)) == sorted(good)
+    report = reports(tmp_path)[-1]
+    assert report["stats"]["quarantine/listing_record"] == 2  # listed, and quarantined, twice
+    assert report["counts"]["quarantined"] == 1
+    assert report["counts"]["new"] == len(good)
+    notes = [json.loads(p.read_text()) for p in (tmp_path / "quarantine" / "look").rglob("*.json")]
+    assert [n["url"] for n in notes] == [bad]
+
+
 def test_an_expired_token_costs_at_most_the_rest_of_its_window(tmp_path: Path) -> None:
     repo = Repository(page_size=5)
     ids = repo.add(40)
