@@ -33,6 +33,9 @@ from pipelines.base import RunPipeline
 
 logger = logging.getLogger(__name__)
 
+# what a stored record's file key holds before its file is written (_keep_earlier)
+WRITE, UNCHANGED, KEPT = "write", "unchanged", "kept"
+
 _DISPOSITION_RE = re.compile(r"""filename\*?=(?:UTF-8'')?["']?([^"';]+)""", re.IGNORECASE)
 
 
@@ -111,31 +114,35 @@ class FilesPipeline(RunPipeline):
         content_type = (response.headers.get(b"Content-Type", b"application/octet-stream")
                         .decode("latin-1").split(";")[0].strip() or "application/octet-stream")
         sha = hashlib.sha256(body).hexdigest()
-        if earlier is None or not await self.ctx.io(self._keep_earlier, record_id, key, sha,
-                                                    earlier):
+        held = WRITE if earlier is None else await self.ctx.io(self._keep_earlier, record_id,
+                                                               key, sha, earlier)
+        if held == UNCHANGED:
+            self.stats.inc_value("files/unchanged")
+        else:
+            if held == KEPT:
+                self.stats.inc_value("files/earlier_kept")
             await self.ctx.io(self.ctx.store.put, key, body, content_type=content_type)
             self.stats.inc_value("files/stored")
             self.stats.inc_value("files/bytes", len(body))
         entry.update(key=key, sha256=sha, size=len(body), content_type=content_type)
 
     def _keep_earlier(self, record_id: str, key: str, sha: str,
-                      earlier: list[dict[str, Any]]) -> bool:
-        """Blocking, before a stored record's file is written to `key`: True when `key`
-        already holds these bytes (nothing to write); otherwise the bytes it holds, if any,
-        are kept under versions/<site>/<record_id>/files/<their sha256>/<name>, and the
-        earlier record's entries that named them at `key` name that key instead."""
+                      earlier: list[dict[str, Any]]) -> str:
+        """Blocking, before a stored record's file is written to `key`: UNCHANGED when `key`
+        already holds these bytes (nothing to write); else the bytes it holds, if any, are
+        kept under versions/<site>/<record_id>/files/<their sha256>/<name> (KEPT), and the
+        earlier record's entries that named them at `key` name that key instead; WRITE when
+        it holds nothing."""
         store = self.ctx.store
         claimed = [f for f in earlier if f.get("key") == key]
         if any(f.get("sha256") == sha for f in claimed) and store.exists(key):
-            self.stats.inc_value("files/unchanged")
-            return True
+            return UNCHANGED
         held = store.get(key)
         if held is None:
-            return False
+            return WRITE
         held_sha = hashlib.sha256(held).hexdigest()
         if held_sha == sha:
-            self.stats.inc_value("files/unchanged")
-            return True
+            return UNCHANGED
         kept = file_version_key(self.ctx.site, record_id, held_sha, key.rsplit("/", 1)[-1])
         content_type = next((f.get("content_type") for f in claimed if f.get("content_type")),
                             None)
@@ -144,6 +151,5 @@ class FilesPipeline(RunPipeline):
         for f in claimed:
             if f.get("sha256") == held_sha:
                 f["key"] = kept
-        self.stats.inc_value("files/earlier_kept")
         logger.info("file %s replaced: its earlier bytes kept as %s", key, kept)
-        return False
+        return KEPT
