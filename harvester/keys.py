@@ -22,8 +22,12 @@ slashes, dots, spaces, Unicode) has exactly one key part, and a listed key gives
 - one form only: `key_part_to_id` refuses lowercase hex, escapes of kept characters and
   malformed escapes, so id -> part -> id and part -> id -> part are both exact.
 - bounded: an id whose part would exceed MAX_KEY_PART_BYTES (200 bytes; a character
-  escapes to 3 to 12 bytes) is refused with UnsafeKey, as are empty ids and lone
-  surrogates; the record then fails validation (quarantined, never stored half-way).
+  escapes to 3 to 12 bytes: ~22 CJK characters) gets a *hashed* part instead: the escaped
+  form's first HASHED_HEAD_BYTES bytes (cut between escapes), `~` and the first 40 hex
+  digits of the id's SHA-256 (`~` is never in an escaped part: it would be `!7E`). Such a
+  part is one per id but gives no id back (`key_part_to_id` refuses it): whoever lists
+  keys reads the id from the object (`is_hashed_part`). Empty ids and lone surrogates
+  are refused with UnsafeKey; the record then fails validation (quarantined).
 - limitation: letter case is kept, so ids differing only in case (`Ab`, `ab`) have
   different keys that collide on a case-insensitive file system (macOS, Windows) used as
   a local store; S3 and Linux file systems keep them apart.
@@ -53,6 +57,10 @@ FILE_VERSIONS = "files/"
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 ESCAPE = "!"
+# the mark of a hashed key part (a long id's): its head, HASHED, 40 hex digits of SHA-256
+HASHED = "~"
+HASHED_HEAD_BYTES = 150
+_HASH_DIGITS = 40
 # The longest key part of a record id (bytes): one path segment stays far below the 255
 # bytes of a file name (with `.json`, or a fallback file name's `-<n>.pdf`).
 MAX_KEY_PART_BYTES = 200
@@ -112,11 +120,29 @@ def is_record_id(identifier: object) -> TypeGuard[str]:
     return True
 
 
+def is_hashed_part(part: str) -> bool:
+    """Whether a key part (or a key's last segment) is a long id's hashed part, which
+    gives no id back: the id is in the object it names."""
+    return HASHED in part
+
+
+def _hashed(part: str, identifier: str) -> str:
+    """A long id's key part: the head of its escaped `part`, HASHED, its hash."""
+    cut = HASHED_HEAD_BYTES
+    if part[cut - 1] == ESCAPE:  # never inside an escape
+        cut -= 1
+    elif part[cut - 2] == ESCAPE:
+        cut -= 2
+    digest = hashlib.sha256(identifier.encode("utf-8")).hexdigest()[:_HASH_DIGITS]
+    return f"{part[:cut]}{HASHED}{digest}"
+
+
 def _encode(identifier: str, limit: int) -> str:
     if not isinstance(identifier, str) or not identifier:
         raise UnsafeKey(f"unsafe identifier: {identifier!r}")
-    # longer than the limit (every character takes at least one byte): refused below
-    if len(identifier) > limit or _PLAIN_RE.fullmatch(identifier):
+    if len(identifier) > limit:  # every character takes at least one byte: hashed below
+        part = _escaped(identifier)
+    elif _PLAIN_RE.fullmatch(identifier):
         part = identifier
     elif (":" in identifier or "/" in identifier) and _plain_but_fast(identifier):
         # an OAI-PMH identifier: only its ":" and "/" escaped
@@ -124,8 +150,7 @@ def _encode(identifier: str, limit: int) -> str:
     else:
         part = _escaped(identifier)
     if len(part) > limit:
-        raise UnsafeKey(f"identifier too long for a key ({len(part)} bytes encoded, at most "
-                        f"{limit}): {identifier[:80]!r}...")
+        return _hashed(part, identifier)
     return part
 
 
@@ -278,8 +303,10 @@ def is_safe_record_id(record_id: object) -> bool:
 def fallback_file_name(record_id: str, index: int = 0) -> str:
     """The name of a record's file when the page gives none that is safe:
     `<record id>.pdf`, `<record id>-<index>.pdf` after the first (as a key part)."""
-    id_to_key_part(record_id)  # an id that has a key has a fallback name
+    part = id_to_key_part(record_id)  # an id that has a key has a fallback name
     suffix = ".pdf" if index == 0 else f"-{int(index)}.pdf"
+    if is_hashed_part(part):  # a long id's: its hashed part, within bounds
+        return part + suffix
     return _encode(record_id + suffix, _MAX_FILE_PART_BYTES)
 
 
@@ -287,10 +314,16 @@ def safe_file_name(name: str, fallback: str) -> str:
     """A file name usable as the last key segment: the given one when safe (a plain file
     name, or a key part such as `fallback_file_name` gives), else `fallback` (a key part)."""
     name = name.rsplit("/", 1)[-1] if isinstance(name, str) else ""
-    if (_FILE_NAME_RE.fullmatch(name) and ".." not in name) or _is_file_part(name):
+    if (_FILE_NAME_RE.fullmatch(name) and ".." not in name) or _is_file_part(name) \
+            or _HASHED_FILE_RE.fullmatch(name):
         return name
-    _decode(fallback, _MAX_FILE_PART_BYTES)
+    if not _HASHED_FILE_RE.fullmatch(fallback):
+        _decode(fallback, _MAX_FILE_PART_BYTES)
     return fallback
+
+
+# a long id's fallback file name: its hashed key part, then `.pdf` or `-<n>.pdf`
+_HASHED_FILE_RE = re.compile(r"(?:[A-Za-z0-9_.\-]|![0-9A-F]{2})+~[0-9a-f]{40}(?:-[0-9]+)?\.pdf")
 
 
 def _is_file_part(name: str) -> bool:

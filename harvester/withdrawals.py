@@ -31,11 +31,10 @@ from typing import Any
 
 from harvester import exits
 from harvester.exceptions import StoreError, UnsafeKey
+from harvester.keyids import missing_id_at, record_id_at
 from harvester.keys import (
-    missing_id_of_key,
     missing_key,
     missing_prefix,
-    record_id_of_key,
     record_key,
     record_prefix,
     version_key,
@@ -67,7 +66,7 @@ def _parallel(fn: Callable[[Any], Any], items: Iterable[Any], threads: int) -> l
 def record_ids_in_store(store: Store, site: str) -> list[str]:
     ids = []
     for key in store.list(record_prefix(site)):
-        record_id = record_id_of_key(site, key)
+        record_id = record_id_at(store, site, key)
         if record_id is not None:
             ids.append(record_id)
     return ids
@@ -115,7 +114,7 @@ def plan_checks(store: Store, state: HarvestState, site: str, campaign_id: str,
     missing_keys = state.listed(missing_prefix(site))
     if missing_keys is None:
         missing_keys = list(store.list(missing_prefix(site)))
-    marked = {rid for rid in (missing_id_of_key(site, key) for key in missing_keys)
+    marked = {rid for rid in (missing_id_at(store, site, key) for key in missing_keys)
               if rid is not None}
     if state.began_on_empty == campaign_id and not marked:
         return CheckPlan([], active=0, withdrawn=0)

@@ -18,8 +18,11 @@ import heapq
 import string
 from collections.abc import Iterable, Iterator
 
+from harvester.keys import HASHED, HASHED_HEAD_BYTES, id_to_key_part, kept_at, key_part_units
 from harvester.keys import RECORD_SUFFIX as SUFFIX
-from harvester.keys import kept_at, key_part_units
+
+# a long id's hashed key part keeps at least this much of its escaped form (harvester.keys)
+_HASHED_HEAD_MIN = HASHED_HEAD_BYTES - 2
 
 _KEPT_CHARS = sorted(set(string.ascii_letters + string.digits + "_-."))
 
@@ -56,6 +59,11 @@ def _last_blocking_key(record_id: str) -> str:
             if below:  # every key starting head + below sorts before this bound
                 blocking = max(blocking, head + chr(ord(below) + 1))
         head += unit
+    if len(head) > _HASHED_HEAD_MIN:
+        # a smaller long id sharing this much of the escaped form has a hashed key
+        # (head, "~", hex digits) that may sort after this id's: every key that starts
+        # with it sorts before this bound
+        blocking = max(blocking, head[:_HASHED_HEAD_MIN] + HASHED + "g")
     return blocking
 
 
@@ -65,7 +73,7 @@ def in_id_order(ids_in_key_order: Iterable[str]) -> Iterator[str]:
     pending: list[tuple[str, str]] = []  # heap of (id, key that must be passed first)
     for record_id in ids_in_key_order:
         heapq.heappush(pending, (record_id, _last_blocking_key(record_id)))
-        current = "".join(key_part_units(record_id)) + SUFFIX
+        current = id_to_key_part(record_id) + SUFFIX  # where the listing is (hashed or not)
         while pending and pending[0][1] <= current:
             yield heapq.heappop(pending)[0]
     while pending:

@@ -8,7 +8,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from harvester.export.order import in_id_order
-from harvester.keys import record_id_of_key, record_key, record_prefix
+from harvester.keyids import record_id_at
+from harvester.keys import record_key, record_prefix
 from pipelines.storage import Store
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ def record_ids(store: Store, site: str) -> Iterator[str]:
 
     def listed() -> Iterator[str]:
         for key in store.list(record_prefix(site)):
-            record_id = record_id_of_key(site, key)
+            record_id = record_id_at(store, site, key)
             if record_id is not None:
                 yield record_id
 

@@ -32,12 +32,12 @@ from typing import Any, Literal
 from harvester.context import utc_now
 from harvester.export.since import feed_run_ids, parse_time
 from harvester.export.source import archive_of
+from harvester.keyids import record_id_at
 from harvester.keys import (
     changes_key,
     changes_run_id,
     is_plain_id,
     is_site,
-    record_id_of_key,
     record_key,
     top_prefix,
 )
@@ -637,7 +637,7 @@ def _listed_records(store: Any) -> Iterator[tuple[str, str]]:
             continue
         name = parts[2]
         part = name[:-5] if name.endswith(".json") else ""
-        rid = part if part and is_plain_id(part) else record_id_of_key(parts[1], key)
+        rid = part if part and is_plain_id(part) else record_id_at(store, parts[1], key)
         if rid is not None:
             yield parts[1], rid
 

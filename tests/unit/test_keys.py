@@ -108,13 +108,38 @@ def test_what_is_not_a_key_part_is_refused(part: str) -> None:
     assert keys.record_id_of_key("wilson", f"records/wilson/{part}.json") is None
 
 
-@pytest.mark.parametrize("identifier", ["", "\ud800", "x" * 201, "\u00fc" * 34, None, 5])
+@pytest.mark.parametrize("identifier", ["", "\ud800", "x" * 201 + "\ud800", None, 5])
 def test_identifiers_without_a_key_are_refused(identifier: Any) -> None:
     with pytest.raises(UnsafeKey):
         keys.id_to_key_part(identifier)
     with pytest.raises(UnsafeKey):
         keys.record_key("wilson", identifier)
     assert not keys.is_record_id(identifier)
+
+
+@pytest.mark.parametrize("identifier", [
+    "x" * 201, "\u00fc" * 34, "oai:r.test:" + "x" * 300, "oai:r:" + "\u4e2d" * 30,
+    "oai:r:" + "\u0416" * 40, "a" * 148 + "!" * 30, "\U0001f600" * 20, "x" * 5000])
+def test_a_long_identifier_has_a_hashed_key_part(identifier: str) -> None:
+    """Over 200 bytes escaped: the escaped form's head, "~" and 40 hex digits of its
+    SHA-256; one part per id, within bounds, never decoded (the id is read from the
+    object), never a part another id has."""
+    part = keys.id_to_key_part(identifier)
+    assert keys.is_hashed_part(part) and len(part) <= keys.MAX_KEY_PART_BYTES
+    head, digest = part.split(keys.HASHED)
+    assert digest == hashlib.sha256(identifier.encode()).hexdigest()[:40]
+    escaped = "".join(keys.key_part_units(identifier))
+    assert escaped.startswith(head) and keys.HASHED_HEAD_BYTES - 2 <= len(head) \
+        <= keys.HASHED_HEAD_BYTES
+    assert not re.search(r"![0-9A-F]?$", head)  # never cut inside an escape
+    assert keys.id_to_key_part(identifier) == part and keys.is_record_id(identifier)
+    assert keys.id_to_key_part(identifier + "y") != part
+    with pytest.raises(UnsafeKey):
+        keys.key_part_to_id(part)
+    key = keys.record_key("wilson", identifier)
+    assert keys.record_id_of_key("wilson", key) is None
+    assert keys.fallback_file_name(identifier, 2) == part + "-2.pdf"
+    assert keys.file_key("wilson", identifier, "..").endswith(f"/{part}/{part}.pdf")
 
 
 def test_the_longest_identifier_has_a_key() -> None:
@@ -142,10 +167,18 @@ def test_any_identifier_round_trips_and_its_keys_stay_in_place(identifier: str) 
     try:
         part = keys.id_to_key_part(identifier)
     except UnsafeKey:
-        assert len(identifier.encode("utf-8", "surrogatepass")) > 66  # only a long one
+        with pytest.raises(UnicodeEncodeError):  # only an id that is not Unicode
+            identifier.encode("utf-8")
         return
-    assert keys.key_part_to_id(part) == identifier
-    assert PART.fullmatch(part) and ".." not in part and len(part) <= keys.MAX_KEY_PART_BYTES
+    hashed = keys.is_hashed_part(part)
+    if hashed:  # a long id (over 200 bytes escaped): no id back from its key
+        assert len(part) > 0 and len("".join(keys.key_part_units(identifier))) > 200
+        with pytest.raises(UnsafeKey):
+            keys.key_part_to_id(part)
+    else:
+        assert keys.key_part_to_id(part) == identifier
+        assert PART.fullmatch(part)
+    assert ".." not in part and len(part) <= keys.MAX_KEY_PART_BYTES
     built = {
         keys.record_key("wilson", identifier): keys.record_prefix("wilson"),
         keys.version_key("wilson", identifier, SHA): keys.versions_prefix("wilson", identifier),
@@ -157,8 +190,9 @@ def test_any_identifier_round_trips_and_its_keys_stay_in_place(identifier: str) 
         assert check_key(key) == key
         assert key.startswith(prefix) and "/" not in key[len(prefix):]
         assert not any(s in ("", ".", "..") or s.startswith(".") for s in key.split("/"))
-    assert keys.record_id_of_key("wilson", keys.record_key("wilson", identifier)) == identifier
-    assert keys.missing_id_of_key("wilson", keys.missing_key("wilson", identifier)) == identifier
+    expected = None if hashed else identifier
+    assert keys.record_id_of_key("wilson", keys.record_key("wilson", identifier)) == expected
+    assert keys.missing_id_of_key("wilson", keys.missing_key("wilson", identifier)) == expected
 
 
 @settings(max_examples=300, deadline=None, database=None)
