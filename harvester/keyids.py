@@ -9,6 +9,7 @@ asks here.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from harvester.keys import (
@@ -40,7 +41,8 @@ def missing_id_at(store: Any, site: str, key: str) -> str | None:
     return _read_id(store, key, missing_prefix(site), lambda rid: missing_key(site, rid))
 
 
-def _read_id(store: Any, key: str, prefix: str, key_of: Any) -> str | None:
+def _read_id(store: Any, key: str, prefix: str, key_of: Callable[[str], str]
+             ) -> str | None:
     """A hashed key's id, read from its object (whose id must give that key back)."""
     if not (key.startswith(prefix) and key.endswith(RECORD_SUFFIX)):
         return None

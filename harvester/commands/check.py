@@ -266,6 +266,15 @@ class Robots:
     def refusal(self, url: str) -> str | None:
         return None if self.allowed(url) else "robots.txt disallows"
 
+    def obeyed_by(self, fetcher: Fetcher, options: CheckOptions) -> float | None:
+        """Make `fetcher` obey these rules and wait the larger of their Crawl-delay (capped
+        by HARVESTER_CRAWL_DELAY_MAX) and DOWNLOAD_DELAY; the Crawl-delay."""
+        fetcher.permit = self.refusal
+        crawl_delay = self.crawl_delay()
+        fetcher.delay = max(min(crawl_delay or 0.0, options.crawl_delay_max),
+                            options.download_delay)
+        return crawl_delay
+
 
 def check_site(site: Site, base_url: str, options: CheckOptions, result: dict[str, Any],
                fetcher: Fetcher | None = None) -> None:
@@ -292,11 +301,8 @@ def _check_robots(site: Site, base_url: str, listing_url: str, options: CheckOpt
         _refuse_challenge(site, answer, "robots.txt")
         rules = Robots(options, answer.body if answer.status == 200 else None)
         robots["found"] = answer.status == 200
-        fetcher.permit = rules.refusal
     robots["listing_allowed"] = rules.allowed(listing_url)
-    crawl_delay = rules.crawl_delay()
-    robots["crawl_delay"] = crawl_delay
-    fetcher.delay = max(min(crawl_delay or 0.0, options.crawl_delay_max), options.download_delay)
+    robots["crawl_delay"] = rules.obeyed_by(fetcher, options)
     robots["wait"] = fetcher.delay
     return rules
 

@@ -91,9 +91,7 @@ def _robots(source: OaiSource, fetcher: Any, options: Any, result: dict[str, Any
         return
     rules = Robots(options, answer.body if answer.status == 200 else None)
     robots.update(status=answer.status, found=answer.status == 200)
-    crawl_delay = rules.crawl_delay()
-    robots["crawl_delay"] = crawl_delay
-    fetcher.delay = max(min(crawl_delay or 0.0, options.crawl_delay_max), fetcher.delay)
+    crawl_delay = robots["crawl_delay"] = rules.obeyed_by(fetcher, options)
     listing = oai_url(source.endpoint, {"verb": "ListRecords",
                                         "metadataPrefix": source.metadata_prefix})
     allowed = rules.allowed(oai_url(source.endpoint, {"verb": "Identify"})) \
@@ -105,7 +103,6 @@ def _robots(source: OaiSource, fetcher: Any, options: Any, result: dict[str, Any
         raise CheckFailed(FAILED, f"robots.txt disallows the endpoint for "
                                   f"{rules.user_agent!r} (the harvest obeys it; "
                                   f"ROBOTSTXT_OBEY): {url}")
-    fetcher.permit = rules.refusal
     result["steps"].append({"verb": "robots.txt", "status": "ok", "summary": (
         ("found" if robots["found"] else f"none (HTTP {answer.status})")
         + "; endpoint allowed" + (f"; Crawl-delay {crawl_delay:g} s" if crawl_delay else ""))})

@@ -284,7 +284,7 @@ def _text(element: Any, path: str) -> str | None:
 
 
 def _envelope(root: Any, out: OaiResponse) -> None:
-    if etree.QName(root).localname != "OAI-PMH":
+    if _local_name(root) != "OAI-PMH":
         raise ValueError("not an OAI-PMH response")
     out.response_date = _text(root, "o:responseDate")
     request = root.find("o:request", NS)
